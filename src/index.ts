@@ -1,0 +1,13 @@
+/**
+ * micro-ts: the runtime that generated code and services import.
+ * Each folder under runtime/ is one of Go Micro's interfaces with its implementations beside it.
+ */
+export * from "./runtime/errors/index.js";
+export * from "./runtime/codec/index.js";
+export * from "./runtime/definition/index.js";
+export * from "./runtime/client/index.js";
+export * from "./runtime/server/index.js";
+export * from "./runtime/registry/index.js";
+export * from "./runtime/selector/index.js";
+export * from "./runtime/transport/index.js";
+export * from "./runtime/broker/index.js";

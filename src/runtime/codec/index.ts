@@ -1,0 +1,39 @@
+/**
+ * Codecs turn messages into bytes and back.
+ *
+ * Two layers, as in Go Micro:
+ * - a {@link MessageCodec} knows one message type (built from the message library's own functions:
+ *   ts-proto's `Foo.encode/decode/fromJSON/toJSON`, or protobuf-es' `toBinary/fromBinary/...`);
+ * - a {@link Codec} knows one content type (`application/protobuf`, `application/json`) and uses the
+ *   message codec to do the work. The transport carries the content type in every request header.
+ */
+import type { ValueRecord } from "../definition/index.js";
+
+/** Everything the runtime needs to know about one message type. */
+export interface MessageCodec<T = unknown> {
+  /** Fully qualified protobuf name, e.g. `greeter.v1.HelloRequest`. */
+  readonly typeName: string;
+  encode(message: T): Uint8Array;
+  decode(bytes: Uint8Array): T;
+  /** Build a message from its canonical proto3 JSON form (already parsed). */
+  fromJSON(json: unknown): T;
+  /** The canonical proto3 JSON form of a message (not yet stringified). */
+  toJSON(message: T): unknown;
+  /** Field descriptions published in the registry (`micro get service`), if the generator emitted them. */
+  readonly fields?: readonly ValueRecord[];
+}
+
+/** A content-type codec: bytes on the wire ⇄ message, through a {@link MessageCodec}. */
+export interface Codec {
+  /** The content type it handles, e.g. `application/protobuf`. */
+  readonly contentType: string;
+  marshal<T>(codec: MessageCodec<T>, message: T): Uint8Array;
+  unmarshal<T>(codec: MessageCodec<T>, bytes: Uint8Array): T;
+}
+
+export const PROTOBUF_CONTENT_TYPE = "application/protobuf";
+export const JSON_CONTENT_TYPE = "application/json";
+
+export { protobufCodec, jsonCodec, codecFor, codecs } from "./content-types.js";
+export { tsProtoCodec, type TsProtoMessageFns } from "./ts-proto.js";
+export { rawJsonCodec } from "./raw-json.js";

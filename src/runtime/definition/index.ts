@@ -1,0 +1,58 @@
+/**
+ * The service definition: what protoc-gen-micro emits for each proto service and what the client,
+ * the server, the registry and the gateway read. It is plain data, so the generated file stays small.
+ */
+import type { MessageCodec } from "../codec/index.js";
+
+/** The four RPC shapes. */
+export type MethodKind = "unary" | "server_streaming" | "client_streaming" | "bidi_streaming";
+
+/**
+ * One `google.api.http` binding. `additional_bindings` are flattened into the method's `http` array
+ * (first the main rule, then each additional binding in order).
+ */
+export interface HttpRule {
+  /** `GET`, `PUT`, `POST`, `DELETE`, `PATCH`, or the verb of a `custom` pattern. */
+  readonly method: string;
+  /** The path template, e.g. `/v1/{name=messages/*}`. */
+  readonly path: string;
+  /** `"*"`, a top-level request field name, or absent (no body). */
+  readonly body?: string;
+  /** A top-level response field name to return instead of the whole response. */
+  readonly responseBody?: string;
+}
+
+/** A field of a message as the registry describes it (Go Micro's `registry.Value`). */
+export interface ValueRecord {
+  readonly name: string;
+  /** The proto type: `string`, `int32`, …, or a message's full name. Repeated fields end in `[]`. */
+  readonly type: string;
+  readonly values?: readonly ValueRecord[];
+}
+
+/** One RPC method. */
+export interface MethodDefinition<I = any, O = any> {
+  /** The rpc name as in the proto, e.g. `Hello`. The endpoint is `<service name>.<name>`. */
+  readonly name: string;
+  readonly kind: MethodKind;
+  readonly input: MessageCodec<I>;
+  readonly output: MessageCodec<O>;
+  readonly http?: readonly HttpRule[];
+  /** From `option idempotency_level`: `NO_SIDE_EFFECTS` or `IDEMPOTENT`. */
+  readonly idempotency?: "NO_SIDE_EFFECTS" | "IDEMPOTENT";
+  readonly deprecated?: boolean;
+}
+
+/** One proto service. `methods` is keyed by the TypeScript method name used in the client and handler. */
+export interface ServiceDefinition {
+  /** The proto service name, e.g. `Greeter`. */
+  readonly name: string;
+  /** The fully qualified name, e.g. `greeter.v1.Greeter`. */
+  readonly fullName: string;
+  readonly methods: { readonly [method: string]: MethodDefinition };
+}
+
+/** The endpoint name used on the wire, in the registry and on the command line: `Greeter.Hello`. */
+export function endpointName(service: ServiceDefinition, method: MethodDefinition): string {
+  return `${service.name}.${method.name}`;
+}

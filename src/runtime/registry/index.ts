@@ -1,0 +1,75 @@
+/**
+ * Service discovery (Go Micro's `registry`). Implementations live beside this file: `memory.ts`, `local/`
+ * (zero-config, cross-process, no daemon), `etcd/`.
+ */
+import type { ValueRecord } from "../definition/index.js";
+import type { Metadata } from "../client/index.js";
+
+/** One running instance of a service. */
+export interface NodeRecord {
+  readonly id: string;
+  /** `host:port` the transport listens on. */
+  readonly address: string;
+  /** Includes `transport`, `broker`, `registry`, `protocol`, `server`. */
+  readonly metadata: Metadata;
+}
+
+/** One endpoint as published by a server. */
+export interface EndpointRecord {
+  /** `Greeter.Hello`. */
+  readonly name: string;
+  readonly request?: ValueRecord;
+  readonly response?: ValueRecord;
+  /** Includes `stream` (method kind) and `http` (JSON of the method's HttpRule list) where present. */
+  readonly metadata: Metadata;
+}
+
+/** A service at one version with its nodes (Go Micro's `registry.Service`). */
+export interface ServiceRecord {
+  readonly name: string;
+  readonly version: string;
+  readonly metadata?: Metadata;
+  readonly endpoints: readonly EndpointRecord[];
+  readonly nodes: readonly NodeRecord[];
+}
+
+export interface RegisterOptions {
+  /** Seconds after which the nodes expire unless registered again. */
+  ttl?: number;
+}
+
+export type RegistryAction = "create" | "update" | "delete";
+
+export interface RegistryEvent {
+  readonly action: RegistryAction;
+  /** The service with the nodes the event is about. */
+  readonly service: ServiceRecord;
+}
+
+export interface WatchOptions {
+  /** Only events of this service. */
+  service?: string;
+  /** Stops the watch. */
+  signal?: AbortSignal;
+}
+
+/** A stream of registry changes; ends when stopped or aborted. */
+export interface Watcher extends AsyncIterable<RegistryEvent> {
+  stop(): void;
+}
+
+export interface Registry {
+  /** The plugin name: `memory`, `local`, `etcd`. */
+  readonly name: string;
+  /** Add or refresh the nodes of `service` (merged with nodes already registered by others). */
+  register(service: ServiceRecord, options?: RegisterOptions): Promise<void>;
+  /** Remove the nodes of `service`. */
+  deregister(service: ServiceRecord): Promise<void>;
+  /** Every version of a service, each with its live nodes; `[]` when none is registered. */
+  getService(name: string): Promise<ServiceRecord[]>;
+  /** Every registered service (nodes may be omitted). */
+  listServices(): Promise<ServiceRecord[]>;
+  watch(options?: WatchOptions): Watcher;
+  /** Release resources (timers, connections, files). */
+  close(): Promise<void>;
+}

@@ -1,0 +1,100 @@
+/**
+ * The transport moves requests and streams between client and server. The default, `tcp`, is micro's own
+ * binary protocol (docs/protocol.md): many calls and streams multiplexed on one connection, with
+ * backpressure, cancellation, deadlines, errors, size limits and keepalive.
+ *
+ * Every call is a stream: a unary call is a stream with one message each way.
+ */
+import type { Metadata } from "../client/index.js";
+import type { MethodKind } from "../definition/index.js";
+import type { MicroError } from "../errors/index.js";
+
+/** What opens a stream. */
+export interface RequestHeader {
+  readonly service: string;
+  readonly endpoint: string;
+  /** Content type of every message in both directions. */
+  readonly contentType: string;
+  readonly metadata: Metadata;
+  /** Epoch milliseconds; the server aborts the handler when it passes. */
+  readonly deadline?: number;
+  readonly kind: MethodKind;
+}
+
+/** How a stream ended, as the client sees it. */
+export interface StreamTrailer {
+  readonly error?: MicroError;
+  readonly metadata: Metadata;
+}
+
+/** The client's end of one call. */
+export interface ClientStream extends AsyncIterable<Uint8Array> {
+  /** Send one message; resolves when the peer can take more (backpressure). Rejects once the stream ended. */
+  send(message: Uint8Array): Promise<void>;
+  /** No more messages from this side (half-close). */
+  closeSend(): void;
+  /** Abort the call: the server's handler signal fires. */
+  cancel(reason?: string): void;
+  /**
+   * Response messages. The iterator throws the stream's MicroError if it ended with one (including
+   * connection loss, cancel and deadline). Breaking out of the loop cancels the stream.
+   */
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array>;
+  /** Resolves when the stream ends, with the server's response metadata (never rejects). */
+  readonly trailer: Promise<StreamTrailer>;
+}
+
+/** The server's end of one call. */
+export interface ServerStream extends AsyncIterable<Uint8Array> {
+  readonly header: RequestHeader;
+  /** The peer's address. */
+  readonly remoteAddress: string;
+  /** Fires on client cancel, deadline, connection loss, or server shutdown. */
+  readonly signal: AbortSignal;
+  /** Request messages until the client half-closes. */
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array>;
+  /** Send one response message; resolves when the peer can take more. */
+  send(message: Uint8Array): Promise<void>;
+  /** End the stream, with an error or with success, and the response metadata. */
+  close(error?: MicroError, metadata?: Metadata): void;
+}
+
+export interface ListenOptions {
+  /** Largest accepted message in bytes (default 4 MiB); larger frames close the connection. */
+  maxMessageSize?: number;
+}
+
+export interface Listener {
+  /** The bound `host:port` (the real port when listening on port 0). */
+  readonly address: string;
+  /** Stop accepting; wait up to `drainMs` for open streams to end, then close every connection. */
+  close(drainMs?: number): Promise<void>;
+}
+
+export interface DialOptions {
+  /** Milliseconds to wait for the connection (default 5000). */
+  timeout?: number;
+  signal?: AbortSignal;
+  maxMessageSize?: number;
+}
+
+/** One connection to a server; streams are multiplexed over it. */
+export interface Connection {
+  readonly address: string;
+  readonly closed: boolean;
+  /** Streams open right now (the pool uses it to spread load). */
+  readonly activeStreams: number;
+  openStream(header: RequestHeader): ClientStream;
+  close(): void;
+  /** Called once when the connection closes, for whatever reason. */
+  onClose(listener: (error?: Error) => void): void;
+}
+
+export type StreamHandler = (stream: ServerStream) => void;
+
+export interface Transport {
+  /** The plugin name: `tcp`. */
+  readonly name: string;
+  listen(address: string, handler: StreamHandler, options?: ListenOptions): Promise<Listener>;
+  dial(address: string, options?: DialOptions): Promise<Connection>;
+}
