@@ -11,3 +11,4 @@ export * from "./runtime/registry/index.js";
 export * from "./runtime/selector/index.js";
 export * from "./runtime/transport/index.js";
 export * from "./runtime/broker/index.js";
+export * from "./runtime/logger/index.js";
