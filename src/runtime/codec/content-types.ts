@@ -1,5 +1,8 @@
 import { MicroError } from "../errors/index.js";
-import { JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, type Codec, type MessageCodec } from "./index.js";
+import type { Codec, MessageCodec } from "./index.js";
+
+export const PROTOBUF_CONTENT_TYPE = "application/protobuf";
+export const JSON_CONTENT_TYPE = "application/json";
 
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true });

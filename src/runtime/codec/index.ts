@@ -31,9 +31,6 @@ export interface Codec {
   unmarshal<T>(codec: MessageCodec<T>, bytes: Uint8Array): T;
 }
 
-export const PROTOBUF_CONTENT_TYPE = "application/protobuf";
-export const JSON_CONTENT_TYPE = "application/json";
-
-export { protobufCodec, jsonCodec, codecFor, codecs } from "./content-types.js";
+export { protobufCodec, jsonCodec, codecFor, codecs, PROTOBUF_CONTENT_TYPE, JSON_CONTENT_TYPE } from "./content-types.js";
 export { tsProtoCodec, type TsProtoMessageFns } from "./ts-proto.js";
 export { rawJsonCodec } from "./raw-json.js";
