@@ -12,3 +12,4 @@ export * from "./runtime/selector/index.js";
 export * from "./runtime/transport/index.js";
 export * from "./runtime/broker/index.js";
 export * from "./runtime/logger/index.js";
+export * from "./runtime/config/index.js";

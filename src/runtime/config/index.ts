@@ -1,0 +1,20 @@
+/**
+ * Configuration from the command line and the environment (Go Micro's global flags and `MICRO_*`
+ * variables), and the plugin tables that turn names into implementations. Shared with the `micro` command.
+ */
+export { globalFlags, readConfig, parseDuration, type ConfigValues, type FlagDefinition } from "./flags.js";
+export {
+  resolvePlugins,
+  checkPluginNames,
+  addressList,
+  registryPlugins,
+  transportPlugins,
+  brokerPlugins,
+  selectorPlugins,
+  defaultPlugins,
+  type Plugins,
+  type RegistryFactory,
+  type TransportFactory,
+  type BrokerFactory,
+  type SelectorFactory,
+} from "./plugins.js";

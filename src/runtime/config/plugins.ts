@@ -1,0 +1,119 @@
+/**
+ * The plugin tables: which registry, transport, broker and selector a name means. Each entry loads its
+ * implementation lazily (`await import(...)`), so `etcd3` or the NATS client are only loaded by a process
+ * that chose them.
+ */
+import { MicroError } from "../errors/index.js";
+import type { Broker } from "../broker/index.js";
+import type { Registry } from "../registry/index.js";
+import type { Selector } from "../selector/index.js";
+import type { Transport } from "../transport/index.js";
+import type { ConfigValues } from "./flags.js";
+
+/** Split a comma-separated address flag into its parts (empty → undefined). */
+export function addressList(value: string | undefined): string[] | undefined {
+  const parts = (value ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  return parts.length > 0 ? parts : undefined;
+}
+
+/** Builds a registry from its `--registry_address` parts. */
+export type RegistryFactory = (addresses: string[] | undefined) => Promise<Registry>;
+/** Builds a transport from its `--transport_address` parts. */
+export type TransportFactory = (addresses: string[] | undefined) => Promise<Transport>;
+/** Builds a broker; the `direct` broker needs the registry and transport it delivers through. */
+export type BrokerFactory = (addresses: string[] | undefined, deps: { registry: Registry; transport: Transport }) => Promise<Broker>;
+/** Builds a selector over a registry. */
+export type SelectorFactory = (deps: { registry: Registry }) => Promise<Selector>;
+
+/** Registries by `--registry` name; `local` is the default. */
+export const registryPlugins: Readonly<Record<string, RegistryFactory>> = {
+  local: async (addresses) => {
+    const { localRegistry } = await import("../registry/local/index.js");
+    return localRegistry(addresses ? { address: addresses[0] } : {});
+  },
+  memory: async () => {
+    const { memoryRegistry } = await import("../registry/memory.js");
+    return memoryRegistry();
+  },
+  etcd: async (addresses) => {
+    const { etcdRegistry } = await import("../registry/etcd/index.js");
+    return etcdRegistry(addresses ? { addresses } : {});
+  },
+};
+
+/** Transports by `--transport` name; `tcp` is the default. */
+export const transportPlugins: Readonly<Record<string, TransportFactory>> = {
+  tcp: async () => {
+    const { tcpTransport } = await import("../transport/tcp/index.js");
+    return tcpTransport();
+  },
+};
+
+/** Brokers by `--broker` name; `direct` is the default. */
+export const brokerPlugins: Readonly<Record<string, BrokerFactory>> = {
+  direct: async (addresses, { registry, transport }) => {
+    const { directBroker } = await import("../broker/direct/index.js");
+    return directBroker({ registry, transport, ...(addresses ? { address: addresses[0] } : {}) });
+  },
+  memory: async () => {
+    const { memoryBroker } = await import("../broker/memory.js");
+    return memoryBroker();
+  },
+  nats: async (addresses) => {
+    const { natsBroker } = await import("../broker/nats/index.js");
+    return natsBroker(addresses ? { servers: addresses } : {});
+  },
+};
+
+/** Selectors by `--selector` name (the strategy of the caching selector); `random` is the default. */
+export const selectorPlugins: Readonly<Record<string, SelectorFactory>> = {
+  random: async ({ registry }) => {
+    const { cacheSelector, random } = await import("../selector/index.js");
+    return cacheSelector({ registry, strategy: random });
+  },
+  roundrobin: async ({ registry }) => {
+    const { cacheSelector, roundRobin } = await import("../selector/index.js");
+    return cacheSelector({ registry, strategy: roundRobin });
+  },
+};
+
+/** The default plugin of each kind. */
+export const defaultPlugins = { registry: "local", transport: "tcp", broker: "direct", selector: "random" } as const;
+
+/** The four plugins a service or client runs on. */
+export interface Plugins {
+  registry: Registry;
+  transport: Transport;
+  broker: Broker;
+  selector: Selector;
+}
+
+function pick<F>(kind: string, table: Readonly<Record<string, F>>, name: string): F {
+  const factory = Object.hasOwn(table, name) ? table[name] : undefined;
+  if (!factory) {
+    throw MicroError.badRequest("micro.config", `unknown ${kind} "${name}"; available: ${Object.keys(table).join(", ")} (set with --${kind} or MICRO_${kind.toUpperCase()})`);
+  }
+  return factory;
+}
+
+/** Check plugin names without loading anything. @throws MicroError (400) listing the available ones. */
+export function checkPluginNames(values: ConfigValues): void {
+  pick("registry", registryPlugins, values.registry ?? defaultPlugins.registry);
+  pick("transport", transportPlugins, values.transport ?? defaultPlugins.transport);
+  pick("broker", brokerPlugins, values.broker ?? defaultPlugins.broker);
+  pick("selector", selectorPlugins, (values.selector ?? defaultPlugins.selector).toLowerCase());
+}
+
+/**
+ * Build the plugins named by `values` (flags/env, see `readConfig`), using the instances in `given` where the
+ * code supplied one (code wins). Only the chosen implementations are loaded.
+ * @throws MicroError (400) for an unknown name, listing the available ones.
+ */
+export async function resolvePlugins(values: ConfigValues, given: Partial<Plugins> = {}): Promise<Plugins> {
+  checkPluginNames(values);
+  const registry = given.registry ?? (await pick("registry", registryPlugins, values.registry ?? defaultPlugins.registry)(addressList(values.registry_address)));
+  const transport = given.transport ?? (await pick("transport", transportPlugins, values.transport ?? defaultPlugins.transport)(addressList(values.transport_address)));
+  const broker = given.broker ?? (await pick("broker", brokerPlugins, values.broker ?? defaultPlugins.broker)(addressList(values.broker_address), { registry, transport }));
+  const selector = given.selector ?? (await pick("selector", selectorPlugins, (values.selector ?? defaultPlugins.selector).toLowerCase())({ registry }));
+  return { registry, transport, broker, selector };
+}
