@@ -1,0 +1,7 @@
+/**
+ * Every `micro` subcommand. Each file in this folder exports a yargs CommandModule; add a command with one
+ * line here, `export { <its exported module> as <name> } from "./<file>.js";`. Help lists them in
+ * alphabetical order. Keep each command file cheap to import: load its implementation inside the handler
+ * with `await import(...)` so that `micro --help` stays fast.
+ */
+export { newCommand as new } from "./new.js";

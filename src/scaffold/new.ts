@@ -1,0 +1,125 @@
+/**
+ * `micro new`: derive the names, render the template, install, generate, and say what to do next.
+ */
+import { existsSync } from "node:fs";
+import { relative, resolve } from "node:path";
+import Handlebars from "handlebars";
+import { deriveNames, type ProjectNames, type ProjectType } from "./names.js";
+import { microTsSpecifier, projectDevDependencies, templateDir } from "./package-root.js";
+import { formatTree, renderProject } from "./render.js";
+import { npmCommand, runStep, StepError } from "./steps.js";
+
+/** Runtime configuration baked into the project's `.env` (read by `npm start`). */
+export interface ProjectConfig {
+  registry?: string;
+  registry_address?: string;
+  broker?: string;
+  broker_address?: string;
+  transport?: string;
+}
+
+export interface NewProjectOptions {
+  name: string;
+  type?: ProjectType;
+  namespace?: string;
+  fqdn?: string;
+  alias?: string;
+  /** Where to create the project (default `./<name>`), relative to `cwd`. */
+  dir?: string;
+  /** Install dependencies and generate code (default true). */
+  install?: boolean;
+  config?: ProjectConfig;
+  /** Base for a relative `dir` (default `process.cwd()`). */
+  cwd?: string;
+  /** Where the tree and next steps go (default stdout). */
+  out?: (text: string) => void;
+}
+
+/** The result of {@link newProject}. */
+export interface NewProjectResult {
+  dir: string;
+  files: string[];
+  names: ProjectNames;
+}
+
+Handlebars.registerHelper("json", (value: unknown) => JSON.stringify(value));
+
+const ENV_KEYS: Record<keyof ProjectConfig, string> = {
+  registry: "MICRO_REGISTRY",
+  registry_address: "MICRO_REGISTRY_ADDRESS",
+  broker: "MICRO_BROKER",
+  broker_address: "MICRO_BROKER_ADDRESS",
+  transport: "MICRO_TRANSPORT",
+};
+
+/** Everything a template can refer to. */
+export function templateContext(names: ProjectNames, config: ProjectConfig = {}, namespace?: string) {
+  const dev = projectDevDependencies();
+  const env = (Object.keys(ENV_KEYS) as (keyof ProjectConfig)[])
+    .filter((key) => config[key] !== undefined && config[key] !== "")
+    .map((key) => ({ key: ENV_KEYS[key], value: config[key]! }));
+  for (const { value } of env) {
+    if (/[\r\n]/.test(value)) throw new Error(`configuration values cannot span lines: ${JSON.stringify(value)}`);
+  }
+  return {
+    ...names,
+    // The backend an API project calls: the service `micro new <name>` creates with the same namespace.
+    backendFqdn: namespace ? `${namespace}.service.${names.alias}` : names.name,
+    microTs: microTsSpecifier(),
+    versions: {
+      buf: dev["@bufbuild/buf"] ?? "^1.0.0",
+      tsProto: dev["ts-proto"] ?? "^2.0.0",
+      typescript: dev["typescript"] ?? "^5.0.0",
+      typesNode: dev["@types/node"] ?? "^20.0.0",
+    },
+    env,
+    config,
+  };
+}
+
+function nextSteps(dir: string, names: ProjectNames, installed: boolean): string {
+  const rel = relative(process.cwd(), dir) || ".";
+  const lines = ["", "Next steps:", `  cd ${rel.includes(" ") ? JSON.stringify(rel) : rel}`];
+  if (!installed) lines.push("  npm install", "  npm run generate         # buf generate: ts-proto + protoc-gen-micro into src/gen");
+  lines.push("  npm run build && npm start");
+  const service = `${names.pascal}Service`;
+  if (names.type === "api") {
+    lines.push("  micro api --handler api   # in another terminal; see README.md for the curl call");
+  } else {
+    lines.push(`  micro call ${names.fqdn} ${service}.Call '{"name":"John"}'   # in another terminal`);
+  }
+  lines.push("  npm test");
+  return lines.join("\n") + "\n";
+}
+
+/**
+ * Create a project. Throws UsageError for a bad name, Error when the target is taken (nothing written) or
+ * a step fails (the rendered project is left in place and the message says what to run).
+ */
+export async function newProject(options: NewProjectOptions): Promise<NewProjectResult> {
+  const out = options.out ?? ((text: string) => void process.stdout.write(text));
+  const type = options.type ?? "service";
+  const names = deriveNames(options.name, { type, alias: options.alias, namespace: options.namespace, fqdn: options.fqdn });
+  const dir = resolve(options.cwd ?? process.cwd(), options.dir ?? options.name);
+  const template = templateDir(type);
+  if (!existsSync(template)) throw new Error(`no template for type "${type}" (looked in ${template})`);
+
+  const files = await renderProject(template, dir, templateContext(names, options.config, options.namespace));
+  out(`Created ${type} ${names.fqdn} in ${dir}\n\n${formatTree(relative(process.cwd(), dir) || ".", files)}\n`);
+
+  const install = options.install ?? true;
+  if (install) {
+    try {
+      await runStep("Installing dependencies (npm install)", npmCommand, ["install", "--no-audit", "--no-fund"], dir);
+      await runStep("Generating code (npm run generate)", npmCommand, ["run", "generate"], dir);
+    } catch (error) {
+      if (!(error instanceof StepError)) throw error;
+      const tail = error.tail ? `\n--- last lines of output ---\n${error.tail}\n---` : "";
+      throw new Error(
+        `${error.message}${tail}\nThe project was written to ${dir}; fix the cause, then run \`npm install && npm run generate\` there.`,
+      );
+    }
+  }
+  out(nextSteps(dir, names, install));
+  return { dir, files, names };
+}

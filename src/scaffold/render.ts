@@ -1,0 +1,122 @@
+/**
+ * Renders a template folder: every file is copied, `*.hbs` files (and every file name) go through
+ * handlebars first. Output goes to a temporary sibling of the target, renamed into place when complete,
+ * so a failure never leaves half a project behind.
+ */
+import { mkdir, mkdtemp, readdir, readFile, rm, rmdir, rename, stat, writeFile } from "node:fs/promises";
+import { basename, dirname, join, relative, sep } from "node:path";
+import Handlebars from "handlebars";
+
+/** Files listed relative to the project root, with `/` separators, sorted. */
+export type FileList = string[];
+
+async function walk(dir: string, base = dir): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await walk(path, base)));
+    else if (entry.isFile()) out.push(relative(base, path));
+  }
+  return out.sort();
+}
+
+/** The output path of a template file: handlebars in the name rendered, `.hbs` dropped. */
+function outputPath(templatePath: string, context: object): string {
+  const rendered = templatePath
+    .split(sep)
+    .map((part) => Handlebars.compile(part, { noEscape: true, strict: true })(context))
+    .join("/");
+  return rendered.endsWith(".hbs") ? rendered.slice(0, -4) : rendered;
+}
+
+/**
+ * The files a template renders to, without writing anything.
+ * @throws Error when a template refers to a name the context lacks.
+ */
+export async function renderFiles(templateDir: string, context: object): Promise<Map<string, Buffer | string>> {
+  const files = new Map<string, Buffer | string>();
+  for (const path of await walk(templateDir)) {
+    const raw = await readFile(join(templateDir, path));
+    const target = outputPath(path, context);
+    if (path.endsWith(".hbs")) {
+      try {
+        files.set(target, Handlebars.compile(raw.toString("utf8"), { noEscape: true, strict: true })(context));
+      } catch (cause) {
+        throw new Error(`template ${path}: ${(cause as Error).message}`, { cause });
+      }
+    } else {
+      files.set(target, raw);
+    }
+  }
+  return files;
+}
+
+/** Whether `dir` does not exist or is an empty directory. */
+export async function isFreeTarget(dir: string): Promise<boolean> {
+  try {
+    const info = await stat(dir);
+    if (!info.isDirectory()) return false;
+    return (await readdir(dir)).length === 0;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return true;
+    throw error;
+  }
+}
+
+/**
+ * Render `templateDir` into `targetDir`, which must not exist or be empty.
+ * @returns the files written, relative to `targetDir`, sorted.
+ * @throws Error when the target is taken (nothing written) or rendering fails (nothing left behind).
+ */
+export async function renderProject(templateDir: string, targetDir: string, context: object): Promise<FileList> {
+  if (!(await isFreeTarget(targetDir))) {
+    throw new Error(`${targetDir} already exists and is not empty: choose another name or --dir, or remove it first`);
+  }
+  const files = await renderFiles(templateDir, context);
+  const parent = dirname(targetDir);
+  await mkdir(parent, { recursive: true });
+  // A sibling on the same filesystem, so the final rename is atomic.
+  const temp = await mkdtemp(join(parent, `.${basename(targetDir)}.micro-new-`));
+  try {
+    for (const [path, content] of files) {
+      const full = join(temp, path);
+      await mkdir(dirname(full), { recursive: true });
+      await writeFile(full, content);
+    }
+    if (!(await isFreeTarget(targetDir))) {
+      throw new Error(`${targetDir} was created by someone else while rendering; nothing was written`);
+    }
+    await rmdir(targetDir).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== "ENOENT") throw error;
+    });
+    await rename(temp, targetDir);
+  } catch (error) {
+    await rm(temp, { recursive: true, force: true });
+    throw error;
+  }
+  return [...files.keys()].sort();
+}
+
+/** The file list drawn as a tree, for printing. */
+export function formatTree(root: string, files: readonly string[]): string {
+  type Node = Map<string, Node>;
+  const tree: Node = new Map();
+  for (const file of files) {
+    let node = tree;
+    for (const part of file.split("/")) {
+      if (!node.has(part)) node.set(part, new Map());
+      node = node.get(part)!;
+    }
+  }
+  const lines = [root];
+  const draw = (node: Node, prefix: string) => {
+    const entries = [...node.entries()].sort(([a, an], [b, bn]) => Number(bn.size > 0) - Number(an.size > 0) || a.localeCompare(b));
+    entries.forEach(([name, child], i) => {
+      const last = i === entries.length - 1;
+      lines.push(`${prefix}${last ? "└── " : "├── "}${name}${child.size ? "/" : ""}`);
+      if (child.size) draw(child, prefix + (last ? "    " : "│   "));
+    });
+  };
+  draw(tree, "");
+  return lines.join("\n");
+}
