@@ -1,0 +1,225 @@
+/**
+ * The etcd registry against a real etcd on loopback: the registry contract, watch events, TTL expiry of a
+ * SIGKILLed node, failing promptly while etcd is down, and recovering (registration and watch) after it returns.
+ */
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import { after, before, describe, it } from "node:test";
+import { MicroError } from "../../../src/runtime/errors/index.js";
+import { etcdRegistry } from "../../../src/runtime/registry/etcd/index.js";
+import type { Registry, RegistryEvent, ServiceRecord, Watcher } from "../../../src/runtime/registry/index.js";
+import { startEtcd, type TestServer } from "../../support/servers.js";
+
+process.env.MICRO_LOG_LEVEL ??= "silent";
+
+function service(name: string, version: string, ...nodes: Array<[string, string]>): ServiceRecord {
+  return {
+    name,
+    version,
+    metadata: { owner: "test" },
+    endpoints: [{ name: "Greeter.Hello", metadata: { stream: "unary" } }],
+    nodes: nodes.map(([id, address]) => ({ id, address, metadata: { transport: "tcp" } })),
+  };
+}
+
+/** The next event from `iterator` that matches, or a failure after `ms`. */
+async function nextEvent(iterator: AsyncIterator<RegistryEvent>, match: (e: RegistryEvent) => boolean, ms: number, what: string): Promise<RegistryEvent> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error(`no ${what} within ${ms} ms`);
+    let timer: NodeJS.Timeout | undefined;
+    const result = await Promise.race([
+      iterator.next(),
+      new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), left))),
+    ]);
+    clearTimeout(timer);
+    if (result === "timeout") throw new Error(`no ${what} within ${ms} ms`);
+    if (result.done) throw new Error(`watch ended before ${what}`);
+    if (match(result.value)) return result.value;
+  }
+}
+
+const nodeIds = (records: ServiceRecord[]) => records.flatMap((r) => r.nodes.map((n) => n.id)).sort();
+
+describe("etcd registry (real etcd)", () => {
+  let etcd: TestServer;
+  const registries: Registry[] = [];
+  const children: ChildProcess[] = [];
+  const watchers: Watcher[] = [];
+  const open = (timeout = 3000) => {
+    const r = etcdRegistry({ address: etcd.address.replace("http://", ""), timeout, dialTimeout: 1000 });
+    registries.push(r);
+    return r;
+  };
+
+  before(async () => {
+    etcd = await startEtcd();
+  });
+
+  after(async () => {
+    for (const w of watchers) w.stop();
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    await Promise.all(registries.map((r) => r.close()));
+    await etcd?.dispose();
+  });
+
+  it("registers, merges nodes by version, lists, and deregisters", async () => {
+    const registry = open();
+    assert.equal(registry.name, "etcd");
+    assert.deepEqual(await registry.getService("greeter"), []);
+
+    await registry.register(service("greeter", "1.0.0", ["g-1", "127.0.0.1:1001"]), { ttl: 30 });
+    await registry.register(service("greeter", "1.0.0", ["g-2", "127.0.0.1:1002"]), { ttl: 30 });
+    await registry.register(service("greeter", "2.0.0", ["g-3", "127.0.0.1:1003"]), { ttl: 30 });
+    await registry.register(service("other/svc", "1", ["o-1", "127.0.0.1:1004"]));
+
+    const greeter = await registry.getService("greeter");
+    assert.deepEqual(greeter.map((s) => s.version).sort(), ["1.0.0", "2.0.0"]);
+    const v1 = greeter.find((s) => s.version === "1.0.0")!;
+    assert.deepEqual(v1.nodes.map((n) => n.id).sort(), ["g-1", "g-2"]);
+    assert.equal(v1.nodes.find((n) => n.id === "g-2")!.address, "127.0.0.1:1002");
+    assert.deepEqual(v1.metadata, { owner: "test" });
+    assert.deepEqual(v1.endpoints, [{ name: "Greeter.Hello", metadata: { stream: "unary" } }]);
+
+    // A second client sees the same records: they live in etcd, not in this process.
+    const other = open();
+    assert.deepEqual(nodeIds(await other.getService("greeter")), ["g-1", "g-2", "g-3"]);
+    assert.deepEqual(nodeIds(await other.getService("other/svc")), ["o-1"]);
+
+    const listed = await registry.listServices();
+    assert.deepEqual(listed.map((s) => `${s.name}@${s.version}`).sort(), ["greeter@1.0.0", "greeter@2.0.0", "other/svc@1"]);
+
+    // Registering again (the heartbeat) is idempotent.
+    await registry.register(service("greeter", "1.0.0", ["g-1", "127.0.0.1:1001"]), { ttl: 30 });
+    assert.deepEqual(nodeIds(await registry.getService("greeter")), ["g-1", "g-2", "g-3"]);
+
+    await registry.deregister(service("greeter", "1.0.0", ["g-1", "127.0.0.1:1001"]));
+    assert.deepEqual(nodeIds(await other.getService("greeter")), ["g-2", "g-3"]);
+    await registry.deregister(service("greeter", "1.0.0", ["g-2", "127.0.0.1:1002"]));
+    await registry.deregister(service("greeter", "2.0.0", ["g-3", "127.0.0.1:1003"]));
+    await registry.deregister(service("other/svc", "1", ["o-1", "127.0.0.1:1004"]));
+    assert.deepEqual(await other.getService("greeter"), []);
+    assert.deepEqual(await other.listServices(), []);
+  });
+
+  it("rejects bad input with a clear error", async () => {
+    const registry = open();
+    await assert.rejects(registry.register(service("", "1", ["x", "127.0.0.1:1"])), (e: unknown) => e instanceof MicroError && e.code === 400);
+    await assert.rejects(registry.register(service("empty", "1")), (e: unknown) => e instanceof MicroError && /without nodes/.test(e.detail));
+    assert.throws(() => etcdRegistry({ address: "127.0.0.1:2379,," }), /empty entry/);
+    assert.throws(() => etcdRegistry({ address: "grpc://x:1" }), /unsupported scheme/);
+  });
+
+  it("watch emits create, update and delete", async () => {
+    const registry = open();
+    const watcher = registry.watch({ service: "watched" });
+    watchers.push(watcher);
+    const iterator = watcher[Symbol.asyncIterator]();
+    // Another service's events are filtered out; a first event proves the watch is live before we assert order.
+    const ready = service("watched", "1", ["w-0", "127.0.0.1:2000"]);
+    await registry.register(ready, { ttl: 30 });
+    await nextEvent(iterator, (e) => e.service.nodes[0]?.id === "w-0", 10_000, "first create");
+
+    await registry.register(service("unwatched", "1", ["u-1", "127.0.0.1:2001"]), { ttl: 30 });
+    const record = service("watched", "1", ["w-1", "127.0.0.1:2002"]);
+    await registry.register(record, { ttl: 30 });
+    let event = await nextEvent(iterator, () => true, 10_000, "create");
+    assert.equal(event.action, "create");
+    assert.equal(event.service.name, "watched");
+    assert.deepEqual(event.service.nodes.map((n) => n.id), ["w-1"]);
+
+    await registry.register({ ...record, metadata: { owner: "changed" } }, { ttl: 30 });
+    event = await nextEvent(iterator, () => true, 10_000, "update");
+    assert.equal(event.action, "update");
+    assert.deepEqual(event.service.metadata, { owner: "changed" });
+
+    await registry.deregister(record);
+    event = await nextEvent(iterator, () => true, 10_000, "delete");
+    assert.equal(event.action, "delete");
+    assert.deepEqual(event.service.nodes.map((n) => n.id), ["w-1"]);
+
+    watcher.stop();
+    assert.deepEqual(await iterator.next(), { value: undefined, done: true });
+    await registry.deregister(ready);
+    await registry.deregister(service("unwatched", "1", ["u-1", "127.0.0.1:2001"]));
+  });
+
+  it("a SIGKILLed node disappears within its TTL", async () => {
+    const ttl = 2;
+    const registry = open();
+    const watcher = registry.watch({ service: "doomed" });
+    watchers.push(watcher);
+    const iterator = watcher[Symbol.asyncIterator]();
+
+    const script = fileURLToPath(new URL("./node-process.js", import.meta.url));
+    const child = spawn(process.execPath, [script, etcd.address, "doomed", "doomed-1", String(ttl)], {
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, MICRO_LOG_LEVEL: "silent" },
+    });
+    children.push(child);
+    let out = "";
+    child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    await nextEvent(iterator, (e) => e.action === "create" && e.service.nodes[0]?.id === "doomed-1", 15_000, "registration of the child");
+    assert.deepEqual(nodeIds(await registry.getService("doomed")), ["doomed-1"]);
+
+    const exited = once(child, "exit");
+    child.kill("SIGKILL");
+    await exited;
+    // TTL plus a margin for etcd's lease checker and scheduling on a busy machine.
+    const event = await nextEvent(iterator, (e) => e.action === "delete", ttl * 1000 + 4000, "expiry of the killed node");
+    assert.deepEqual(event.service.nodes.map((n) => n.id), ["doomed-1"]);
+    assert.deepEqual(await registry.getService("doomed"), []);
+    assert.match(out, /registered/);
+  });
+
+  it("fails promptly while etcd is down, and recovers registration and watch when it returns", async () => {
+    const registry = open(1000);
+    const watcher = registry.watch({ service: "phoenix" });
+    watchers.push(watcher);
+    const iterator = watcher[Symbol.asyncIterator]();
+    const first = service("phoenix", "1", ["p-1", "127.0.0.1:3001"]);
+    await registry.register(first, { ttl: 30 });
+    await nextEvent(iterator, (e) => e.service.nodes[0]?.id === "p-1", 10_000, "create before the outage");
+
+    await etcd.stop();
+    // Every kind of call rejects (bounded by the 1 s timeout), with a MicroError naming the address.
+    const down = (e: unknown) => e instanceof MicroError && e.code === 503 && e.detail.includes(etcd.address.replace("http://", ""));
+    await assert.rejects(registry.getService("phoenix"), down);
+    await assert.rejects(registry.listServices(), down);
+    await assert.rejects(registry.register(first, { ttl: 30 }), down);
+
+    await etcd.start();
+    // The heartbeat resumes: the next register succeeds (the lease survived the restart with the data dir).
+    await registry.register(first, { ttl: 30 });
+    assert.deepEqual(nodeIds(await registry.getService("phoenix")), ["p-1"]);
+    // The watch reconnected by itself and delivers new events.
+    const second = service("phoenix", "1", ["p-2", "127.0.0.1:3002"]);
+    await registry.register(second, { ttl: 30 });
+    const event = await nextEvent(iterator, (e) => e.service.nodes[0]?.id === "p-2", 15_000, "create after the restart");
+    assert.equal(event.action, "create");
+    await registry.deregister(first);
+    await registry.deregister(second);
+  });
+
+  it("re-grants a lease etcd no longer knows", async () => {
+    const registry = open();
+    const record = service("relet", "1", ["r-1", "127.0.0.1:4001"]);
+    await registry.register(record, { ttl: 30 });
+    // Simulate a lost lease: revoke every lease behind the registry's back (another client, as an operator would).
+    const admin = (await import("etcd3")).Etcd3;
+    const client = new admin({ hosts: etcd.address });
+    try {
+      const leases = await client.leaseClient.leaseLeases({});
+      for (const { ID } of leases.leases) await client.leaseClient.leaseRevoke({ ID });
+      assert.deepEqual(await registry.getService("relet"), []);
+      await registry.register(record, { ttl: 30 });
+      assert.deepEqual(nodeIds(await registry.getService("relet")), ["r-1"]);
+    } finally {
+      client.close();
+    }
+    await registry.deregister(record);
+  });
+});

@@ -1,0 +1,201 @@
+/**
+ * Real etcd and NATS servers for tests: started on loopback on free ports with temporary data directories,
+ * awaited by probing their health endpoints (never by sleeping), stopped (or killed) afterwards.
+ * A missing binary is an error that says what to install — these tests never skip.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+
+/** A server process the test controls. `restart()` keeps the port and the data directory. */
+export interface TestServer {
+  /** Client address: `http://127.0.0.1:P` for etcd, `nats://127.0.0.1:P` for NATS. */
+  readonly address: string;
+  readonly port: number;
+  readonly dataDir: string;
+  /** True while the process runs. */
+  readonly running: boolean;
+  /** SIGTERM and wait for exit (SIGKILL after 5 s). */
+  stop(): Promise<void>;
+  /** SIGKILL and wait for exit. */
+  kill(): Promise<void>;
+  /** Start again on the same port with the same data directory, and wait until ready. */
+  start(): Promise<void>;
+  /** Stop and remove the data directory. Safe to call twice. */
+  dispose(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1 (bound and released; the usual race is accepted). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Absolute path of `name` on PATH or in the usual system directories, or a failure naming the package. */
+export function findBinary(name: string, debianPackage: string): string {
+  const dirs = [...(process.env.PATH ?? "").split(delimiter), "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
+  for (const dir of dirs) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error(
+    `${name} is not installed, and these tests need a real ${name}. Install it: ` +
+      `\`sudo apt-get install ${debianPackage}\` (Debian/Ubuntu; .ci/run does this), or put a ${name} binary on PATH.`,
+  );
+}
+
+interface ProcessSpec {
+  binary: string;
+  args: string[];
+  /** Resolves once the server answers; rejects never (retried until the deadline). */
+  probe: () => Promise<boolean>;
+  what: string;
+}
+
+const READY_TIMEOUT_MS = 30_000;
+
+class ManagedServer implements TestServer {
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  private output = "";
+
+  constructor(
+    readonly address: string,
+    readonly port: number,
+    readonly dataDir: string,
+    private readonly spec: ProcessSpec,
+  ) {}
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.output = "";
+    const child = spawn(this.spec.binary, this.spec.args, { stdio: ["ignore", "pipe", "pipe"] });
+    this.child = child;
+    const keep = (chunk: Buffer) => {
+      // Keep the tail only: enough to explain a failed start.
+      this.output = (this.output + chunk.toString()).slice(-4000);
+    };
+    child.stdout?.on("data", keep);
+    child.stderr?.on("data", keep);
+    let exitCode: number | null | undefined;
+    this.exited = new Promise((resolve) => child.once("exit", (code) => ((exitCode = code), resolve())));
+    child.once("error", (error) => {
+      this.output += `\nspawn error: ${error.message}`;
+    });
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      if (exitCode !== undefined || child.exitCode !== null) {
+        throw new Error(`${this.spec.what} exited during start (code ${child.exitCode}):\n${this.output}`);
+      }
+      if (await this.spec.probe()) return;
+      // Wait for either the next probe slot or the process's exit, whichever comes first.
+      await Promise.race([new Promise((r) => setTimeout(r, 50)), this.exited]);
+    }
+    await this.kill();
+    throw new Error(`${this.spec.what} did not become ready within ${READY_TIMEOUT_MS} ms:\n${this.output}`);
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || !this.running) return;
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || !this.running) return;
+    child.kill("SIGKILL");
+    await this.exited;
+  }
+
+  async dispose(): Promise<void> {
+    await this.kill();
+    await rm(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+/** One HTTP GET against loopback with a short timeout; true when the body matches. */
+async function httpProbe(url: string, accept: (status: number, body: string) => boolean): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    return accept(response.status, await response.text());
+  } catch {
+    return false;
+  }
+}
+
+/** Start a single-member etcd on loopback with a fresh data directory. */
+export async function startEtcd(): Promise<TestServer> {
+  const binary = findBinary("etcd", "etcd-server");
+  const dataDir = await mkdtemp(join(tmpdir(), "micro-etcd-"));
+  const clientPort = await freePort();
+  const peerPort = await freePort();
+  const client = `http://127.0.0.1:${clientPort}`;
+  const peer = `http://127.0.0.1:${peerPort}`;
+  const args = [
+    "--name", "default",
+    "--data-dir", dataDir,
+    "--listen-client-urls", client,
+    "--advertise-client-urls", client,
+    "--listen-peer-urls", peer,
+    "--initial-advertise-peer-urls", peer,
+    "--initial-cluster", `default=${peer}`,
+    "--log-level", "error",
+    "--logger", "zap",
+  ];
+  const server = new ManagedServer(client, clientPort, dataDir, {
+    binary,
+    args,
+    what: "etcd",
+    probe: () => httpProbe(`${client}/health`, (status, body) => status === 200 && body.includes('"health":"true"')),
+  });
+  try {
+    await server.start();
+  } catch (error) {
+    await server.dispose();
+    throw error;
+  }
+  return server;
+}
+
+/** Start nats-server on loopback (JetStream on, store in a fresh directory). */
+export async function startNats(): Promise<TestServer> {
+  const binary = findBinary("nats-server", "nats-server");
+  const dataDir = await mkdtemp(join(tmpdir(), "micro-nats-"));
+  const port = await freePort();
+  const monitorPort = await freePort();
+  const args = ["-a", "127.0.0.1", "-p", String(port), "-m", String(monitorPort), "-js", "-sd", dataDir];
+  const server = new ManagedServer(`nats://127.0.0.1:${port}`, port, dataDir, {
+    binary,
+    args,
+    what: "nats-server",
+    // /healthz answers 200 once the server, including JetStream, is ready.
+    probe: () => httpProbe(`http://127.0.0.1:${monitorPort}/healthz`, (status) => status === 200),
+  });
+  try {
+    await server.start();
+  } catch (error) {
+    await server.dispose();
+    throw error;
+  }
+  return server;
+}
