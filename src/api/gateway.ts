@@ -1,0 +1,159 @@
+/**
+ * The HTTP API gateway (`micro api`), on fastify: resolves paths and `google.api.http` routes to services
+ * found in the registry, calls them through the runtime client, streams over WebSocket and SSE, and maps
+ * errors to HTTP statuses. Start it in-process with {@link newGateway}.
+ */
+import type { AddressInfo } from "node:net";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { Client } from "../runtime/client/index.js";
+import { MicroError } from "../runtime/errors/index.js";
+import { logger } from "../runtime/logger/index.js";
+import type { Registry } from "../runtime/registry/index.js";
+import type { GatewayContext } from "./context.js";
+import { httpStatus, toGatewayError } from "./errors.js";
+import { apiHandler } from "./handlers/api.js";
+import { eventHandler } from "./handlers/event.js";
+import { httpHandler } from "./handlers/http.js";
+import { rpcHandler } from "./handlers/rpc.js";
+import { RouteTable, type Route } from "./routes.js";
+import { websocketUpgrades } from "./websocket.js";
+
+/** How the gateway treats requests (`--handler`). */
+export type HandlerKind = "rpc" | "api" | "http" | "event";
+export const handlerKinds: readonly HandlerKind[] = ["rpc", "api", "http", "event"];
+
+export interface GatewayOptions {
+  /** Calls the services (and publishes events). */
+  client: Client;
+  /** Where services, endpoints and http rules are looked up. */
+  registry: Registry;
+  /** `host:port` to listen on; `:8080` (all interfaces) by default. Port 0 picks a free port. */
+  address?: string;
+  /** Prefix of service names: `/greeter/hello` calls `<namespace>.greeter`. Empty by default. */
+  namespace?: string;
+  /** `rpc` (default), `api`, `http` or `event`. */
+  handler?: HandlerKind;
+  /** Allow cross-origin requests: `true` for any origin, or a list of allowed origins. */
+  cors?: boolean | readonly string[];
+  /** Backend call timeout in milliseconds (default 10 000). */
+  timeout?: number;
+  /** Largest accepted request body in bytes (default 1 MiB). */
+  maxBody?: number;
+  /** Full route refresh period in milliseconds (default 30 000); the registry watch keeps routes current between refreshes. */
+  refreshInterval?: number;
+}
+
+export interface Gateway {
+  /** Listen and load routes. */
+  start(): Promise<void>;
+  /** Stop accepting, finish in-flight requests, close streams. */
+  stop(): Promise<void>;
+  /** The bound `host:port` once started. */
+  readonly address: string;
+  /** `http://host:port` once started. */
+  readonly url: string;
+  /** The routes declared by http rules, as currently known. */
+  routes(): readonly Route[];
+  /** Re-read every service from the registry now. */
+  refresh(): Promise<void>;
+}
+
+const log = logger("api");
+
+/** Split `host:port`, `[v6]:port` or `:port`. */
+export function parseListenAddress(address: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(address.trim());
+  if (!m) throw MicroError.badRequest("micro.api", `invalid address "${address}": use host:port, e.g. :8080 or 127.0.0.1:8080`);
+  const port = Number(m[3]);
+  if (port > 65535) throw MicroError.badRequest("micro.api", `invalid port in "${address}"`);
+  return { host: m[1] ?? (m[2] || "0.0.0.0"), port };
+}
+
+function sendError(reply: FastifyReply, error: unknown): void {
+  const e = toGatewayError(error);
+  if (!(error instanceof MicroError) && httpStatus(e) >= 500) log.error({ err: error }, "unexpected gateway error");
+  void reply.code(httpStatus(e)).type("application/json").send(JSON.stringify(e.toJSON()));
+}
+
+function applyCors(cors: true | readonly string[], req: FastifyRequest, reply: FastifyReply): boolean {
+  const origin = req.headers.origin;
+  if (!origin) return false;
+  const allowed = cors === true || cors.includes(origin);
+  if (!allowed) return false;
+  reply.header("access-control-allow-origin", cors === true ? "*" : origin).header("vary", "Origin");
+  if (req.method === "OPTIONS" && req.headers["access-control-request-method"]) {
+    reply
+      .header("access-control-allow-methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS")
+      .header("access-control-allow-headers", req.headers["access-control-request-headers"] ?? "content-type, authorization")
+      .header("access-control-max-age", "600");
+    void reply.code(204).send();
+    return true;
+  }
+  return false;
+}
+
+/** Create a gateway (not yet listening). */
+export function newGateway(options: GatewayOptions): Gateway {
+  const handler = options.handler ?? "rpc";
+  if (!handlerKinds.includes(handler)) throw MicroError.badRequest("micro.api", `unknown handler "${handler}"; use one of: ${handlerKinds.join(", ")}`);
+  const maxBody = options.maxBody ?? 1024 * 1024;
+  const routes = new RouteTable(options.registry, { refreshInterval: options.refreshInterval });
+  const ctx: GatewayContext = {
+    client: options.client,
+    registry: options.registry,
+    routes,
+    namespace: options.namespace ?? "",
+    timeout: options.timeout ?? 10_000,
+    maxBody,
+  };
+  const cors = options.cors === true ? true : Array.isArray(options.cors) && options.cors.length > 0 ? (options.cors as readonly string[]) : undefined;
+  const handle = { rpc: rpcHandler, api: apiHandler, http: httpHandler, event: eventHandler }[handler];
+
+  const app: FastifyInstance = Fastify({
+    logger: false,
+    bodyLimit: maxBody,
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+    // Errors fastify raises before routing (a bad URL, a malformed header) get the same JSON body.
+    frameworkErrors: (error, _req, reply) => sendError(reply, new MicroError("micro.api", 400, error.message)),
+  });
+  // Every body arrives as bytes; the handlers decide what a content type means (415 when nothing fits).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: maxBody }, (_req, body, done) => done(null, body));
+  app.setErrorHandler((error, _req, reply) => sendError(reply, error));
+  app.setNotFoundHandler((_req, reply) => sendError(reply, MicroError.notFound("micro.api", "not found")));
+  app.addHook("onResponse", async (req, reply) => {
+    log.info({ method: req.method, url: req.raw.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, remote: req.ip }, "request");
+  });
+  app.all("*", async (req, reply) => {
+    if (cors && applyCors(cors, req, reply)) return;
+    await handle(ctx, req, reply);
+  });
+
+  let ws: { close(): void } | undefined;
+  let bound = "";
+  return {
+    async start() {
+      const { host, port } = parseListenAddress(options.address ?? ":8080");
+      await routes.start();
+      if (handler === "rpc") ws = websocketUpgrades(ctx, app.server);
+      await app.listen({ host, port });
+      const a = app.server.address() as AddressInfo;
+      bound = a.family === "IPv6" ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+      log.info({ address: bound, handler, namespace: ctx.namespace }, "gateway listening");
+    },
+    async stop() {
+      routes.stop();
+      ws?.close();
+      await app.close();
+    },
+    get address() {
+      return bound;
+    },
+    get url() {
+      return `http://${bound}`;
+    },
+    routes: () => routes.list(),
+    refresh: () => routes.refreshAll(),
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * The `http` handler: a reverse proxy to services that serve plain HTTP and register a node whose metadata
+ * says `protocol: http`. `/greeter/...` goes to service `[namespace.]greeter`, `/v1/greeter/...` to
+ * `[namespace.]v1.greeter`; the path is forwarded unchanged.
+ */
+import { Agent, request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from "node:http";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { MicroError } from "../../runtime/errors/index.js";
+import type { NodeRecord } from "../../runtime/registry/index.js";
+import type { GatewayContext } from "../context.js";
+import { splitUrl } from "../request.js";
+import { pathSegments } from "../resolve.js";
+
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization", "proxy-authenticate"]);
+const ALIAS = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+const VERSION = /^v[0-9]+$/;
+
+const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+
+/** The service an HTTP path is proxied to (Go Micro's proxy route). */
+export function proxyService(segments: readonly string[], namespace: string): string {
+  if (segments.length === 0) throw MicroError.notFound("micro.api", "no service in the path: use /<service>/...");
+  const versioned = segments.length > 2 && VERSION.test(segments[0]!);
+  const alias = versioned ? segments[1]! : segments[0]!;
+  if (!ALIAS.test(alias) || (versioned && !ALIAS.test(segments[0]!))) throw MicroError.badRequest("micro.api", `invalid service name in path: ${JSON.stringify(alias)}`);
+  const name = versioned ? `${segments[0]}.${alias}` : alias;
+  return namespace ? `${namespace}.${name}` : name;
+}
+
+function filterHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  const connectionTokens = new Set(String(headers.connection ?? "").toLowerCase().split(",").map((s) => s.trim()));
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined || HOP_BY_HOP.has(k) || connectionTokens.has(k)) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+async function pickNode(ctx: GatewayContext, service: string): Promise<NodeRecord> {
+  const records = await ctx.registry.getService(service);
+  const nodes = records.flatMap((r) => r.nodes).filter((n) => n.metadata?.protocol === "http");
+  if (nodes.length === 0) throw MicroError.notFound("micro.api", `service ${service} has no node serving HTTP (node metadata protocol: http)`);
+  return nodes[Math.floor(Math.random() * nodes.length)]!;
+}
+
+export async function httpHandler(ctx: GatewayContext, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const rawUrl = req.raw.url ?? "/";
+  const service = proxyService(pathSegments(splitUrl(rawUrl).path), ctx.namespace);
+  const node = await pickNode(ctx, service);
+  const sep = node.address.lastIndexOf(":");
+  const host = node.address.slice(0, sep).replace(/^\[|\]$/g, "");
+  const port = Number(node.address.slice(sep + 1));
+  const headers = filterHeaders(req.headers);
+  const prior = req.headers["x-forwarded-for"];
+  headers["x-forwarded-for"] = prior ? `${prior}, ${req.ip}` : req.ip;
+  headers["x-forwarded-host"] ??= req.headers.host;
+  const body = req.body as Buffer | undefined;
+  if (body) headers["content-length"] = String(body.length);
+
+  const upstream = await new Promise<import("node:http").IncomingMessage>((resolve, reject) => {
+    const out = httpRequest({ host, port, method: req.method, path: rawUrl, headers, agent, timeout: ctx.timeout }, resolve);
+    out.once("timeout", () => out.destroy(new MicroError("micro.api", 504, `${service} did not answer within ${ctx.timeout} ms`)));
+    out.once("error", (error) => {
+      reject(error instanceof MicroError ? error : new MicroError("micro.api", 502, `cannot reach ${service} at ${node.address}: ${(error as NodeJS.ErrnoException).code ?? error.message}`));
+    });
+    reply.raw.once("close", () => {
+      if (!reply.raw.writableFinished) out.destroy();
+    });
+    out.end(body);
+  });
+  reply.code(upstream.statusCode ?? 502);
+  for (const [k, v] of Object.entries(filterHeaders(upstream.headers))) {
+    if (v !== undefined && k !== "content-length") reply.header(k, v);
+  }
+  await reply.send(upstream);
+}

@@ -1,0 +1,179 @@
+/**
+ * Streams over WebSocket on the same paths as the rpc handler. Every text frame is one JSON message.
+ *
+ * - unary: each frame is a request, each reply a frame.
+ * - server streaming: the first frame is the request; every response is a frame; the socket closes (1000).
+ * - client / bidi streaming: frames are requests; an empty frame ends the requests (half-close);
+ *   responses are frames; the socket closes (1000) when the call ends.
+ *
+ * An error is sent as `{"error": {id, code, detail, status}}` and the socket closes with 4000 + the HTTP
+ * status (e.g. 4404).
+ */
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type RawData, type WebSocket } from "ws";
+import type { Metadata } from "../runtime/client/index.js";
+import { MicroError } from "../runtime/errors/index.js";
+import { logger } from "../runtime/logger/index.js";
+import { callOptions, resolveTarget, type GatewayContext, type Target } from "./context.js";
+import { httpStatus, toGatewayError } from "./errors.js";
+import { ruleResponse } from "./http-rule.js";
+import { headerMetadata, splitUrl } from "./request.js";
+import { pathSegments } from "./resolve.js";
+import { jsonTarget } from "./targets.js";
+
+const log = logger("api");
+
+/** A queue of request messages fed by socket frames, read by the call. */
+class FrameQueue implements AsyncIterable<unknown> {
+  private items: unknown[] = [];
+  private waiter?: () => void;
+  private ended = false;
+  constructor(private readonly socket: WebSocket) {}
+  push(v: unknown): void {
+    this.items.push(v);
+    if (this.items.length > 64) this.socket.pause(); // backpressure: stop reading the socket
+    this.wake();
+  }
+  end(): void {
+    this.ended = true;
+    this.wake();
+  }
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.();
+  }
+  async *[Symbol.asyncIterator](): AsyncIterator<unknown> {
+    for (;;) {
+      if (this.items.length > 0) {
+        const v = this.items.shift();
+        if (this.items.length <= 16) this.socket.resume();
+        yield v;
+      } else if (this.ended) {
+        return;
+      } else {
+        await new Promise<void>((r) => (this.waiter = r));
+      }
+    }
+  }
+}
+
+function parseFrame(data: RawData): unknown {
+  const text = Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data as ArrayBuffer).toString("utf8");
+  if (text.trim() === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw MicroError.badRequest("micro.api", `malformed JSON frame: ${(error as Error).message}`);
+  }
+}
+
+function fail(ws: WebSocket, error: unknown): void {
+  const e = toGatewayError(error);
+  if (ws.readyState === ws.OPEN) {
+    ws.send(JSON.stringify({ error: e.toJSON() }));
+    ws.close(4000 + httpStatus(e), e.status.slice(0, 100));
+  }
+}
+
+function sendJson(ws: WebSocket, target: Target, message: unknown): Promise<void> {
+  const out = target.rule ? ruleResponse(target.rule, message) : message;
+  return new Promise((resolve, reject) => ws.send(JSON.stringify(out ?? null), (err) => (err ? reject(err) : resolve())));
+}
+
+function serve(ctx: GatewayContext, ws: WebSocket, target: Target, metadata: Metadata): void {
+  const ac = new AbortController();
+  ws.once("close", () => ac.abort(new Error("websocket closed")));
+  const options = (): ReturnType<typeof callOptions> => callOptions(ctx, metadata, ac.signal);
+  const t = jsonTarget(target.service, target.endpoint, target.kind);
+
+  if (target.kind === "unary") {
+    ws.on("message", (data) => {
+      void (async () => {
+        try {
+          const req = parseFrame(data) ?? {};
+          await sendJson(ws, target, await ctx.client.call(t, req, options()));
+        } catch (error) {
+          fail(ws, error);
+        }
+      })();
+    });
+    return;
+  }
+  if (target.kind === "server_streaming") {
+    ws.once("message", (data) => {
+      void (async () => {
+        try {
+          const req = parseFrame(data) ?? {};
+          for await (const m of ctx.client.serverStream(t, req, options())) await sendJson(ws, target, m);
+          ws.close(1000);
+        } catch (error) {
+          fail(ws, error);
+        }
+      })();
+    });
+    return;
+  }
+  const queue = new FrameQueue(ws);
+  ws.on("message", (data) => {
+    try {
+      const v = parseFrame(data);
+      if (v === undefined) queue.end();
+      else queue.push(v);
+    } catch (error) {
+      fail(ws, error);
+    }
+  });
+  ws.once("close", () => queue.end());
+  void (async () => {
+    try {
+      if (target.kind === "client_streaming") {
+        await sendJson(ws, target, await ctx.client.clientStream(t, queue, options()));
+      } else {
+        for await (const m of ctx.client.bidiStream(t, queue, options())) await sendJson(ws, target, m);
+      }
+      ws.close(1000);
+    } catch (error) {
+      fail(ws, error);
+    }
+  })();
+}
+
+function rejectUpgrade(socket: Duplex, error: unknown): void {
+  const e = toGatewayError(error);
+  const body = JSON.stringify(e.toJSON());
+  socket.end(
+    `HTTP/1.1 ${httpStatus(e)} ${e.status.replace(/[^\x20-\x7e]/g, "")}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+/** Attach WebSocket streaming to the gateway's HTTP server (rpc handler paths). */
+export function websocketUpgrades(ctx: GatewayContext, server: import("node:http").Server): { close(): void } {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: ctx.maxBody });
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on("error", () => socket.destroy());
+    void (async () => {
+      const started = Date.now();
+      try {
+        const { path } = splitUrl(req.url ?? "/");
+        const target = await resolveTarget(ctx, "GET", pathSegments(path));
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          ws.once("close", (code) => log.info({ method: "WS", url: req.url, service: target.service, endpoint: target.endpoint, close: code, ms: Date.now() - started }, "request"));
+          serve(ctx, ws, target, headerMetadata(req.headers));
+        });
+      } catch (error) {
+        log.info({ method: "WS", url: req.url, status: httpStatus(toGatewayError(error)) }, "request");
+        rejectUpgrade(socket, error);
+      }
+    })();
+  };
+  server.on("upgrade", onUpgrade);
+  return {
+    close() {
+      server.off("upgrade", onUpgrade);
+      for (const ws of wss.clients) ws.close(1001, "gateway shutting down");
+      wss.close();
+    },
+  };
+}
