@@ -27,3 +27,7 @@ export interface Selector {
   reset(service: string): void;
   close(): Promise<void>;
 }
+
+export { cacheSelector, DEFAULT_BLACKLIST_TTL, type CacheSelectorOptions } from "./cache.js";
+export { random, roundRobin, newRoundRobin } from "./strategy.js";
+export { isConnectionError } from "./blacklist.js";

@@ -1,0 +1,165 @@
+/**
+ * A caching registry (Go Micro's `registry/cache`): what the client and the selector look services up
+ * through. `getService` answers from memory for `ttl` ms; the underlying registry's watch keeps cached
+ * entries current in between; when the underlying registry fails, the last known answer is served (stale)
+ * with a warning, so a registry outage does not stop calls to services that were already known.
+ */
+import { logger } from "../logger/index.js";
+import type { NodeRecord, RegisterOptions, Registry, RegistryEvent, ServiceRecord, Watcher, WatchOptions } from "./index.js";
+
+export interface RegistryCacheOptions {
+  /** Milliseconds a looked-up service is served from memory before it is looked up again (default 60000). */
+  ttl?: number;
+}
+
+/** A registry with a read cache; see {@link cachedRegistry}. */
+export interface CachedRegistry extends Registry {
+  /** The registry being cached. */
+  readonly underlying: Registry;
+  /** Forget the cached answer for one service (or for all). */
+  invalidate(name?: string): void;
+}
+
+interface Entry {
+  services: ServiceRecord[];
+  /** Epoch ms until which the entry is fresh. */
+  fresh: number;
+}
+
+const cached = new WeakSet<Registry>();
+
+/** Whether `registry` is already a {@link cachedRegistry} (so it is not wrapped twice). */
+export function isCachedRegistry(registry: Registry): registry is CachedRegistry {
+  return cached.has(registry);
+}
+
+/**
+ * Wrap `registry` with a cache. `register`, `deregister`, `listServices` and `watch` go straight through;
+ * `close` releases the cache's own watch and leaves the wrapped registry open (its owner closes it).
+ */
+export function cachedRegistry(registry: Registry, options: RegistryCacheOptions = {}): CachedRegistry {
+  const ttl = options.ttl ?? 60_000;
+  const log = logger("registry", { registry: registry.name, cache: true });
+  const entries = new Map<string, Entry>();
+  const inflight = new Map<string, Promise<ServiceRecord[]>>();
+  let watcher: Watcher | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  let closed = false;
+
+  /** Keep cached entries current from the registry's events; restart the watch if it breaks. */
+  const startWatch = (): void => {
+    if (watcher || closed || retry) return;
+    let current: Watcher;
+    try {
+      current = registry.watch();
+    } catch (error) {
+      log.warn({ err: error }, "cannot watch the registry; cached services refresh on their TTL only");
+      scheduleRestart();
+      return;
+    }
+    watcher = current;
+    void (async () => {
+      try {
+        for await (const event of current) apply(event);
+        if (!closed && watcher === current) log.debug("registry watch ended; restarting it");
+      } catch (error) {
+        if (!closed) log.warn({ err: error }, "registry watch failed; cached services refresh on their TTL until it is back");
+      }
+      if (watcher === current) watcher = undefined;
+      if (!closed) {
+        // Events may have been missed: nothing cached can be trusted beyond its TTL any more.
+        for (const entry of entries.values()) entry.fresh = Math.min(entry.fresh, Date.now());
+        scheduleRestart();
+      }
+    })();
+  };
+
+  const scheduleRestart = (): void => {
+    if (closed || retry) return;
+    retry = setTimeout(() => {
+      retry = undefined;
+      if (entries.size > 0) startWatch();
+    }, 1000);
+    retry.unref();
+  };
+
+  /** Apply one event to the cached copy of its service (services not cached are looked up when asked). */
+  const apply = (event: RegistryEvent): void => {
+    const entry = entries.get(event.service.name);
+    if (!entry) return;
+    const { service, action } = event;
+    const index = entry.services.findIndex((s) => s.version === service.version);
+    if (action === "delete") {
+      if (index < 0) return;
+      const gone = new Set(service.nodes.map((n) => n.id));
+      const nodes = entry.services[index].nodes.filter((n) => !gone.has(n.id));
+      if (nodes.length === 0) entry.services.splice(index, 1);
+      else entry.services[index] = { ...entry.services[index], nodes };
+      return;
+    }
+    if (index < 0) {
+      entry.services.push(copy(service));
+      return;
+    }
+    const nodes = new Map<string, NodeRecord>(entry.services[index].nodes.map((n) => [n.id, n]));
+    for (const node of service.nodes) nodes.set(node.id, node);
+    entry.services[index] = {
+      ...copy(service),
+      nodes: [...nodes.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+    };
+  };
+
+  const lookup = (name: string): Promise<ServiceRecord[]> => {
+    let pending = inflight.get(name);
+    if (!pending) {
+      pending = registry.getService(name).finally(() => inflight.delete(name));
+      inflight.set(name, pending);
+    }
+    return pending;
+  };
+
+  const self: CachedRegistry = {
+    name: registry.name,
+    underlying: registry,
+    register: (service: ServiceRecord, registerOptions?: RegisterOptions) => registry.register(service, registerOptions),
+    deregister: (service: ServiceRecord) => registry.deregister(service),
+    listServices: () => registry.listServices(),
+    watch: (watchOptions?: WatchOptions) => registry.watch(watchOptions),
+
+    async getService(name: string): Promise<ServiceRecord[]> {
+      const entry = entries.get(name);
+      if (entry && entry.fresh > Date.now()) return entry.services.map(copy);
+      if (!closed) startWatch();
+      try {
+        const services = await lookup(name);
+        if (services.length > 0 && !closed) entries.set(name, { services: services.map(copy), fresh: Date.now() + ttl });
+        else entries.delete(name); // an absent service is looked up again next time, so it is found as soon as it registers
+        return services.map(copy);
+      } catch (error) {
+        const stale = entries.get(name);
+        if (!stale) throw error;
+        log.warn({ service: name, err: error }, "registry lookup failed; serving the last known nodes of the service");
+        return stale.services.map(copy);
+      }
+    },
+
+    invalidate(name?: string): void {
+      if (name === undefined) entries.clear();
+      else entries.delete(name);
+    },
+
+    async close(): Promise<void> {
+      closed = true;
+      clearTimeout(retry);
+      watcher?.stop();
+      watcher = undefined;
+      entries.clear();
+    },
+  };
+  cached.add(self);
+  return self;
+}
+
+function copy(service: ServiceRecord): ServiceRecord {
+  return structuredClone(service) as ServiceRecord;
+}
