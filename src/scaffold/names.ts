@@ -17,7 +17,7 @@ export interface ProjectNames {
   readonly pascal: string;
   /** camelCase identifier: `helloWorld`. */
   readonly camel: string;
-  /** The name the service registers as: `hello-world`, `com.example.service.foo`. */
+  /** The name the service registers as: `hello-world`, `com.example.service.foo`, `api.greeter` (API). */
   readonly fqdn: string;
   /** The npm package name of the project: `hello-world`. */
   readonly packageName: string;
@@ -80,7 +80,9 @@ export function deriveNames(name: string, options: NameOptions = {}): ProjectNam
   if (options.fqdn !== undefined && !FQDN.test(options.fqdn)) {
     throw new UsageError(`invalid fqdn "${options.fqdn}": use letters, digits, ".", "-" and "_"`);
   }
-  const fqdn = options.fqdn ?? (options.namespace ? `${options.namespace}.${type}.${alias}` : name);
+  // An API service needs a name of its own beside the backend `micro new <name>` creates: `api.<alias>`,
+  // so that `micro api --namespace api` maps /<alias>/call to it (Go Micro's go.micro.api.<alias>).
+  const fqdn = options.fqdn ?? (options.namespace ? `${options.namespace}.${type}.${alias}` : type === "api" ? `api.${alias}` : name);
   const pascal = aliasWords.map(capitalize).join("");
   return {
     name,

@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import Handlebars from "handlebars";
 import { deriveNames, type ProjectNames, type ProjectType } from "./names.js";
-import { microTsSpecifier, projectDevDependencies, templateDir } from "./package-root.js";
+import { microTsSpecifier, projectVersions, templateDir } from "./package-root.js";
 import { formatTree, renderProject } from "./render.js";
 import { npmCommand, runStep, StepError } from "./steps.js";
 
@@ -54,7 +54,9 @@ const ENV_KEYS: Record<keyof ProjectConfig, string> = {
 
 /** Everything a template can refer to. */
 export function templateContext(names: ProjectNames, config: ProjectConfig = {}, namespace?: string) {
-  const dev = projectDevDependencies();
+  const dev = projectVersions();
+  // The gateway (`micro api --handler api --namespace <ns>`) maps /<alias>/call to <ns>.<alias>.
+  const gatewayNamespace = names.fqdn === names.alias ? "" : names.fqdn.endsWith(`.${names.alias}`) ? names.fqdn.slice(0, -names.alias.length - 1) : null;
   const env = (Object.keys(ENV_KEYS) as (keyof ProjectConfig)[])
     .filter((key) => config[key] !== undefined && config[key] !== "")
     .map((key) => ({ key: ENV_KEYS[key], value: config[key]! }));
@@ -68,10 +70,12 @@ export function templateContext(names: ProjectNames, config: ProjectConfig = {},
     microTs: microTsSpecifier(),
     versions: {
       buf: dev["@bufbuild/buf"] ?? "^1.0.0",
+      protobuf: dev["@bufbuild/protobuf"] ?? "^2.0.0",
       tsProto: dev["ts-proto"] ?? "^2.0.0",
       typescript: dev["typescript"] ?? "^5.0.0",
       typesNode: dev["@types/node"] ?? "^20.0.0",
     },
+    gatewayNamespace,
     env,
     config,
   };

@@ -36,10 +36,14 @@ export function microTsSpecifier(root: string = packageRoot): string {
   return `^${readPackage().version}`;
 }
 
-/** The devDependencies of a new project, at the versions micro-ts itself builds with. */
-export function projectDevDependencies(): Record<string, string> {
-  const own = readPackage().devDependencies ?? {};
-  const pick = ["@bufbuild/buf", "@types/node", "ts-proto", "typescript"];
+/**
+ * The versions a new project installs, the same micro-ts itself builds with: the tools (devDependencies)
+ * and @bufbuild/protobuf, which ts-proto's generated code imports at run time.
+ */
+export function projectVersions(): Record<string, string> {
+  const pkg = readPackage();
+  const own = { ...pkg.devDependencies, ...pkg.dependencies };
+  const pick = ["@bufbuild/buf", "@bufbuild/protobuf", "@types/node", "ts-proto", "typescript"];
   return Object.fromEntries(pick.filter((name) => own[name]).map((name) => [name, own[name]!]));
 }
 

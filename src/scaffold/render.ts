@@ -20,11 +20,15 @@ async function walk(dir: string, base = dir): Promise<string[]> {
   return out.sort();
 }
 
-/** The output path of a template file: handlebars in the name rendered, `.hbs` dropped. */
-function outputPath(templatePath: string, context: object): string {
+/**
+ * The output path of a template file: handlebars in the name rendered, `.hbs` dropped, and a leading `_`
+ * turned into `.` (`_gitignore` → `.gitignore`: npm leaves dot files such as .gitignore out of packages).
+ */
+export function outputPath(templatePath: string, context: object): string {
   const rendered = templatePath
     .split(sep)
     .map((part) => Handlebars.compile(part, { noEscape: true, strict: true })(context))
+    .map((part) => (part.startsWith("_") ? `.${part.slice(1)}` : part))
     .join("/");
   return rendered.endsWith(".hbs") ? rendered.slice(0, -4) : rendered;
 }
