@@ -1,0 +1,90 @@
+/**
+ * Options of the NATS broker, completed from `MICRO_BROKER_*` environment variables for credentials a flag
+ * should not carry.
+ */
+import { MicroError } from "../../errors/index.js";
+
+export interface NatsBrokerOptions {
+  /** Comma-separated servers, `nats://host:port` or `host:port` (default `nats://127.0.0.1:4222`; `--broker_address`). */
+  address?: string;
+  /** The servers as a list (what the `--broker_address` plugin table passes); wins over `address`. */
+  servers?: string | readonly string[];
+  /**
+   * Deliver at least once through JetStream for every subscription and publish of this broker (a single
+   * subscription can opt in with `BrokerSubscribeOptions.durable`). Default false: core NATS, at most once.
+   */
+  durable?: boolean;
+  /** The JetStream stream that stores durable topics (default `MICRO`); created if missing, subjects added as used. */
+  stream?: string;
+  /**
+   * The connection name shown by the server, and the identity of durable subscribers without a queue
+   * group: their consumer is named `<name>-<topic>`, so a restarted process resumes where it stopped.
+   * Default `micro`; services should set their service name.
+   */
+  name?: string;
+  /** User (default `MICRO_BROKER_USERNAME`); requires `pass`. */
+  user?: string;
+  /** Password (default `MICRO_BROKER_PASSWORD`). */
+  pass?: string;
+  /** Token authentication (default `MICRO_BROKER_TOKEN`). */
+  token?: string;
+  /** Milliseconds for connecting, JetStream API calls and publish acks (default 5000). */
+  timeout?: number;
+  /** Upper bound in milliseconds of the reconnect backoff (default 5000; attempts never stop). */
+  maxReconnectWait?: number;
+}
+
+export interface ResolvedNatsOptions {
+  servers: string[];
+  durable: boolean;
+  stream: string;
+  name: string;
+  user?: string;
+  pass?: string;
+  token?: string;
+  timeout: number;
+  maxReconnectWait: number;
+}
+
+const ID = "broker.nats";
+
+export function resolveOptions(options: NatsBrokerOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedNatsOptions {
+  const list = typeof options.servers === "string" ? options.servers.split(",") : options.servers && options.servers.length > 0 ? [...options.servers] : (options.address ?? "").split(",");
+  let servers = list.map((s) => s.trim()).filter((s) => s !== "");
+  if (servers.length === 0) servers = ["nats://127.0.0.1:4222"];
+  servers = servers.map((server) => {
+    if (/^(nats|tls|wss?):\/\//.test(server)) return server;
+    if (server.includes("://")) throw MicroError.badRequest(ID, `unsupported scheme in NATS address "${server}"; use host:port or nats://host:port`);
+    return `nats://${server}`;
+  });
+
+  const stream = options.stream ?? "MICRO";
+  if (!/^[^.*>\s\\/]+$/.test(stream)) throw MicroError.badRequest(ID, `invalid JetStream stream name "${stream}": no dots, wildcards, slashes or spaces`);
+
+  const user = options.user ?? nonEmpty(env.MICRO_BROKER_USERNAME);
+  const pass = options.pass ?? nonEmpty(env.MICRO_BROKER_PASSWORD);
+  const token = options.token ?? nonEmpty(env.MICRO_BROKER_TOKEN);
+  if (pass !== undefined && user === undefined) throw MicroError.badRequest(ID, "a NATS password was given without a user (set MICRO_BROKER_USERNAME or the user option)");
+
+  return {
+    servers,
+    durable: options.durable ?? false,
+    stream,
+    name: options.name ?? "micro",
+    user,
+    pass,
+    token,
+    timeout: positive(options.timeout, 5000, "timeout"),
+    maxReconnectWait: positive(options.maxReconnectWait, 5000, "maxReconnectWait"),
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) throw MicroError.badRequest(ID, `NATS broker option ${name} must be a positive number of milliseconds, got ${value}`);
+  return value;
+}
