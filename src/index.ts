@@ -17,3 +17,6 @@ export * from "./runtime/registry/memory.js";
 export * from "./runtime/registry/local/index.js";
 export * from "./runtime/registry/cache.js";
 export * from "./runtime/broker/memory.js";
+export * from "./runtime/transport/tcp/index.js";
+export * from "./runtime/broker/direct/index.js";
+export * from "./runtime/service/index.js";

@@ -5,6 +5,7 @@
  */
 import type { MethodDefinition } from "../definition/index.js";
 import type { MessageCodec } from "../codec/index.js";
+import type { NodeRecord } from "../registry/index.js";
 
 /** Key/value metadata sent with a request or returned with a response (Go Micro's `metadata.Metadata`). */
 export type Metadata = Record<string, string>;
@@ -52,3 +53,28 @@ export interface Client {
   /** Publish a message to a topic through the broker. */
   publish<T>(topic: string, message: T, options?: PublishOptions<T>): Promise<void>;
 }
+
+/** One call as client wrappers see it. */
+export interface ClientRequest {
+  readonly service: string;
+  readonly endpoint: string;
+  readonly method: MethodDefinition;
+  /** The request message, or for client and bidi streams the AsyncIterable of them. */
+  readonly body: unknown;
+  readonly options: CallOptions;
+}
+
+/**
+ * The whole call: discovery, node selection, retries. Unary and client-streaming calls resolve to the
+ * response; server and bidi streams resolve to the AsyncIterable of responses once the stream is open.
+ */
+export type ClientCallFunc = (request: ClientRequest) => Promise<unknown>;
+/** Middleware around whole calls (Go Micro's `client.Wrapper`), onion order: the first is the outermost. */
+export type ClientWrapper = (next: ClientCallFunc) => ClientCallFunc;
+
+/** One attempt at one node (after selection, inside the retry loop). */
+export type CallFunc = (node: NodeRecord, request: ClientRequest) => Promise<unknown>;
+/** Middleware around each attempt at a node (Go Micro's `client.CallWrapper`), onion order. */
+export type CallWrapper = (next: CallFunc) => CallFunc;
+
+export { newClient, RpcClient, isRetryable, type ClientOptions } from "./rpc-client.js";

@@ -90,3 +90,6 @@ export interface Server {
 export function registerSubscriber<T>(topic: string, server: Server, handler: SubscriberFunc<T>, options: SubscriberOptions<T> = {}): void {
   server.subscribe({ topic, handler, options });
 }
+
+export { newServer, RpcServer, type ServerOptions, type ServerDeps } from "./rpc-server.js";
+export { healthMethod, HEALTH_ENDPOINT, type HealthResponse } from "./health.js";

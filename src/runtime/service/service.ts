@@ -1,0 +1,267 @@
+/**
+ * `newService`: a server, a client and their plugins in one object, as Go Micro's `micro.NewService`.
+ * `init()` reads flags and MICRO_* variables (code options win); the plugins are built lazily, so a process
+ * that only calls other services never listens, and etcd or NATS are loaded only when chosen.
+ */
+import type { Broker } from "../broker/index.js";
+import type { CallWrapper, Client, ClientWrapper, Metadata } from "../client/index.js";
+import { RpcClient } from "../client/rpc-client.js";
+import { disconnectBroker } from "../client/broker-connect.js";
+import { checkPluginNames, readConfig, resolvePlugins, type ConfigValues, type Plugins } from "../config/index.js";
+import { logger } from "../logger/index.js";
+import type { Registry } from "../registry/index.js";
+import type { Selector } from "../selector/index.js";
+import type { HandlerWrapper, Server, SubscriberWrapper } from "../server/index.js";
+import { RpcServer } from "../server/rpc-server.js";
+import type { Transport } from "../transport/index.js";
+
+/** A lifecycle hook; may be async. */
+export type Hook = () => Promise<void> | void;
+
+/** Options of {@link newService}. Options given here win over flags and environment variables. */
+export interface ServiceOptions {
+  /** The service name in the registry, e.g. `greeter` (flag `--server_name`). */
+  name?: string;
+  version?: string;
+  metadata?: Metadata;
+  /** Listen address, `host:port` (flag `--server_address`; default `127.0.0.1:0`). */
+  address?: string;
+  /** Address published in the registry (flag `--server_advertise`). */
+  advertise?: string;
+  registry?: Registry;
+  transport?: Transport;
+  broker?: Broker;
+  selector?: Selector;
+  /** Client wrappers around whole calls (first is outermost). */
+  wrapClient?: ClientWrapper | readonly ClientWrapper[];
+  /** Client wrappers around each attempt at a node. */
+  wrapCall?: CallWrapper | readonly CallWrapper[];
+  /** Handler wrappers (first is outermost). */
+  wrapHandler?: HandlerWrapper | readonly HandlerWrapper[];
+  /** Subscriber wrappers (first is outermost). */
+  wrapSubscriber?: SubscriberWrapper | readonly SubscriberWrapper[];
+  /** Seconds a registration lives (flag `--register_ttl`, default 90). */
+  registerTTL?: number;
+  /** Seconds between re-registrations (flag `--register_interval`, default 30). */
+  registerInterval?: number;
+  /** Client retries (flag `--client_retries`, default 1). */
+  retries?: number;
+  /** Client request timeout in ms (flag `--client_request_timeout`, default 5000). */
+  requestTimeout?: number;
+  /** Client connections per address (flag `--client_pool_size`, default 4). */
+  poolSize?: number;
+  /** Milliseconds in-flight calls get to finish on stop (default 10000). */
+  drainTimeout?: number;
+  beforeStart?: Hook | readonly Hook[];
+  afterStart?: Hook | readonly Hook[];
+  beforeStop?: Hook | readonly Hook[];
+  afterStop?: Hook | readonly Hook[];
+  /** Stop on SIGINT and SIGTERM while running (default true). */
+  handleSignals?: boolean;
+  /** Arguments to read flags from (default `process.argv.slice(2)`). */
+  argv?: readonly string[];
+  /** Environment to read `MICRO_*` from (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Service {
+  /** The service name. */
+  readonly name: string;
+  /** Read flags and MICRO_* variables (code options win). Checks plugin names; throws on an unknown one. */
+  init(options?: ServiceOptions): void;
+  /** The server; register handlers on it before `run()`. */
+  server(): Server;
+  /** The client; usable without `run()` (a pure client). */
+  client(): Client;
+  /** The resolved configuration (flags and environment under code options). */
+  options(): Readonly<ServiceOptions & { values: ConfigValues }>;
+  /** Build (once) and return the plugins. */
+  plugins(): Promise<Plugins>;
+  /** Start the server and register; resolves after a clean stop (SIGINT, SIGTERM or `stop()`). */
+  run(): Promise<void>;
+  /** Start without waiting for the stop (`run()` = `start()` + wait). */
+  start(): Promise<void>;
+  /** Deregister, drain, release the plugins. */
+  stop(): Promise<void>;
+}
+
+const list = <T>(v: T | readonly T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? [...(v as readonly T[])] : [v as T]);
+
+const log = logger("service");
+
+class MicroService implements Service {
+  private code: ServiceOptions;
+  private values: ConfigValues = {};
+  private initialized = false;
+  private pluginsPromise: Promise<Plugins> | undefined;
+  private srv: RpcServer | undefined;
+  private cli: RpcClient | undefined;
+  private running = false;
+  private stopping: Promise<void> | undefined;
+  private stopped: { promise: Promise<void>; resolve: () => void } | undefined;
+  private onSignal: ((signal: NodeJS.Signals) => void) | undefined;
+
+  constructor(options: ServiceOptions) {
+    this.code = { ...options };
+  }
+
+  get name(): string {
+    return this.code.name ?? this.values.server_name ?? "";
+  }
+
+  init(options: ServiceOptions = {}): void {
+    this.code = { ...this.code, ...options };
+    this.values = readConfig(this.code.argv ?? process.argv.slice(2), this.code.env ?? process.env);
+    // Plugins given in code are used as they are, whatever the flags say.
+    const names: ConfigValues = {
+      ...this.values,
+      ...(this.code.registry ? { registry: undefined } : {}),
+      ...(this.code.transport ? { transport: undefined } : {}),
+      ...(this.code.broker ? { broker: undefined } : {}),
+      ...(this.code.selector ? { selector: undefined } : {}),
+    };
+    checkPluginNames(names);
+    this.initialized = true;
+    this.srv?.init(this.serverOptions());
+  }
+
+  options(): Readonly<ServiceOptions & { values: ConfigValues }> {
+    const v = this.values;
+    const c = this.code;
+    return {
+      ...c,
+      name: this.name,
+      version: c.version ?? v.server_version ?? "latest",
+      address: c.address ?? v.server_address,
+      advertise: c.advertise ?? v.server_advertise,
+      registerTTL: c.registerTTL ?? v.register_ttl,
+      registerInterval: c.registerInterval ?? v.register_interval,
+      retries: c.retries ?? v.client_retries,
+      requestTimeout: c.requestTimeout ?? v.client_request_timeout,
+      poolSize: c.poolSize ?? v.client_pool_size,
+      values: v,
+    };
+  }
+
+  plugins(): Promise<Plugins> {
+    if (!this.initialized) this.init();
+    this.pluginsPromise ??= resolvePlugins(this.values, {
+      ...(this.code.registry ? { registry: this.code.registry } : {}),
+      ...(this.code.transport ? { transport: this.code.transport } : {}),
+      ...(this.code.broker ? { broker: this.code.broker } : {}),
+      ...(this.code.selector ? { selector: this.code.selector } : {}),
+    });
+    return this.pluginsPromise;
+  }
+
+  private serverOptions() {
+    const o = this.options();
+    return {
+      name: o.name ?? "",
+      version: o.version,
+      metadata: o.metadata,
+      address: o.address,
+      advertise: o.advertise,
+      registerTTL: o.registerTTL,
+      registerInterval: o.registerInterval,
+      wrappers: list(o.wrapHandler),
+      subscriberWrappers: list(o.wrapSubscriber),
+      drainTimeout: o.drainTimeout,
+      resolve: () => this.plugins(),
+    };
+  }
+
+  server(): Server {
+    this.srv ??= new RpcServer(this.serverOptions());
+    return this.srv;
+  }
+
+  client(): Client {
+    if (!this.cli) {
+      const o = this.options();
+      this.cli = new RpcClient({
+        resolve: () => this.plugins(),
+        retries: o.retries,
+        requestTimeout: o.requestTimeout,
+        poolSize: o.poolSize,
+        wrappers: list(o.wrapClient),
+        callWrappers: list(o.wrapCall),
+      });
+    }
+    return this.cli;
+  }
+
+  async start(): Promise<void> {
+    if (!this.initialized) this.init();
+    if (!this.name) throw new Error("the service has no name: give newService({ name }) or --server_name");
+    if (this.running) return;
+    await this.plugins();
+    for (const hook of list(this.code.beforeStart)) await hook();
+    const server = this.server() as RpcServer;
+    server.init(this.serverOptions());
+    await server.start();
+    this.running = true;
+    this.stopped = withResolvers();
+    if (this.code.handleSignals !== false) {
+      this.onSignal = (signal) => {
+        log.info({ signal, service: this.name }, "received signal; stopping");
+        this.stop().catch((err: unknown) => {
+          log.error({ err }, "stop failed");
+          process.exitCode = 1;
+        });
+      };
+      process.once("SIGINT", this.onSignal);
+      process.once("SIGTERM", this.onSignal);
+    }
+    for (const hook of list(this.code.afterStart)) await hook();
+  }
+
+  async run(): Promise<void> {
+    await this.start();
+    await this.stopped!.promise;
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop().finally(() => {
+      this.stopping = undefined;
+    });
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    if (this.onSignal) {
+      process.removeListener("SIGINT", this.onSignal);
+      process.removeListener("SIGTERM", this.onSignal);
+      this.onSignal = undefined;
+    }
+    const wasRunning = this.running;
+    if (wasRunning) for (const hook of list(this.code.beforeStop)) await hook();
+    if (this.srv && wasRunning) await this.srv.stop();
+    this.running = false;
+    this.cli?.close();
+    if (this.pluginsPromise) {
+      const p = await this.pluginsPromise.catch(() => undefined);
+      this.pluginsPromise = undefined;
+      if (p) {
+        // Release only what the service built; plugins given in code belong to the caller.
+        if (!this.code.broker) await disconnectBroker(p.broker).catch((err: unknown) => log.warn({ err }, "broker disconnect failed"));
+        if (!this.code.selector) await p.selector.close().catch((err: unknown) => log.warn({ err }, "selector close failed"));
+        if (!this.code.registry) await p.registry.close().catch((err: unknown) => log.warn({ err }, "registry close failed"));
+      }
+    }
+    this.cli = undefined;
+    if (wasRunning) for (const hook of list(this.code.afterStop)) await hook();
+    this.stopped?.resolve();
+  }
+}
+
+function withResolvers(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/** A service: `init()` it, register handlers on `server()`, `run()` it; or just use its `client()`. */
+export function newService(options: ServiceOptions = {}): Service {
+  return new MicroService(options);
+}
