@@ -8,6 +8,7 @@ import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { MicroError } from "../../../src/runtime/errors/index.js";
+import { cachedRegistry } from "../../../src/runtime/registry/cache.js";
 import { etcdRegistry } from "../../../src/runtime/registry/etcd/index.js";
 import type { Registry, RegistryEvent, ServiceRecord, Watcher } from "../../../src/runtime/registry/index.js";
 import { startEtcd, type TestServer } from "../../support/servers.js";
@@ -202,6 +203,28 @@ describe("etcd registry (real etcd)", () => {
     assert.equal(event.action, "create");
     await registry.deregister(first);
     await registry.deregister(second);
+  });
+
+  it("through cachedRegistry, lookups keep answering while etcd is down", async () => {
+    const registry = open(1000);
+    // A 1 ms cache TTL: every lookup goes to etcd, so the answer during the outage is the cache's fallback.
+    const cache = cachedRegistry(registry, { ttl: 1 });
+    registries.push(cache);
+    const record = service("steady", "1", ["s-1", "127.0.0.1:5001"]);
+    await registry.register(record, { ttl: 30 });
+    assert.deepEqual(nodeIds(await cache.getService("steady")), ["s-1"]);
+
+    await etcd.stop();
+    await assert.rejects(registry.getService("steady"), (e: unknown) => e instanceof MicroError && e.code === 503);
+    assert.deepEqual(nodeIds(await cache.getService("steady")), ["s-1"], "served from the cache while etcd is down");
+
+    await etcd.start();
+    await registry.register(record, { ttl: 30 });
+    const more = service("steady", "1", ["s-2", "127.0.0.1:5002"]);
+    await registry.register(more, { ttl: 30 });
+    assert.deepEqual(nodeIds(await cache.getService("steady")), ["s-1", "s-2"]);
+    await registry.deregister(record);
+    await registry.deregister(more);
   });
 
   it("re-grants a lease etcd no longer knows", async () => {

@@ -11,10 +11,14 @@ export interface NatsBrokerOptions {
   servers?: string | readonly string[];
   /**
    * Deliver at least once through JetStream for every subscription and publish of this broker (a single
-   * subscription can opt in with `BrokerSubscribeOptions.durable`). Default false: core NATS, at most once.
+   * subscription can opt in with `BrokerSubscribeOptions.durable`). Default `MICRO_BROKER_DURABLE=true`, else
+   * false: core NATS, at most once.
    */
   durable?: boolean;
-  /** The JetStream stream that stores durable topics (default `MICRO`); created if missing, subjects added as used. */
+  /**
+   * The JetStream stream that stores durable topics (default `MICRO_BROKER_STREAM`, else `MICRO`); created if
+   * missing, subjects added as used.
+   */
   stream?: string;
   /**
    * The connection name shown by the server, and the identity of durable subscribers without a queue
@@ -58,7 +62,7 @@ export function resolveOptions(options: NatsBrokerOptions = {}, env: NodeJS.Proc
     return `nats://${server}`;
   });
 
-  const stream = options.stream ?? "MICRO";
+  const stream = options.stream ?? nonEmpty(env.MICRO_BROKER_STREAM) ?? "MICRO";
   if (!/^[^.*>\s\\/]+$/.test(stream)) throw MicroError.badRequest(ID, `invalid JetStream stream name "${stream}": no dots, wildcards, slashes or spaces`);
 
   const user = options.user ?? nonEmpty(env.MICRO_BROKER_USERNAME);
@@ -68,7 +72,7 @@ export function resolveOptions(options: NatsBrokerOptions = {}, env: NodeJS.Proc
 
   return {
     servers,
-    durable: options.durable ?? false,
+    durable: options.durable ?? parseBoolean(env.MICRO_BROKER_DURABLE),
     stream,
     name: options.name ?? "micro",
     user,
@@ -77,6 +81,13 @@ export function resolveOptions(options: NatsBrokerOptions = {}, env: NodeJS.Proc
     timeout: positive(options.timeout, 5000, "timeout"),
     maxReconnectWait: positive(options.maxReconnectWait, 5000, "maxReconnectWait"),
   };
+}
+
+function parseBoolean(value: string | undefined): boolean {
+  if (value === undefined || value === "") return false;
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off)$/i.test(value)) return false;
+  throw MicroError.badRequest(ID, `MICRO_BROKER_DURABLE must be true or false, got "${value}"`);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
