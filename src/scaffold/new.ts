@@ -2,8 +2,7 @@
  * `micro new`: derive the names, render the template, install, generate, and say what to do next.
  */
 import { existsSync } from "node:fs";
-import { relative, resolve } from "node:path";
-import Handlebars from "handlebars";
+import { isAbsolute, relative, resolve } from "node:path";
 import { deriveNames, type ProjectNames, type ProjectType } from "./names.js";
 import { microTsSpecifier, projectVersions, templateDir } from "./package-root.js";
 import { formatTree, renderProject } from "./render.js";
@@ -42,8 +41,6 @@ export interface NewProjectResult {
   names: ProjectNames;
 }
 
-Handlebars.registerHelper("json", (value: unknown) => JSON.stringify(value));
-
 const ENV_KEYS: Record<keyof ProjectConfig, string> = {
   registry: "MICRO_REGISTRY",
   registry_address: "MICRO_REGISTRY_ADDRESS",
@@ -81,8 +78,14 @@ export function templateContext(names: ProjectNames, config: ProjectConfig = {},
   };
 }
 
+/** `dir` as the user best reads it: relative below the working directory, absolute elsewhere. */
+function display(dir: string): string {
+  const rel = relative(process.cwd(), dir);
+  return rel === "" ? "." : rel.startsWith("..") || isAbsolute(rel) ? dir : rel;
+}
+
 function nextSteps(dir: string, names: ProjectNames, installed: boolean): string {
-  const rel = relative(process.cwd(), dir) || ".";
+  const rel = display(dir);
   const lines = ["", "Next steps:", `  cd ${rel.includes(" ") ? JSON.stringify(rel) : rel}`];
   if (!installed) lines.push("  npm install", "  npm run generate         # buf generate: ts-proto + protoc-gen-micro into src/gen");
   lines.push("  npm run build && npm start");
@@ -109,7 +112,7 @@ export async function newProject(options: NewProjectOptions): Promise<NewProject
   if (!existsSync(template)) throw new Error(`no template for type "${type}" (looked in ${template})`);
 
   const files = await renderProject(template, dir, templateContext(names, options.config, options.namespace));
-  out(`Created ${type} ${names.fqdn} in ${dir}\n\n${formatTree(relative(process.cwd(), dir) || ".", files)}\n`);
+  out(`Created ${type} ${names.fqdn} in ${dir}\n\n${formatTree(display(dir), files)}\n`);
 
   const install = options.install ?? true;
   if (install) {

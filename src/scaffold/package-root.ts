@@ -5,10 +5,24 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
-/** The micro-ts package root (dist/scaffold/ is two levels below it). */
-export const packageRoot: string = fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, "");
+/**
+ * The micro-ts package root: the nearest folder above this file whose package.json is micro-ts' (this file
+ * runs from dist/scaffold/ when installed, and from build/src/scaffold/ in the tests).
+ */
+function findPackageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const manifest = join(dir, "package.json");
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, "utf8")) as { name?: string }).name === "micro-ts") return dir;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`micro-ts: cannot find the package root above ${fileURLToPath(import.meta.url)}`);
+    dir = parent;
+  }
+}
+
+export const packageRoot: string = findPackageRoot();
 
 interface PackageJson {
   version: string;

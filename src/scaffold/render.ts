@@ -7,6 +7,10 @@ import { mkdir, mkdtemp, readdir, readFile, rm, rmdir, rename, stat, writeFile }
 import { basename, dirname, join, relative, sep } from "node:path";
 import Handlebars from "handlebars";
 
+// Helpers templates may use: `{{json value}}` (a JSON literal), `{{#if (isString value)}}`.
+Handlebars.registerHelper("json", (value: unknown) => JSON.stringify(value));
+Handlebars.registerHelper("isString", (value: unknown) => typeof value === "string");
+
 /** Files listed relative to the project root, with `/` separators, sorted. */
 export type FileList = string[];
 

@@ -1,0 +1,96 @@
+/**
+ * The `micro` bin (compiled, in dist/) as a user runs it: help, version, typo suggestions, and the exit codes
+ * 0 (success), 1 (failure) and 2 (usage error).
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { packageRoot } from "../../src/scaffold/package-root.js";
+
+const micro = join(packageRoot, "dist", "micro.js");
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(args: readonly string[], cwd: string): Promise<Result> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [micro, ...args], { cwd, timeout: 30_000, env: { ...process.env, MICRO_LOG_LEVEL: "silent" } }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+let cwd: string;
+before(async () => {
+  cwd = await mkdtemp(join(tmpdir(), "micro-cli-"));
+});
+after(async () => {
+  await rm(cwd, { recursive: true, force: true });
+});
+
+test("--help lists the commands and the global flags, exit 0", async () => {
+  const result = await run(["--help"], cwd);
+  assert.equal(result.code, 0);
+  assert.match(result.stdout, /micro new <name>/);
+  assert.match(result.stdout, /--registry_address/);
+  assert.match(result.stdout, /completion/);
+});
+
+test("--version prints the package version", async () => {
+  const { version } = JSON.parse(await readFile(join(packageRoot, "package.json"), "utf8")) as { version: string };
+  const result = await run(["--version"], cwd);
+  assert.equal(result.code, 0);
+  assert.equal(result.stdout.trim(), version);
+});
+
+test("a mistyped command suggests the right one, exit 2", async () => {
+  const result = await run(["nwe", "greeter"], cwd);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /unknown command "nwe"\. Did you mean new\?/);
+});
+
+test("no command, an unknown flag or a bad flag value are usage errors, exit 2", async () => {
+  assert.equal((await run([], cwd)).code, 2);
+  const unknown = await run(["new", "greeter", "--no-install", "--bogus"], cwd);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /bogus/);
+  const type = await run(["new", "greeter", "--type", "website"], cwd);
+  assert.equal(type.code, 2);
+  assert.match(type.stderr, /Choices: "service", "api"/);
+  assert.deepEqual(await readdir(cwd), []);
+});
+
+test("an invalid name is a usage error that names the rule, exit 2, nothing written", async () => {
+  const result = await run(["new", "hello world"], cwd);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /invalid project name "hello world": use letters, digits/);
+  assert.deepEqual(await readdir(cwd), []);
+});
+
+test("a non-empty target fails, exit 1, and is left as it was", async () => {
+  const dir = join(cwd, "taken");
+  await mkdir(dir);
+  await writeFile(join(dir, "file.txt"), "x");
+  const result = await run(["new", "taken", "--no-install"], cwd);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /already exists and is not empty/);
+  assert.deepEqual(await readdir(dir), ["file.txt"]);
+  await rm(dir, { recursive: true });
+});
+
+test("micro new --no-install renders, prints the tree and the steps, exit 0", async () => {
+  const result = await run(["new", "hello-world", "--no-install", "--registry", "memory"], cwd);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /hello_world\.proto/);
+  assert.match(result.stdout, /npm install\n {2}npm run generate/);
+  assert.match(result.stdout, /micro call hello-world HelloWorldService\.Call/);
+  assert.match(await readFile(join(cwd, "hello-world", ".env"), "utf8"), /^MICRO_REGISTRY=memory$/m);
+  await rm(join(cwd, "hello-world"), { recursive: true });
+});

@@ -1,0 +1,208 @@
+/**
+ * End to end, as a user lives it: `micro new` of both templates (with a real npm install; micro-ts itself
+ * comes from this checkout through a `file:` dependency, so dist/ must be built), then each project's own
+ * `npm test`, its `npm start`, and a separate client process calling through the generated client.
+ * Slow (npm install): one install per template, reused by every test here.
+ */
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { packageRoot } from "../../src/scaffold/package-root.js";
+
+const micro = join(packageRoot, "dist", "micro.js");
+const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+const INSTALL_TIMEOUT = 8 * 60_000;
+const STEP_TIMEOUT = 4 * 60_000;
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run a command to its end (killed after `timeout`), collecting its output. */
+function exec(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, timeout: number): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => killGroup(child), timeout);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** npm runs the script in a child: signal the whole process group. */
+function killGroup(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
+}
+
+function assertOk(result: Result, what: string): void {
+  assert.equal(result.code, 0, `${what} failed (exit ${result.code}):\n${result.stdout.slice(-3000)}\n${result.stderr.slice(-3000)}`);
+}
+
+let root: string;
+let registryDir: string;
+let env: NodeJS.ProcessEnv;
+const servers: ChildProcess[] = [];
+let serviceServer: ChildProcess | undefined;
+let serviceDir: string;
+let apiDir: string;
+let newService: Result;
+let newApi: Result;
+
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), "micro-e2e-"));
+  registryDir = join(root, "registry");
+  // A registry directory of its own, so parallel runs (and anything else on the machine) never meet.
+  env = {
+    ...process.env,
+    MICRO_REGISTRY: "local",
+    MICRO_REGISTRY_ADDRESS: registryDir,
+    MICRO_BROKER: "direct",
+    MICRO_TRANSPORT: "tcp",
+    MICRO_LOG_LEVEL: "warn",
+    npm_config_audit: "false",
+    npm_config_fund: "false",
+    npm_config_update_notifier: "false",
+  };
+  serviceDir = join(root, "greeter");
+  apiDir = join(root, "greeter-api");
+  [newService, newApi] = await Promise.all([
+    exec(process.execPath, [micro, "new", "greeter", "--dir", serviceDir], root, env, INSTALL_TIMEOUT),
+    exec(process.execPath, [micro, "new", "greeter", "--type", "api", "--dir", apiDir], root, env, INSTALL_TIMEOUT),
+  ]);
+});
+
+after(async () => {
+  for (const server of servers) killGroup(server);
+  await Promise.all(servers.map((s) => (s.exitCode === null && s.signalCode === null ? new Promise((r) => s.once("close", r)) : undefined)));
+  await rm(root, { recursive: true, force: true });
+});
+
+/** Start `npm start` in `dir`; resolves once it is spawned (the client waits for the registration). */
+function start(dir: string): ChildProcess {
+  const child = spawn(npm, ["start"], { cwd: dir, env, stdio: ["ignore", "ignore", "pipe"], detached: true });
+  child.stderr!.resume();
+  servers.push(child);
+  return child;
+}
+
+/** `npm run build` in `dir` (the project's npm test builds too; this keeps each test runnable alone). */
+async function build(dir: string): Promise<void> {
+  assertOk(await exec(npm, ["run", "build"], dir, env, STEP_TIMEOUT), `npm run build in ${dir}`);
+}
+
+/** The service project's `npm start`, started once. */
+async function startService(): Promise<void> {
+  if (serviceServer) return;
+  await build(serviceDir);
+  serviceServer = start(serviceDir);
+}
+
+/**
+ * A client process, run from inside a project so that `micro-ts` and the compiled generated code resolve:
+ * waits (through a registry watch, bounded) until `service` is registered, then runs `call`.
+ */
+async function runClient(dir: string, service: string, imports: string, call: string): Promise<Result> {
+  const script = join(dir, "e2e-client.mjs");
+  await writeFile(
+    script,
+    `import { newService } from "micro-ts";
+${imports}
+const service = newService({ name: "e2e-client" });
+service.init();
+const { registry } = await service.plugins();
+const deadline = AbortSignal.timeout(60000);
+const watcher = registry.watch({ service: ${JSON.stringify(service)}, signal: deadline });
+const ready = async () => (await registry.getService(${JSON.stringify(service)})).some((s) => s.nodes.length > 0);
+if (!(await ready())) {
+  for await (const event of watcher) if (await ready()) break;
+}
+watcher.stop();
+if (!(await ready())) throw new Error("${service} never registered");
+const reply = await (async () => { ${call} })();
+console.log(JSON.stringify(reply));
+await service.stop();
+`,
+  );
+  return exec(process.execPath, [script], dir, env, 90_000);
+}
+
+describe("micro new, installed and generated", () => {
+  test("the service project was created, installed and generated", () => {
+    assertOk(newService, "micro new greeter");
+    assert.match(newService.stdout, /greeter\.proto/);
+    assert.match(newService.stdout, /Next steps:/);
+    assert.match(newService.stderr, /npm install/);
+    assert.ok(existsSync(join(serviceDir, "src/gen/greeter/v1/greeter.micro.ts")));
+    assert.ok(existsSync(join(serviceDir, "src/gen/greeter/v1/greeter.ts")));
+  });
+
+  test("the api project was created, installed and generated", () => {
+    assertOk(newApi, "micro new greeter --type api");
+    assert.ok(existsSync(join(apiDir, "src/gen/greeter/api/v1/api.micro.ts")));
+    assert.ok(existsSync(join(apiDir, "src/gen/micro/api/v1/api.ts")));
+  });
+
+  test("the service project's own npm test passes", { timeout: STEP_TIMEOUT }, async () => {
+    assertOk(await exec(npm, ["test"], serviceDir, env, STEP_TIMEOUT), "npm test (service)");
+  });
+
+  test("the api project's own npm test passes", { timeout: STEP_TIMEOUT }, async () => {
+    assertOk(await exec(npm, ["test"], apiDir, env, STEP_TIMEOUT), "npm test (api)");
+  });
+
+  test("npm start serves the service; a client process gets Hello John", { timeout: STEP_TIMEOUT }, async () => {
+    await startService();
+    const result = await runClient(
+      serviceDir,
+      "greeter",
+      `import { newGreeterServiceClient } from "./dist/gen/greeter/v1/greeter.micro.js";`,
+      `return newGreeterServiceClient("greeter", service.client()).call({ name: "John" }, { timeout: 10000 });`,
+    );
+    assertOk(result, "client process");
+    assert.deepEqual(JSON.parse(result.stdout.trim().split("\n").pop()!), { msg: "Hello John" });
+  });
+
+  test("npm start serves the API; a client process gets Hello John through it and the backend", { timeout: STEP_TIMEOUT }, async () => {
+    // The backend is the service project (it registers as "greeter" in the same registry).
+    await startService();
+    await build(apiDir);
+    start(apiDir);
+    const result = await runClient(
+      apiDir,
+      "api.greeter",
+      `import { newGreeterClient } from "./dist/gen/greeter/api/v1/api.micro.js";
+import { Request } from "./dist/gen/micro/api/v1/api.js";`,
+      `return newGreeterClient("api.greeter", service.client()).call(Request.fromPartial({ method: "POST", path: "/greeter/call", body: '{"name":"John"}' }), { timeout: 10000 });`,
+    );
+    assertOk(result, "client process");
+    const response = JSON.parse(result.stdout.trim().split("\n").pop()!) as { statusCode: number; body: string };
+    assert.equal(response.statusCode, 200);
+    assert.deepEqual(JSON.parse(response.body), { message: "Hello John" });
+  });
+
+  test("the project depends on this checkout and on the tools micro-ts builds with", async () => {
+    const pkg = JSON.parse(await readFile(join(serviceDir, "package.json"), "utf8"));
+    const own = JSON.parse(await readFile(join(packageRoot, "package.json"), "utf8"));
+    assert.equal(pkg.dependencies["micro-ts"], `file:${packageRoot}`);
+    assert.equal(pkg.devDependencies["ts-proto"], own.devDependencies["ts-proto"]);
+    assert.equal(pkg.devDependencies["@bufbuild/buf"], own.devDependencies["@bufbuild/buf"]);
+    assert.equal(pkg.devDependencies["typescript"], own.devDependencies["typescript"]);
+  });
+});
