@@ -147,6 +147,23 @@ describe("NATS broker (real nats-server)", () => {
     for (const id of ["3", "6", "9", "12"]) assert.ok((attempts.get(id) ?? 0) >= 2, `message ${id} was redelivered after its handler threw`);
   });
 
+  it("durable per subscription: a core publisher's messages wait for the subscriber", async () => {
+    const publisher = open({ stream: "MIXED" });
+    const subscriber = open({ stream: "MIXED", name: "mixer" });
+    const seen: string[] = [];
+    const first = waiter(10_000, "the live message");
+    const sub = await subscriber.subscribe("mixed.topic", (e) => void (seen.push(str(e.message.body)), first.poke()), { durable: true });
+    // The stream stores what core NATS publishes on its subjects, so a core publisher feeds durable subscribers.
+    await publisher.publish("mixed.topic", { header: { "Micro-Id": "m-1" }, body: text("live") });
+    await first.until(() => seen.length === 1);
+    await sub.unsubscribe();
+    await publisher.publish("mixed.topic", { header: {}, body: text("while-away") });
+    const back = waiter(10_000, "the message published while away");
+    await subscriber.subscribe("mixed.topic", (e) => void (seen.push(str(e.message.body)), back.poke()), { durable: true });
+    await back.until(() => seen.includes("while-away"));
+    assert.deepEqual(seen, ["live", "while-away"]);
+  });
+
   it("core: publishing resumes after the server restarts", async () => {
     const publisher = open();
     const subscriber = open();

@@ -78,7 +78,9 @@ class NatsBroker implements Broker {
     if (this.options.durable) {
       const store = this.durableStore(nc);
       try {
-        await store.publish(topic, message.body, { headers, timeout: this.options.timeout });
+        // The client's message id doubles as JetStream's de-duplication id: a retried publish is stored once.
+        const msgID = message.header?.["Micro-Id"];
+        await store.publish(topic, message.body, { headers, timeout: this.options.timeout, ...(msgID ? { msgID } : {}) });
       } catch (error) {
         // The stream may have been removed, or JetStream was not ready: check it again next time.
         store.forget(topic);
