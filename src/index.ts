@@ -20,3 +20,4 @@ export * from "./runtime/broker/memory.js";
 export * from "./runtime/transport/tcp/index.js";
 export * from "./runtime/broker/direct/index.js";
 export * from "./runtime/service/index.js";
+export * from "./runtime/wrapper/index.js";

@@ -110,7 +110,14 @@ export function checkPluginNames(values: ConfigValues): void {
  * @throws MicroError (400) for an unknown name, listing the available ones.
  */
 export async function resolvePlugins(values: ConfigValues, given: Partial<Plugins> = {}): Promise<Plugins> {
-  checkPluginNames(values);
+  // Fail on any bad name before loading anything; names of plugins given in code do not matter.
+  checkPluginNames({
+    ...values,
+    ...(given.registry ? { registry: undefined } : {}),
+    ...(given.transport ? { transport: undefined } : {}),
+    ...(given.broker ? { broker: undefined } : {}),
+    ...(given.selector ? { selector: undefined } : {}),
+  });
   const registry = given.registry ?? (await pick("registry", registryPlugins, values.registry ?? defaultPlugins.registry)(addressList(values.registry_address)));
   const transport = given.transport ?? (await pick("transport", transportPlugins, values.transport ?? defaultPlugins.transport)(addressList(values.transport_address)));
   const broker = given.broker ?? (await pick("broker", brokerPlugins, values.broker ?? defaultPlugins.broker)(addressList(values.broker_address), { registry, transport }));

@@ -1,0 +1,149 @@
+/**
+ * RPC benchmark: micro-ts against @grpc/grpc-js, same messages, servers in their own processes, measured in
+ * the same run. Unary greeter at concurrency 1 and 64 (throughput, p50, p99), and one 10 000-message
+ * server stream. Prints a table, ratio (micro-ts / grpc-js) first.
+ *
+ *   npm run bench:rpc            # BENCH_SECONDS=3 by default per measurement
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import { newService, type CallTarget } from "../src/index.js";
+import { BenchGreeter, grpcDescriptor, type HelloRequest, type HelloResponse } from "./rpc-messages.js";
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 3);
+const streamMessages = 10_000;
+const registryDir = mkdtempSync(join(tmpdir(), "micro-bench-rpc-"));
+const children: ChildProcess[] = [];
+
+function startServer(file: string, args: string[]): Promise<string> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL(file, import.meta.url)), ...args], {
+    env: { ...process.env, MICRO_LOG_LEVEL: "warn" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let buffer = "";
+    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+      buffer += chunk;
+      const line = buffer.split("\n").find((l) => l.includes('"ready"'));
+      if (line) resolve(String((JSON.parse(line) as { address: string }).address));
+    });
+    child.once("exit", (code) => reject(new Error(`${file} exited with ${code} before it was ready`)));
+  });
+}
+
+interface Result {
+  throughput: number;
+  p50: number;
+  p99: number;
+}
+
+/** Run `call` from `concurrency` loops for `seconds`, after a short warm-up. */
+async function measure(call: () => Promise<unknown>, concurrency: number): Promise<Result> {
+  const warmEnd = performance.now() + 500;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (performance.now() < warmEnd) await call();
+  }));
+  const latencies: number[] = [];
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (performance.now() < end) {
+      const t = performance.now();
+      await call();
+      latencies.push(performance.now() - t);
+    }
+  }));
+  const elapsed = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
+  return { throughput: latencies.length / elapsed, p50: q(0.5), p99: q(0.99) };
+}
+
+async function timeStream(run: () => Promise<number>): Promise<number> {
+  await run(); // warm-up
+  const start = performance.now();
+  const n = await run();
+  if (n !== streamMessages) throw new Error(`stream delivered ${n} of ${streamMessages} messages`);
+  return n / ((performance.now() - start) / 1000);
+}
+
+async function main(): Promise<void> {
+  const [microAddress, grpcAddress] = await Promise.all([
+    startServer("./rpc-server-micro.js", ["--registry_address", registryDir]),
+    startServer("./rpc-server-grpc.js", []),
+  ]);
+
+  // micro-ts client: discovery through the local registry (cached), pooled connections.
+  const service = newService({ name: "bench-client", argv: ["--registry_address", registryDir], env: {} });
+  service.init();
+  const client = service.client();
+  const hello: CallTarget<HelloRequest, HelloResponse> = { service: "bench-greeter", endpoint: "Greeter.Hello", method: BenchGreeter.methods.hello };
+  const stream: CallTarget<HelloRequest, HelloResponse> = { service: "bench-greeter", endpoint: "Greeter.Stream", method: BenchGreeter.methods.stream };
+  const microCall = () => client.call(hello, { name: "bench" });
+  await microCall();
+
+  // grpc-js client: one channel, as grpc-js multiplexes calls over HTTP/2.
+  const definition = protoLoader.fromJSON(grpcDescriptor, { keepCase: true, defaults: true });
+  const proto = grpc.loadPackageDefinition(definition) as any;
+  const grpcClient = new proto.bench.Greeter(grpcAddress, grpc.credentials.createInsecure());
+  const grpcCall = () =>
+    new Promise<HelloResponse>((resolve, reject) => grpcClient.Hello({ name: "bench" }, { deadline: Date.now() + 5000 }, (e: Error | null, r: HelloResponse) => (e ? reject(e) : resolve(r))));
+  await grpcCall();
+
+  const rows: { name: string; micro: number; grpc: number; unit: string; higherIsBetter: boolean }[] = [];
+  for (const c of [1, 64]) {
+    const m = await measure(microCall, c);
+    const g = await measure(grpcCall, c);
+    rows.push({ name: `unary c=${c} throughput`, micro: m.throughput, grpc: g.throughput, unit: "req/s", higherIsBetter: true });
+    rows.push({ name: `unary c=${c} p50`, micro: m.p50, grpc: g.p50, unit: "ms", higherIsBetter: false });
+    rows.push({ name: `unary c=${c} p99`, micro: m.p99, grpc: g.p99, unit: "ms", higherIsBetter: false });
+  }
+
+  const microStream = await timeStream(async () => {
+    let n = 0;
+    for await (const _ of client.serverStream(stream, { name: String(streamMessages) })) n++;
+    return n;
+  });
+  const grpcStream = await timeStream(
+    () =>
+      new Promise<number>((resolve, reject) => {
+        let n = 0;
+        const call = grpcClient.Stream({ name: String(streamMessages) });
+        call.on("data", () => n++);
+        call.on("end", () => resolve(n));
+        call.on("error", reject);
+      }),
+  );
+  rows.push({ name: `server stream ${streamMessages} msgs`, micro: microStream, grpc: grpcStream, unit: "msg/s", higherIsBetter: true });
+
+  const fmt = (v: number, unit: string) => (unit === "ms" ? `${v.toFixed(3)} ms` : `${Math.round(v).toLocaleString("en-US")} ${unit}`);
+  const lines = [
+    `micro-ts vs @grpc/grpc-js — unary greeter and server stream, loopback, servers in separate processes, ${seconds}s per measurement (node ${process.version})`,
+    "",
+    "| benchmark | ratio (micro-ts / grpc-js) | micro-ts | grpc-js |",
+    "|---|---|---|---|",
+    ...rows.map((r) => {
+      const ratio = r.micro / r.grpc;
+      const note = r.higherIsBetter ? (ratio >= 1 ? "better" : "worse") : ratio <= 1 ? "better" : "worse";
+      return `| ${r.name} | ${ratio.toFixed(2)}× (${note}) | ${fmt(r.micro, r.unit)} | ${fmt(r.grpc, r.unit)} |`;
+    }),
+  ];
+  console.log(lines.join("\n"));
+
+  grpcClient.close();
+  await service.stop();
+}
+
+try {
+  await main();
+} finally {
+  for (const c of children) c.kill("SIGTERM");
+  await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once("exit", r)))));
+  rmSync(registryDir, { recursive: true, force: true });
+}

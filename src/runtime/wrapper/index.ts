@@ -1,0 +1,10 @@
+/**
+ * Wrappers: middleware in the onion model (the first wrapper given is the outermost) for client calls
+ * (`ClientWrapper`), attempts at a node (`CallWrapper`), handlers (`HandlerWrapper`) and subscribers
+ * (`SubscriberWrapper`), with built-in logging, rate limiting and circuit breaking.
+ */
+export type { ClientWrapper, CallWrapper, ClientCallFunc, CallFunc, ClientRequest } from "../client/index.js";
+export type { HandlerWrapper, HandlerFunc, HandlerRequest, SubscriberWrapper, SubscriberFunc } from "../server/index.js";
+export { logHandlerWrapper, logClientWrapper, logSubscriberWrapper, type LogWrapperOptions } from "./logging.js";
+export { rateLimitHandlerWrapper, rateLimitClientWrapper, type RateLimitOptions } from "./rate-limit.js";
+export { circuitBreakerWrapper, countsAsFailure, type CircuitBreakerOptions } from "./circuit-breaker.js";
