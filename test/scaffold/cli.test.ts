@@ -5,6 +5,8 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,9 +20,9 @@ interface Result {
   stderr: string;
 }
 
-function run(args: readonly string[], cwd: string): Promise<Result> {
+function run(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Result> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [micro, ...args], { cwd, timeout: 30_000, env: { ...process.env, MICRO_LOG_LEVEL: "silent" } }, (error, stdout, stderr) => {
+    execFile(process.execPath, [micro, ...args], { cwd, timeout: 60_000, env: { ...process.env, MICRO_LOG_LEVEL: "silent", ...env } }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -93,4 +95,26 @@ test("micro new --no-install renders, prints the tree and the steps, exit 0", as
   assert.match(result.stdout, /micro call hello-world HelloWorldService\.Call/);
   assert.match(await readFile(join(cwd, "hello-world", ".env"), "utf8"), /^MICRO_REGISTRY=memory$/m);
   await rm(join(cwd, "hello-world"), { recursive: true });
+});
+
+test("a failed install names the step and its output, exit 1, and leaves the project", async () => {
+  // A package registry on loopback that fails every request.
+  const registry: Server = createServer((_req, res) => res.writeHead(500).end("registry down"));
+  await new Promise<void>((resolve) => registry.listen(0, "127.0.0.1", resolve));
+  try {
+    const { port } = registry.address() as AddressInfo;
+    const result = await run(["new", "offline"], cwd, {
+      npm_config_registry: `http://127.0.0.1:${port}/`,
+      npm_config_fetch_retries: "0",
+      npm_config_prefer_online: "true",
+    });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /Installing dependencies \(npm install\) failed: `npm install[^`]*` exited with code \d+/);
+    assert.match(result.stderr, /--- last lines of output ---\n[\s\S]*npm error/);
+    assert.match(result.stderr, /The project was written to .*offline; fix the cause/);
+    assert.ok((await readdir(join(cwd, "offline"))).includes("package.json"));
+  } finally {
+    await new Promise((resolve) => registry.close(resolve));
+    await rm(join(cwd, "offline"), { recursive: true, force: true });
+  }
 });
