@@ -5,7 +5,7 @@
  * bounded by {@link MAX_DEPTH}, and a message already being described on the current path is not expanded again,
  * so recursive messages terminate.
  */
-import { ScalarType, type DescField, type DescMessage } from "@bufbuild/protobuf";
+import type { DescField, DescMessage, ScalarType } from "@bufbuild/protobuf";
 
 /** How many message levels are described (the request itself is level 1). */
 export const MAX_DEPTH = 3;
@@ -17,22 +17,23 @@ export interface FieldRecord {
   readonly values?: readonly FieldRecord[];
 }
 
+/** Proto scalar names by `ScalarType` number (the numbers of `FieldDescriptorProto.Type`). */
 const scalarNames: Record<ScalarType, string> = {
-  [ScalarType.DOUBLE]: "double",
-  [ScalarType.FLOAT]: "float",
-  [ScalarType.INT64]: "int64",
-  [ScalarType.UINT64]: "uint64",
-  [ScalarType.INT32]: "int32",
-  [ScalarType.FIXED64]: "fixed64",
-  [ScalarType.FIXED32]: "fixed32",
-  [ScalarType.BOOL]: "bool",
-  [ScalarType.STRING]: "string",
-  [ScalarType.BYTES]: "bytes",
-  [ScalarType.UINT32]: "uint32",
-  [ScalarType.SFIXED32]: "sfixed32",
-  [ScalarType.SFIXED64]: "sfixed64",
-  [ScalarType.SINT32]: "sint32",
-  [ScalarType.SINT64]: "sint64",
+  1: "double",
+  2: "float",
+  3: "int64",
+  4: "uint64",
+  5: "int32",
+  6: "fixed64",
+  7: "fixed32",
+  8: "bool",
+  9: "string",
+  12: "bytes",
+  13: "uint32",
+  15: "sfixed32",
+  16: "sfixed64",
+  17: "sint32",
+  18: "sint64",
 };
 
 function describe(field: DescField, depth: number, path: readonly string[]): FieldRecord {

@@ -116,7 +116,7 @@ export function generateFile(f: GeneratedFile, file: DescFile, selfImportPath: s
     f.print("}");
     f.print();
     f.print(
-      doc(docText(ctx, service, serviceDeprecated, `A {@link ${clientName}} that calls \`${service.typeName}\` in the service registered as \`service\`, through \`client\`.`)),
+      doc(docText(ctx, undefined, serviceDeprecated, `A {@link ${clientName}} that calls \`${service.typeName}\` in the service registered as \`service\`, through \`client\`.`)),
       f.export("function", `new${clientName}`),
       "(service: string, client: ",
       rt("Client"),
@@ -158,7 +158,7 @@ export function generateFile(f: GeneratedFile, file: DescFile, selfImportPath: s
     f.print("}");
     f.print();
     f.print(
-      doc(docText(ctx, service, serviceDeprecated, `Serve \`${service.typeName}\` with \`handler\` on \`server\`.`)),
+      doc(docText(ctx, undefined, serviceDeprecated, `Serve \`${service.typeName}\` with \`handler\` on \`server\`.`)),
       f.export("function", `register${handlerName}`),
       "(server: ",
       rt("Server"),

@@ -9,7 +9,9 @@
  * additional_bindings=11, response_body=12.
  */
 import type { DescMethod } from "@bufbuild/protobuf";
-import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
+import { wire } from "./deps.js";
+
+const { BinaryReader, WireType } = wire;
 
 /** The extension number of `google.api.http` on `MethodOptions`. */
 export const HTTP_EXTENSION = 72295728;

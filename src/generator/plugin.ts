@@ -4,24 +4,18 @@
  * protoplugin modules it needs (see ./protoplugin.ts) and writes its own, version-free header so that the same
  * input gives the same bytes under protoc and buf, and across plugin releases.
  */
-import { create, protoInt64 } from "@bufbuild/protobuf";
-import {
-  CodeGeneratorResponse_Feature,
-  CodeGeneratorResponseSchema,
-  Edition,
-  type CodeGeneratorRequest,
-  type CodeGeneratorResponse,
-} from "@bufbuild/protobuf/wkt";
+import type { CodeGeneratorRequest, CodeGeneratorResponse } from "@bufbuild/protobuf/wkt";
 import type { FileInfo } from "@bufbuild/protoplugin";
 import { generateFile, microFileName } from "./generate.js";
 import { parseOptions } from "./options.js";
+import { protobuf, wkt } from "./deps.js";
 import { loadProtoplugin, loadTranspile } from "./protoplugin.js";
 
 export const PLUGIN_NAME = "protoc-gen-micro";
 export const PLUGIN_VERSION = "0.1.0";
 /** proto2, proto3 (with `optional`) and editions up to 2023. */
-export const MINIMUM_EDITION = Edition.EDITION_PROTO2;
-export const MAXIMUM_EDITION = Edition.EDITION_2023;
+export const MINIMUM_EDITION = wkt.Edition.EDITION_PROTO2;
+export const MAXIMUM_EDITION = wkt.Edition.EDITION_2023;
 
 /** `./a/b.micro.ts` → `./a/b.micro.js`: the import path protoplugin gives a generated file. */
 function importPathOf(fileName: string): string {
@@ -39,9 +33,9 @@ function header(source: string, tsNocheck: boolean): string {
 }
 
 /** Run the plugin on a request. Throws `OptionError` for bad options and `Error` for bad input. */
-export async function runPlugin(request: CodeGeneratorRequest): Promise<CodeGeneratorResponse> {
+export function runPlugin(request: CodeGeneratorRequest): CodeGeneratorResponse {
   const { micro, standardParameter } = parseOptions(request.parameter);
-  const pp = await loadProtoplugin();
+  const pp = loadProtoplugin();
   const parameter = pp.parseParameter(standardParameter, undefined);
   const schema = pp.createSchema(request, parameter, PLUGIN_NAME, undefined, MINIMUM_EDITION, MAXIMUM_EDITION);
   const options = parameter.parsed;
@@ -64,7 +58,7 @@ export async function runPlugin(request: CodeGeneratorRequest): Promise<CodeGene
   const js = options.targets.includes("js");
   const dts = options.targets.includes("dts");
   if ((js || dts) && tsFiles.length > 0) {
-    const transpile = await loadTranspile();
+    const transpile = loadTranspile();
     // Transpile without the header, then put it back, as protoplugin does with its preamble.
     const transpiled = transpile(tsFiles.map((t) => ({ name: t.name, content: t.content })), js, dts, options.jsImportStyle);
     for (const t of transpiled) {
@@ -74,8 +68,8 @@ export async function runPlugin(request: CodeGeneratorRequest): Promise<CodeGene
   }
   files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
-  return create(CodeGeneratorResponseSchema, {
-    supportedFeatures: protoInt64.parse(CodeGeneratorResponse_Feature.PROTO3_OPTIONAL | CodeGeneratorResponse_Feature.SUPPORTS_EDITIONS),
+  return protobuf.create(wkt.CodeGeneratorResponseSchema, {
+    supportedFeatures: protobuf.protoInt64.parse(wkt.CodeGeneratorResponse_Feature.PROTO3_OPTIONAL | wkt.CodeGeneratorResponse_Feature.SUPPORTS_EDITIONS),
     minimumEdition: MINIMUM_EDITION,
     maximumEdition: MAXIMUM_EDITION,
     file: files.map((f) => ({ name: f.name, content: (f.preamble !== undefined ? f.preamble + "\n" : "") + f.content })),

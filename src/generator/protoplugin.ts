@@ -3,13 +3,11 @@
  *
  * Why: protoplugin's entry point statically imports its transpiler, which loads TypeScript (several MB of
  * JavaScript) on every run, even when only `.ts` files are asked for. Start-up time is most of a plugin's run,
- * so we import protoplugin's own modules (schema, parameter, source-code-info) from its ESM build directly and
+ * so we load protoplugin's own modules (schema, parameter, source-code-info) from its build directly and
  * load the transpiler only for `target=js` or `target=dts`. The types come from the public entry point; the
- * paths are checked by the tests against the installed version.
+ * paths are exercised by the tests against the installed version.
  */
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { requireProtoplugin } from "./deps.js";
 import type { DescFile, DescMessage, DescService, DescMethod } from "@bufbuild/protobuf";
 import type { CodeGeneratorRequest } from "@bufbuild/protobuf/wkt";
 import type { Edition } from "@bufbuild/protobuf/wkt";
@@ -42,28 +40,15 @@ export interface Protoplugin {
 
 type Transpile = (files: FileInfo[], js: boolean, dts: boolean, jsImportStyle: "module" | "legacy_commonjs") => FileInfo[];
 
-/** protoplugin's ESM build directory (beside the CommonJS build `require.resolve` finds). */
-function esmDir(): string {
-  const cjsEntry = createRequire(import.meta.url).resolve("@bufbuild/protoplugin");
-  return join(dirname(cjsEntry), "..", "esm");
-}
-
-function load<T>(file: string): Promise<T> {
-  return import(pathToFileURL(join(esmDir(), file)).href) as Promise<T>;
-}
-
 /** protoplugin's schema, parameter and comment modules (no TypeScript). */
-export async function loadProtoplugin(): Promise<Protoplugin> {
-  const [schema, parameter, comments] = await Promise.all([
-    load<Pick<Protoplugin, "createSchema">>("schema.js"),
-    load<Pick<Protoplugin, "parseParameter">>("parameter.js"),
-    load<Pick<Protoplugin, "getComments">>("source-code-info.js"),
-  ]);
+export function loadProtoplugin(): Protoplugin {
+  const schema = requireProtoplugin<Pick<Protoplugin, "createSchema">>("schema.js");
+  const parameter = requireProtoplugin<Pick<Protoplugin, "parseParameter">>("parameter.js");
+  const comments = requireProtoplugin<Pick<Protoplugin, "getComments">>("source-code-info.js");
   return { createSchema: schema.createSchema, parseParameter: parameter.parseParameter, getComments: comments.getComments };
 }
 
 /** protoplugin's transpiler (loads TypeScript); only for `target=js` / `target=dts`. */
-export async function loadTranspile(): Promise<Transpile> {
-  const mod = await load<{ transpile: Transpile }>("transpile.js");
-  return mod.transpile;
+export function loadTranspile(): Transpile {
+  return requireProtoplugin<{ transpile: Transpile }>("transpile.js").transpile;
 }

@@ -52,8 +52,6 @@ export interface GreeterHandlerClient {
 }
 
 /**
- * The old greeter, kept for old callers.
- *
  * A {@link GreeterHandlerClient} that calls `legacy.greeter_handler` in the service registered as `service`, through `client`.
  *
  * @deprecated
@@ -87,8 +85,6 @@ export interface GreeterHandlerHandler {
 }
 
 /**
- * The old greeter, kept for old callers.
- *
  * Serve `legacy.greeter_handler` with `handler` on `server`.
  *
  * @deprecated

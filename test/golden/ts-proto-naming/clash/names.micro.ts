@@ -55,8 +55,6 @@ export interface ErrorClient {
 }
 
 /**
- * Comment with a *\/ inside and a @tag.
- *
  * A {@link ErrorClient} that calls `clash.Error` in the service registered as `service`, through `client`.
  */
 export function newErrorClient(service: string, client: Client): ErrorClient {
@@ -89,8 +87,6 @@ export interface ErrorHandler {
 }
 
 /**
- * Comment with a *\/ inside and a @tag.
- *
  * Serve `clash.Error` with `handler` on `server`.
  */
 export function registerErrorHandler(server: Server, handler: ErrorHandler, options?: HandlerOptions): void {

@@ -51,8 +51,6 @@ export interface GreeterHandlerClient {
 }
 
 /**
- * The old greeter, kept for old callers.
- *
  * A {@link GreeterHandlerClient} that calls `legacy.greeter_handler` in the service registered as `service`, through `client`.
  *
  * @deprecated
@@ -86,8 +84,6 @@ export interface GreeterHandlerHandler {
 }
 
 /**
- * The old greeter, kept for old callers.
- *
  * Serve `legacy.greeter_handler` with `handler` on `server`.
  *
  * @deprecated

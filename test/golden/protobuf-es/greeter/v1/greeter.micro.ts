@@ -75,10 +75,6 @@ export interface GreeterClient {
 }
 
 /**
- * Greeter says hello.
- *
- * It has one method of each of the four kinds.
- *
  * A {@link GreeterClient} that calls `greeter.v1.Greeter` in the service registered as `service`, through `client`.
  */
 export function newGreeterClient(service: string, client: Client): GreeterClient {
@@ -125,10 +121,6 @@ export interface GreeterHandler {
 }
 
 /**
- * Greeter says hello.
- *
- * It has one method of each of the four kinds.
- *
  * Serve `greeter.v1.Greeter` with `handler` on `server`.
  */
 export function registerGreeterHandler(server: Server, handler: GreeterHandler, options?: HandlerOptions): void {

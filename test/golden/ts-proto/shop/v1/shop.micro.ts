@@ -96,8 +96,6 @@ export interface CatalogClient {
 }
 
 /**
- * Catalog lists and edits items.
- *
  * A {@link CatalogClient} that calls `shop.v1.Catalog` in the service registered as `service`, through `client`.
  */
 export function newCatalogClient(service: string, client: Client): CatalogClient {
@@ -138,8 +136,6 @@ export interface CatalogHandler {
 }
 
 /**
- * Catalog lists and edits items.
- *
  * Serve `shop.v1.Catalog` with `handler` on `server`.
  */
 export function registerCatalogHandler(server: Server, handler: CatalogHandler, options?: HandlerOptions): void {
@@ -188,8 +184,6 @@ export interface ClockClient {
 }
 
 /**
- * Clock has well-known types on both sides.
- *
  * A {@link ClockClient} that calls `shop.v1.Clock` in the service registered as `service`, through `client`.
  */
 export function newClockClient(service: string, client: Client): ClockClient {
@@ -218,8 +212,6 @@ export interface ClockHandler {
 }
 
 /**
- * Clock has well-known types on both sides.
- *
  * Serve `shop.v1.Clock` with `handler` on `server`.
  */
 export function registerClockHandler(server: Server, handler: ClockHandler, options?: HandlerOptions): void {
