@@ -73,6 +73,7 @@ export function templateContext(names: ProjectNames, config: ProjectConfig = {},
       typesNode: dev["@types/node"] ?? "^20.0.0",
     },
     gatewayNamespace,
+    namespace: namespace ?? null,
     env,
     config,
   };

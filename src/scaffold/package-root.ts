@@ -47,7 +47,7 @@ export function isCheckout(root: string = packageRoot): boolean {
 /** The dependency specifier a new project uses for micro-ts. */
 export function microTsSpecifier(root: string = packageRoot): string {
   if (isCheckout(root)) return `file:${root}`;
-  return `^${readPackage().version}`;
+  return `^${(JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as PackageJson).version}`;
 }
 
 /**

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { deriveNames } from "../../src/scaffold/names.js";
 import { newProject } from "../../src/scaffold/new.js";
-import { packageRoot } from "../../src/scaffold/package-root.js";
+import { microTsSpecifier, packageRoot } from "../../src/scaffold/package-root.js";
 import { UsageError } from "../../src/cli/usage-error.js";
 
 const run = promisify(execFile);
@@ -181,4 +181,12 @@ test("an existing empty directory is used", async () => {
   await mkdir(dir);
   const result = await newProject({ name: "empty", dir, install: false, out: quiet });
   assert.deepEqual(await listFiles(dir), result.files);
+});
+
+test("a checkout is a file: dependency, an installed package the same version range", async () => {
+  assert.equal(microTsSpecifier(packageRoot), `file:${packageRoot}`);
+  const installed = join(root, "installed", "node_modules", "micro-ts");
+  await mkdir(join(installed, "dist"), { recursive: true });
+  await writeFile(join(installed, "package.json"), JSON.stringify({ name: "micro-ts", version: "1.2.3" }));
+  assert.equal(microTsSpecifier(installed), "^1.2.3");
 });
