@@ -86,11 +86,15 @@ before(async () => {
     exec(process.execPath, [micro, "new", "greeter", "--dir", serviceDir], root, env, INSTALL_TIMEOUT),
     exec(process.execPath, [micro, "new", "greeter", "--type", "api", "--dir", apiDir], root, env, INSTALL_TIMEOUT),
   ]);
-});
+}, { timeout: INSTALL_TIMEOUT + 60_000 });
 
 after(async () => {
+  // SIGTERM lets each service deregister and drain; SIGKILL after 10s bounds it.
+  const closed = servers.map((s) => (s.exitCode === null && s.signalCode === null ? new Promise((r) => s.once("close", r)) : undefined));
   for (const server of servers) killGroup(server);
-  await Promise.all(servers.map((s) => (s.exitCode === null && s.signalCode === null ? new Promise((r) => s.once("close", r)) : undefined)));
+  const timer = setTimeout(() => servers.forEach((s) => killGroup(s, "SIGKILL")), 10_000);
+  await Promise.all(closed);
+  clearTimeout(timer);
   await rm(root, { recursive: true, force: true });
 });
 
@@ -127,13 +131,16 @@ ${imports}
 const service = newService({ name: "e2e-client" });
 service.init();
 const { registry } = await service.plugins();
-const deadline = AbortSignal.timeout(60000);
-const watcher = registry.watch({ service: ${JSON.stringify(service)}, signal: deadline });
+// A ref'd timer (AbortSignal.timeout is unref'd and would let the process exit while waiting).
+const deadline = new AbortController();
+const timer = setTimeout(() => deadline.abort(), 60000);
+const watcher = registry.watch({ service: ${JSON.stringify(service)}, signal: deadline.signal });
 const ready = async () => (await registry.getService(${JSON.stringify(service)})).some((s) => s.nodes.length > 0);
 if (!(await ready())) {
   for await (const event of watcher) if (await ready()) break;
 }
 watcher.stop();
+clearTimeout(timer);
 if (!(await ready())) throw new Error("${service} never registered");
 const reply = await (async () => { ${call} })();
 console.log(JSON.stringify(reply));
