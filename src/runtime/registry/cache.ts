@@ -18,10 +18,16 @@ export interface CachedRegistry extends Registry {
   readonly underlying: Registry;
   /** Forget the cached answer for one service (or for all). */
   invalidate(name?: string): void;
+  /**
+   * Like `getService`, but returns the cached records themselves, deep-frozen, without copying them: the
+   * selector's per-call path. Callers must not (and cannot) modify them.
+   */
+  lookup(name: string): Promise<readonly ServiceRecord[]>;
 }
 
 interface Entry {
-  services: ServiceRecord[];
+  /** Deep-frozen; replaced, never changed in place, so a caller holding it sees one consistent answer. */
+  services: readonly ServiceRecord[];
   /** Epoch ms until which the entry is fresh. */
   fresh: number;
 }
@@ -89,27 +95,27 @@ export function cachedRegistry(registry: Registry, options: RegistryCacheOptions
     if (!entry) return;
     const { service, action } = event;
     const index = entry.services.findIndex((s) => s.version === service.version);
+    const services = [...entry.services];
     if (action === "delete") {
       if (index < 0) return;
       const gone = new Set(service.nodes.map((n) => n.id));
-      const nodes = entry.services[index].nodes.filter((n) => !gone.has(n.id));
-      if (nodes.length === 0) entry.services.splice(index, 1);
-      else entry.services[index] = { ...entry.services[index], nodes };
-      return;
+      const nodes = services[index].nodes.filter((n) => !gone.has(n.id));
+      if (nodes.length === 0) services.splice(index, 1);
+      else services[index] = frozen({ ...services[index], nodes });
+    } else if (index < 0) {
+      services.push(frozen(service));
+    } else {
+      const nodes = new Map<string, NodeRecord>(services[index].nodes.map((n) => [n.id, n]));
+      for (const node of service.nodes) nodes.set(node.id, node);
+      services[index] = frozen({
+        ...service,
+        nodes: [...nodes.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+      });
     }
-    if (index < 0) {
-      entry.services.push(copy(service));
-      return;
-    }
-    const nodes = new Map<string, NodeRecord>(entry.services[index].nodes.map((n) => [n.id, n]));
-    for (const node of service.nodes) nodes.set(node.id, node);
-    entry.services[index] = {
-      ...copy(service),
-      nodes: [...nodes.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
-    };
+    entry.services = Object.freeze(services);
   };
 
-  const lookup = (name: string): Promise<ServiceRecord[]> => {
+  const fetch = (name: string): Promise<ServiceRecord[]> => {
     let pending = inflight.get(name);
     if (!pending) {
       pending = registry.getService(name).finally(() => inflight.delete(name));
@@ -127,19 +133,23 @@ export function cachedRegistry(registry: Registry, options: RegistryCacheOptions
     watch: (watchOptions?: WatchOptions) => registry.watch(watchOptions),
 
     async getService(name: string): Promise<ServiceRecord[]> {
+      return (await self.lookup(name)).map(copy);
+    },
+
+    async lookup(name: string): Promise<readonly ServiceRecord[]> {
       const entry = entries.get(name);
-      if (entry && entry.fresh > Date.now()) return entry.services.map(copy);
+      if (entry && entry.fresh > Date.now()) return entry.services;
       if (!closed) startWatch();
       try {
-        const services = await lookup(name);
-        if (services.length > 0 && !closed) entries.set(name, { services: services.map(copy), fresh: Date.now() + ttl });
+        const services = Object.freeze((await fetch(name)).map(frozen));
+        if (services.length > 0 && !closed) entries.set(name, { services, fresh: Date.now() + ttl });
         else entries.delete(name); // an absent service is looked up again next time, so it is found as soon as it registers
-        return services.map(copy);
+        return services;
       } catch (error) {
         const stale = entries.get(name);
         if (!stale) throw error;
         log.warn({ service: name, err: error }, "registry lookup failed; serving the last known nodes of the service");
-        return stale.services.map(copy);
+        return stale.services;
       }
     },
 
@@ -162,4 +172,17 @@ export function cachedRegistry(registry: Registry, options: RegistryCacheOptions
 
 function copy(service: ServiceRecord): ServiceRecord {
   return structuredClone(service) as ServiceRecord;
+}
+
+/** A deep-frozen copy. */
+function frozen(service: ServiceRecord): ServiceRecord {
+  return deepFreeze(structuredClone(service) as ServiceRecord);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
 }

@@ -1,6 +1,8 @@
 /**
  * The caching selector (Go Micro's default `selector`): looks services up through a {@link cachedRegistry},
  * applies filters, skips nodes that recently failed to connect, and picks by strategy.
+ * Filters and strategies receive the cache's shared, deep-frozen records: they return new arrays, never
+ * modify what they are given.
  */
 import { MicroError, fromError } from "../errors/index.js";
 import { logger } from "../logger/index.js";
@@ -43,9 +45,9 @@ export function cacheSelector(options: CacheSelectorOptions): Selector {
     name: "cache",
 
     async select(service: string, selectOptions?: SelectOptions): Promise<Next> {
-      let services: ServiceRecord[];
+      let services: readonly ServiceRecord[];
       try {
-        services = await cache.getService(service);
+        services = await cache.lookup(service);
       } catch (error) {
         throw new MicroError(
           ID,
@@ -67,9 +69,11 @@ export function cacheSelector(options: CacheSelectorOptions): Selector {
       if (countNodes(services) === 0) {
         throw MicroError.notFound(ID, `service ${service}: none of its ${registered} registered nodes passes the selector's filters`);
       }
-      const usable = services
-        .map((s) => ({ ...s, nodes: s.nodes.filter((n) => !blacklist.has(keyOf(service, n))) }))
-        .filter((s) => s.nodes.length > 0);
+      // Fast path: nothing put aside (the usual case) needs no copying.
+      const anyAside = services.some((s) => s.nodes.some((n) => blacklist.has(keyOf(service, n))));
+      const usable = anyAside
+        ? services.map((s) => ({ ...s, nodes: s.nodes.filter((n) => !blacklist.has(keyOf(service, n))) })).filter((s) => s.nodes.length > 0)
+        : services;
       // Every node recently failed: try them all anyway rather than fail without trying.
       const pool = usable.length > 0 ? usable : services;
       if (usable.length === 0) log.debug({ service }, "every node was put aside after failures; trying them all again");

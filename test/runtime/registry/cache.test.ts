@@ -55,6 +55,11 @@ test("answers from memory within the TTL and looks up again after it", async () 
   await cache.getService("a");
   await cache.getService("a");
   assert.equal(lookups(), 1, "two reads within the TTL hit the cache");
+  const shared = await cache.lookup("a");
+  assert.ok(Object.isFrozen(shared) && Object.isFrozen(shared[0].nodes[0].metadata), "lookup shares frozen records");
+  const mine = await cache.getService("a");
+  (mine[0].nodes as unknown[]).length = 0;
+  assert.equal((await cache.getService("a"))[0].nodes.length, 1, "getService returns a copy the caller may change");
   await registry.register(svc("a", "n2"));
   await eventually(async () => (await cache.getService("a"))[0].nodes.length === 2, "a lookup after the TTL");
   assert.ok(lookups() >= 2);
