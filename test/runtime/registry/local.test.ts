@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { localRegistry } from "../../../src/runtime/registry/local/index.js";
 import { escapeName } from "../../../src/runtime/registry/local/files.js";
+import { MicroError } from "../../../src/runtime/errors/index.js";
 import { eventually, killChildren, startChild } from "./fixtures/child.js";
 import { is, readEvents } from "./fixtures/events.js";
 import { setRootLogger } from "../../../src/runtime/logger/index.js";
@@ -93,4 +94,16 @@ test("names that are not file names are stored safely", () => {
   assert.equal(escapeName(".."), "%2E%2E");
   assert.ok(escapeName("x".repeat(1000)).length < 120);
   assert.notEqual(escapeName("x".repeat(1000)), escapeName("x".repeat(1001)));
+});
+
+test("a bad address is a clear error: a network address, or a directory that cannot be written", async () => {
+  assert.throws(() => localRegistry({ address: "127.0.0.1:2379" }), /a directory, not a network address/);
+  const dir = await tempDir();
+  await writeFile(join(dir, "a-file"), "");
+  const registry = localRegistry({ address: join(dir, "a-file", "registry") });
+  await assert.rejects(
+    registry.register({ name: "x", version: "1", endpoints: [], nodes: [{ id: "n", address: "h:1", metadata: {} }] }),
+    (e: unknown) => e instanceof MicroError && e.code === 503 && /not writable \(ENOTDIR\)/.test(e.detail),
+  );
+  await registry.close();
 });

@@ -19,12 +19,13 @@
 import { watch as fsWatch, type FSWatcher } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { MicroError } from "../../errors/index.js";
 import { logger } from "../../logger/index.js";
 import type { RegisterOptions, Registry, RegistryEvent, ServiceRecord, Watcher, WatchOptions } from "../index.js";
 import { diffEntries, entryKey, groupEntries, toEntries, validateService, type NodeEntry } from "../records.js";
 import { createWatcher, type WatcherFeed } from "../watcher.js";
-import { nodeFile, removeFile, removeIfEmpty, serviceDir, writeEntry } from "./files.js";
+import { code, nodeFile, removeFile, removeIfEmpty, serviceDir, writeEntry } from "./files.js";
 import { Store } from "./store.js";
 
 /** Seconds a node lives without a new registration when none is given (Go Micro's register TTL). */
@@ -47,7 +48,7 @@ const ID = "micro.registry.local";
 
 /** The zero-config registry shared by the processes of one machine through a directory. */
 export function localRegistry(options: LocalRegistryOptions = {}): Registry {
-  const root = options.address && options.address !== "" ? options.address : defaultLocalRegistryPath();
+  const root = resolveRoot(options.address);
   const log = logger("registry", { registry: "local", dir: root });
   const store = new Store(root, log);
   const pollInterval = options.pollInterval ?? 1000;
@@ -55,7 +56,7 @@ export function localRegistry(options: LocalRegistryOptions = {}): Registry {
   let closed = false;
 
   const notClosed = (): void => {
-    if (closed) throw new Error(`${ID}: the registry is closed`);
+    if (closed) throw MicroError.internalServerError(ID, "the local registry is closed");
   };
 
   return {
@@ -66,13 +67,17 @@ export function localRegistry(options: LocalRegistryOptions = {}): Registry {
       const ttl = registerOptions?.ttl !== undefined && registerOptions.ttl > 0 ? registerOptions.ttl : LOCAL_REGISTRY_TTL;
       const now = Date.now();
       await scanner?.idle(); // the watch's snapshot must predate this change to report it
-      await Promise.all(toEntries(service, now, now + ttl * 1000).map((entry) => writeEntry(root, entry)));
+      await Promise.all(toEntries(service, now, now + ttl * 1000).map((entry) => writeEntry(root, entry))).catch((error) => {
+        throw storageError(`cannot register ${service.name}`, root, error);
+      });
       await scanner?.scan();
     },
     async deregister(service: ServiceRecord): Promise<void> {
       notClosed();
       await scanner?.idle();
-      await Promise.all((service.nodes ?? []).map((node) => removeFile(nodeFile(root, service.name, service.version, node.id))));
+      await Promise.all((service.nodes ?? []).map((node) => removeFile(nodeFile(root, service.name, service.version, node.id)))).catch((error) => {
+        throw storageError(`cannot deregister ${service.name}`, root, error);
+      });
       await removeIfEmpty(serviceDir(root, service.name));
       await scanner?.scan();
     },
@@ -103,6 +108,20 @@ export function localRegistry(options: LocalRegistryOptions = {}): Registry {
       active?.close();
     },
   };
+}
+
+/** The registry directory: absolute; `host:port` is refused (it belongs to another registry, like etcd). */
+function resolveRoot(address: string | undefined): string {
+  if (address === undefined || address.trim() === "") return defaultLocalRegistryPath();
+  if (/^[^/\\]*:\d+$/.test(address)) {
+    throw MicroError.badRequest(ID, `the local registry's address is a directory, not a network address ("${address}"); did you mean another --registry, like etcd?`);
+  }
+  return resolve(address);
+}
+
+function storageError(what: string, root: string, error: unknown): MicroError {
+  const reason = code(error) ?? (error instanceof Error ? error.message : String(error));
+  return new MicroError(ID, 503, `${what}: the registry directory ${root} is not writable (${reason}); fix its permissions or choose another with --registry_address`, undefined, { cause: error });
 }
 
 /**

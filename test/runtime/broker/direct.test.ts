@@ -1,0 +1,138 @@
+/**
+ * The direct broker across real processes: subscribers are child processes on one local registry
+ * directory, the publisher is this test.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { pino } from "pino";
+import { directBroker } from "../../../src/runtime/broker/direct/index.js";
+import type { Broker } from "../../../src/runtime/broker/index.js";
+import { MicroError } from "../../../src/runtime/errors/index.js";
+import { setRootLogger } from "../../../src/runtime/logger/index.js";
+import { localRegistry } from "../../../src/runtime/registry/local/index.js";
+import type { Registry } from "../../../src/runtime/registry/index.js";
+import { tcpTransport } from "../../../src/runtime/transport/tcp/index.js";
+import { eventually, killChildren, startChild, type Child } from "../registry/fixtures/child.js";
+import { is, readEvents } from "../registry/fixtures/events.js";
+
+const SUBSCRIBER = new URL("./fixtures/subscriber.js", import.meta.url);
+const TTL = 1; // seconds: killed subscribers expire quickly
+
+/** Warnings the publisher logs, to check what it tried. */
+const warnings: Array<{ msg: string; subscription?: string }> = [];
+setRootLogger(
+  pino(
+    { level: "warn" },
+    new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const line of chunk.toString().split("\n").filter(Boolean)) warnings.push(JSON.parse(line));
+        done();
+      },
+    }),
+  ),
+);
+
+let dir: string;
+let registry: Registry;
+let publisher: Broker;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "micro-ts-broker-test-"));
+  registry = localRegistry({ address: dir, pollInterval: 250 });
+  publisher = directBroker({ registry, transport: tcpTransport(), ttl: TTL });
+  await publisher.connect();
+});
+
+after(async () => {
+  await killChildren();
+  await publisher?.disconnect();
+  await registry?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const text = (s: string) => ({ header: { "Content-Type": "text/plain", "X-Seq": s }, body: new TextEncoder().encode(s) });
+const got = (child: Child, topic: string) => child.lines.filter((l) => l.startsWith(`got ${topic} `)).map((l) => l.split(" ")[2]);
+
+async function subscribers(topic: string, queue: string, n: number): Promise<Child[]> {
+  const children = Array.from({ length: n }, () => startChild(SUBSCRIBER, [dir, topic, queue, String(TTL)]));
+  await Promise.all(children.map((c) => c.line((l) => l.startsWith("subscribed "))));
+  return children;
+}
+
+test("every plain subscriber gets each message once, with its header", async () => {
+  const subs = await subscribers("news", "-", 3);
+  const sent = Array.from({ length: 10 }, (_, i) => `n${i}`);
+  for (const s of sent) await publisher.publish("news", text(s));
+  for (const child of subs) {
+    assert.deepEqual(got(child, "news"), sent, "in order, each once");
+    const header = JSON.parse(child.lines.find((l) => l.startsWith("got news n3 "))!.slice("got news n3 ".length));
+    assert.deepEqual(header, { "Content-Type": "text/plain", "X-Seq": "n3" }, "the header arrives as sent, without broker keys");
+  }
+  await Promise.all(subs.map((c) => c.kill()));
+});
+
+test("a queue group gets each message exactly once; a killed member's share fails over, and after expiry it is not tried", async () => {
+  const members = await subscribers("jobs", "workers", 3);
+  const [audit] = await subscribers("jobs", "-", 1);
+  const watch = readEvents(registry.watch({ service: "micro.broker.jobs" }));
+  const first = Array.from({ length: 30 }, (_, i) => `a${i}`);
+  for (const s of first) await publisher.publish("jobs", text(s));
+  const shares = members.map((m) => got(m, "jobs"));
+  assert.deepEqual(shares.flat().sort(), [...first].sort(), "each message reached exactly one member");
+  assert.ok(shares.filter((s) => s.length > 0).length >= 2, `spread over members: ${shares.map((s) => s.length)}`);
+  assert.deepEqual(got(audit, "jobs"), first, "the plain subscriber beside the group got everything");
+
+  // Kill one member: until its registration expires, deliveries to it fail over to another member.
+  const [victim, ...rest] = members;
+  const victimNode = (await registry.getService("micro.broker.jobs"))[0].nodes.find((n) => n.address === victim.lines[0].split(" ")[1])!;
+  await victim.kill();
+  const second = Array.from({ length: 10 }, (_, i) => `b${i}`);
+  for (const s of second) await publisher.publish("jobs", text(s));
+  assert.deepEqual(rest.flatMap((m) => got(m, "jobs")).filter((s) => s.startsWith("b")).sort(), [...second].sort(), "no message lost with a dead member");
+
+  // After its TTL the dead member leaves the registry, and the publisher stops trying it.
+  await watch.next(is("delete", "micro.broker.jobs", victimNode.id), "expiry of the killed subscriber", 15_000);
+  await eventually(async () => !(await registry.getService("micro.broker.jobs"))[0].nodes.some((n) => n.id === victimNode.id), "gone from lookups");
+  warnings.length = 0;
+  const third = Array.from({ length: 10 }, (_, i) => `c${i}`);
+  for (const s of third) await publisher.publish("jobs", text(s));
+  assert.deepEqual(rest.flatMap((m) => got(m, "jobs")).filter((s) => s.startsWith("c")).sort(), [...third].sort());
+  assert.deepEqual(
+    warnings.filter((w) => w.subscription === victimNode.id),
+    [],
+    "no delivery was attempted to the expired subscriber",
+  );
+  await Promise.all([...rest, audit].map((c) => c.kill()));
+});
+
+test("a subscriber's handler error is reported to the publisher; no subscribers is not an error", async () => {
+  const [sub] = await subscribers("strict", "-", 1);
+  await assert.rejects(publisher.publish("strict", text("boom")), (e: unknown) => {
+    assert.ok(e instanceof MicroError);
+    assert.equal(e.code, 500);
+    assert.match(e.detail, /refused boom/);
+    return true;
+  });
+  await publisher.publish("strict", text("fine"));
+  await sub.line((l) => l.startsWith("got strict fine"));
+  await publisher.publish("nobody-subscribes", text("x"));
+  await sub.kill();
+});
+
+test("in one process: subscribe, deliver, unsubscribe", async () => {
+  const broker = directBroker({ registry, transport: tcpTransport(), ttl: 30 });
+  const seen: string[] = [];
+  const sub = await broker.subscribe("local", (e) => void seen.push(new TextDecoder().decode(e.message.body)));
+  assert.match(broker.address, /^127\.0\.0\.1:\d+$/);
+  await publisher.publish("local", text("one"));
+  assert.deepEqual(seen, ["one"]);
+  await sub.unsubscribe();
+  await eventually(async () => (await registry.getService("micro.broker.local")).length === 0, "deregistered");
+  await publisher.publish("local", text("two"));
+  assert.deepEqual(seen, ["one"]);
+  await broker.disconnect();
+});
