@@ -33,6 +33,7 @@ export function createWatcher(options: WatchOptions | undefined, onStop: () => v
       const resolve = waiting;
       const reject = failWaiting!;
       waiting = failWaiting = undefined;
+      failure = undefined; // delivered here: later calls just report the end
       if (error) reject(error);
       else resolve({ value: undefined, done: true });
     }
