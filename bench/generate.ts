@@ -122,6 +122,8 @@ function main(): void {
 
     const micro = join(ROOT, "build/src/protoc-gen-micro.js");
     chmodSync(micro, 0o755);
+    // Bundle the plugin's dependencies beside build/src, as `npm run build` does beside dist.
+    execFileSync(process.execPath, [join(ROOT, "build/src/generator/bundle.js")], { stdio: "inherit" });
     const plugins: Plugin[] = [
       { label: "protoc-gen-micro", name: "micro", path: micro, opt: "" },
       { label: "ts-proto", name: "ts_proto", path: join(ROOT, "node_modules/.bin/protoc-gen-ts_proto"), opt: "" },
@@ -160,7 +162,7 @@ function main(): void {
     process.stdout.write(`median wall time of protoc with each plugin (same inputs, same run; ratio = protoc-gen-micro / peer)\n`);
     process.stdout.write(rows.map(line).join("\n") + "\n");
   } finally {
-    if (!process.env.BENCH_KEEP) rmSync(work, { recursive: true, force: true }); else process.stderr.write(work + "\n");
+    rmSync(work, { recursive: true, force: true });
   }
 }
 

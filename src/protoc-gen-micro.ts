@@ -3,7 +3,7 @@
  * protoc-gen-micro: reads a CodeGeneratorRequest on stdin, writes a CodeGeneratorResponse on stdout.
  * On a bad option or bad input it prints the reason and exits 1, so protoc and buf write no files.
  */
-import { protobuf, wkt } from "./generator/deps.js";
+import { deps } from "./generator/deps.js";
 import { PLUGIN_NAME, PLUGIN_VERSION, runPlugin } from "./generator/plugin.js";
 
 async function readStdin(): Promise<Uint8Array> {
@@ -25,9 +25,9 @@ async function main(args: readonly string[]): Promise<number> {
     return 1;
   }
   try {
-    const request = protobuf.fromBinary(wkt.CodeGeneratorRequestSchema, await readStdin());
+    const request = deps.fromBinary(deps.CodeGeneratorRequestSchema, await readStdin());
     const response = runPlugin(request);
-    const bytes = protobuf.toBinary(wkt.CodeGeneratorResponseSchema, response);
+    const bytes = deps.toBinary(deps.CodeGeneratorResponseSchema, response);
     await new Promise<void>((resolve, reject) => process.stdout.write(bytes, (err) => (err ? reject(err) : resolve())));
     return 0;
   } catch (err) {

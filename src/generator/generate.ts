@@ -9,7 +9,7 @@ import { httpBindings } from "./http.js";
 import { messageResolver, type MessageRef } from "./messages.js";
 import { methodKeys, serviceName } from "./names.js";
 import type { MicroOptions } from "./options.js";
-import type { Comments } from "./protoplugin.js";
+import type { Comments } from "./deps.js";
 
 /** The file name protoc-gen-micro writes for a proto file (`greeter/v1/greeter.micro.ts`). */
 export function microFileName(file: DescFile): string {

@@ -9,9 +9,9 @@
  * additional_bindings=11, response_body=12.
  */
 import type { DescMethod } from "@bufbuild/protobuf";
-import { wire } from "./deps.js";
+import { deps } from "./deps.js";
 
-const { BinaryReader, WireType } = wire;
+const { BinaryReader, WireType } = deps;
 
 /** The extension number of `google.api.http` on `MethodOptions`. */
 export const HTTP_EXTENSION = 72295728;

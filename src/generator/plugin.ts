@@ -1,21 +1,20 @@
 /**
  * The plugin run: CodeGeneratorRequest in, CodeGeneratorResponse out. It follows protoplugin's
  * `createEcmaScriptPlugin` (same options, same file handling, same transpilation for js/dts) but loads only the
- * protoplugin modules it needs (see ./protoplugin.ts) and writes its own, version-free header so that the same
+ * protoplugin modules it needs (see ./deps.ts) and writes its own, version-free header so that the same
  * input gives the same bytes under protoc and buf, and across plugin releases.
  */
 import type { CodeGeneratorRequest, CodeGeneratorResponse } from "@bufbuild/protobuf/wkt";
 import type { FileInfo } from "@bufbuild/protoplugin";
 import { generateFile, microFileName } from "./generate.js";
 import { parseOptions } from "./options.js";
-import { protobuf, wkt } from "./deps.js";
-import { loadProtoplugin, loadTranspile } from "./protoplugin.js";
+import { deps, loadTranspile } from "./deps.js";
 
 export const PLUGIN_NAME = "protoc-gen-micro";
 export const PLUGIN_VERSION = "0.1.0";
 /** proto2, proto3 (with `optional`) and editions up to 2023. */
-export const MINIMUM_EDITION = wkt.Edition.EDITION_PROTO2;
-export const MAXIMUM_EDITION = wkt.Edition.EDITION_2023;
+export const MINIMUM_EDITION = deps.Edition.EDITION_PROTO2;
+export const MAXIMUM_EDITION = deps.Edition.EDITION_2023;
 
 /** `./a/b.micro.ts` → `./a/b.micro.js`: the import path protoplugin gives a generated file. */
 function importPathOf(fileName: string): string {
@@ -32,12 +31,28 @@ function header(source: string, tsNocheck: boolean): string {
   ].join("\n");
 }
 
+/**
+ * protoplugin sorts the names in each import statement with `localeCompare`. Its first call initializes ICU
+ * collation (about 9 ms, a noticeable part of a plugin run), and the order it gives depends on ICU data. While
+ * the files are rendered, compare by UTF-16 code units instead: faster, and the same everywhere.
+ */
+function withCodeUnitOrder<T>(render: () => T): T {
+  const original = String.prototype.localeCompare;
+  String.prototype.localeCompare = function (this: string, that: string): number {
+    return this < that ? -1 : this > that ? 1 : 0;
+  } as typeof original;
+  try {
+    return render();
+  } finally {
+    String.prototype.localeCompare = original;
+  }
+}
+
 /** Run the plugin on a request. Throws `OptionError` for bad options and `Error` for bad input. */
 export function runPlugin(request: CodeGeneratorRequest): CodeGeneratorResponse {
   const { micro, standardParameter } = parseOptions(request.parameter);
-  const pp = loadProtoplugin();
-  const parameter = pp.parseParameter(standardParameter, undefined);
-  const schema = pp.createSchema(request, parameter, PLUGIN_NAME, undefined, MINIMUM_EDITION, MAXIMUM_EDITION);
+  const parameter = deps.parseParameter(standardParameter, undefined);
+  const schema = deps.createSchema(request, parameter, PLUGIN_NAME, undefined, MINIMUM_EDITION, MAXIMUM_EDITION);
   const options = parameter.parsed;
 
   schema.prepareGenerate("ts");
@@ -45,10 +60,10 @@ export function runPlugin(request: CodeGeneratorRequest): CodeGeneratorResponse 
   for (const file of schema.files) {
     const name = microFileName(file);
     const f = schema.generateFile(name);
-    generateFile(f, file, importPathOf(name), { options: micro, getComments: pp.getComments });
+    generateFile(f, file, importPathOf(name), { options: micro, getComments: deps.getComments });
     sources.set(name, file.proto.name);
   }
-  const tsFiles: FileInfo[] = schema.getFileInfo().map((fi) => ({
+  const tsFiles: FileInfo[] = withCodeUnitOrder(() => schema.getFileInfo()).map((fi) => ({
     ...fi,
     preamble: header(sources.get(fi.name) ?? "", options.tsNocheck),
   }));
@@ -68,8 +83,8 @@ export function runPlugin(request: CodeGeneratorRequest): CodeGeneratorResponse 
   }
   files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
-  return protobuf.create(wkt.CodeGeneratorResponseSchema, {
-    supportedFeatures: protobuf.protoInt64.parse(wkt.CodeGeneratorResponse_Feature.PROTO3_OPTIONAL | wkt.CodeGeneratorResponse_Feature.SUPPORTS_EDITIONS),
+  return deps.create(deps.CodeGeneratorResponseSchema, {
+    supportedFeatures: deps.protoInt64.parse(deps.CodeGeneratorResponse_Feature.PROTO3_OPTIONAL | deps.CodeGeneratorResponse_Feature.SUPPORTS_EDITIONS),
     minimumEdition: MINIMUM_EDITION,
     maximumEdition: MAXIMUM_EDITION,
     file: files.map((f) => ({ name: f.name, content: (f.preamble !== undefined ? f.preamble + "\n" : "") + f.content })),

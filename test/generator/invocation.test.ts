@@ -3,9 +3,9 @@
  * byte-identical, and repeated runs give the same bytes.
  */
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { after, describe, it } from "node:test";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { bufGenerate, protoc, readTree, run, PLUGIN, tempDir } from "./support.js";
 
 describe("protoc and buf", () => {
@@ -29,6 +29,19 @@ describe("protoc and buf", () => {
       assert.deepEqual(readTree(join(viaBuf, "out")), first);
     });
   }
+
+  it("gives the same bytes with its bundled dependencies and without (PROTOC_GEN_MICRO_NO_BUNDLE=1)", async () => {
+    assert.ok(existsSync(join(dirname(PLUGIN), "generator/deps.bundle.cjs")), "npm run build writes dist/generator/deps.bundle.cjs");
+    const bundled = join(tmp.dir, "bundled");
+    const plain = join(tmp.dir, "plain");
+    mkdirSync(bundled);
+    mkdirSync(plain);
+    const [a, b] = await Promise.all([protoc(bundled, "messages=protobuf-es"), protoc(plain, "messages=protobuf-es", undefined, undefined, { PROTOC_GEN_MICRO_NO_BUNDLE: "1" })]);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(b.code, 0, b.stderr);
+    assert.ok(readTree(bundled).size > 0);
+    assert.deepEqual(readTree(plain), readTree(bundled));
+  });
 
   it("answers --version and refuses to run without protoc", async () => {
     const version = await run(process.execPath, [PLUGIN, "--version"]);

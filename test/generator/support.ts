@@ -70,9 +70,9 @@ export interface Run {
 }
 
 /** Run a command (bounded in time), never throwing on a non-zero exit. */
-export function run(cmd: string, args: readonly string[], cwd = ROOT, timeout = 60_000): Promise<Run> {
+export function run(cmd: string, args: readonly string[], cwd = ROOT, timeout = 60_000, env: Record<string, string> = {}): Promise<Run> {
   return new Promise((done) => {
-    execFile(cmd, args, { cwd, timeout, maxBuffer: 64 << 20, env: { ...process.env, MICRO_LOG_LEVEL: "silent" } }, (err, stdout, stderr) => {
+    execFile(cmd, args, { cwd, timeout, maxBuffer: 64 << 20, env: { ...process.env, MICRO_LOG_LEVEL: "silent", ...env } }, (err, stdout, stderr) => {
       const code = err === null ? 0 : typeof (err as { code?: unknown }).code === "number" ? ((err as { code: number }).code) : 1;
       done({ code, stdout, stderr });
     });
@@ -86,7 +86,13 @@ export function pluginPath(): string {
 }
 
 /** Run protoc with protoc-gen-micro (and optionally a message library) on `protos`. */
-export function protoc(out: string, microOpt: string, protos = fixtureProtos(), library?: { variant: Variant; out: string }): Promise<Run> {
+export function protoc(
+  out: string,
+  microOpt: string,
+  protos = fixtureProtos(),
+  library?: { variant: Variant; out: string },
+  env: Record<string, string> = {},
+): Promise<Run> {
   const args = ["-I", FIXTURES, `--plugin=protoc-gen-micro=${pluginPath()}`, `--micro_out=${out}`];
   if (microOpt !== "") args.push(`--micro_opt=${microOpt}`);
   if (library !== undefined) {
@@ -96,7 +102,7 @@ export function protoc(out: string, microOpt: string, protos = fixtureProtos(), 
       args.push(`--plugin=protoc-gen-es=${join(BIN, "protoc-gen-es")}`, `--es_out=${library.out}`, `--es_opt=${library.variant.libraryOpt}`);
     }
   }
-  return run(join(BIN, "protoc"), [...args, ...protos]);
+  return run(join(BIN, "protoc"), [...args, ...protos], ROOT, 60_000, env);
 }
 
 /** Run `buf generate` on the fixtures with protoc-gen-micro as a local plugin. */

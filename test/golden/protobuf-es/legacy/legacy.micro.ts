@@ -4,7 +4,7 @@
 
 import { protobufEsCodec } from "micro-ts/protobuf-es";
 import type { hello_request, hello_request_reply } from "./legacy_pb.js";
-import { hello_request_replySchema, hello_requestSchema } from "./legacy_pb.js";
+import { hello_requestSchema, hello_request_replySchema } from "./legacy_pb.js";
 import type { CallOptions, Client, Context, HandlerOptions, Server, ServiceDefinition } from "micro-ts";
 
 /**

@@ -4,7 +4,7 @@
 
 import type { CallOptions, Client, Context, HandlerOptions, Server, ServiceDefinition } from "micro-ts";
 import { tsProtoCodec } from "micro-ts";
-import { Thello_requestreplyX, Thello_requestX } from "./legacy.pb.js";
+import { Thello_requestX, Thello_requestreplyX } from "./legacy.pb.js";
 
 /**
  * The old greeter, kept for old callers.

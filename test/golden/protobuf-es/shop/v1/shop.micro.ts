@@ -8,7 +8,7 @@ import { GetItemRequestSchema, ItemSchema, UpdateItemRequestSchema } from "./sho
 import type { Empty, StringValue, Struct, Timestamp } from "@bufbuild/protobuf/wkt";
 import { EmptySchema, StringValueSchema, StructSchema, TimestampSchema } from "@bufbuild/protobuf/wkt";
 import type { Page, Page_Cursor, Tree } from "../../common/v1/common_pb.js";
-import { Page_CursorSchema, PageSchema, TreeSchema } from "../../common/v1/common_pb.js";
+import { PageSchema, Page_CursorSchema, TreeSchema } from "../../common/v1/common_pb.js";
 import type { CallOptions, Client, Context, HandlerOptions, Server, ServiceDefinition } from "micro-ts";
 
 /**

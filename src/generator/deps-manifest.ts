@@ -1,0 +1,15 @@
+/**
+ * What the plugin uses of its dependencies at run time: the single list that ./deps.ts loads and
+ * ./bundle.ts bundles. Keys are module specifiers; `protoplugin:<file>` is a file of protoplugin's build
+ * (its entry point would load TypeScript, see ./deps.ts).
+ */
+export const BUNDLE_FILE = "deps.bundle.cjs";
+
+export const BUNDLE_EXPORTS = {
+  "@bufbuild/protobuf": ["create", "fromBinary", "toBinary", "protoInt64"],
+  "@bufbuild/protobuf/wkt": ["CodeGeneratorRequestSchema", "CodeGeneratorResponseSchema", "CodeGeneratorResponse_Feature", "Edition"],
+  "@bufbuild/protobuf/wire": ["BinaryReader", "WireType"],
+  "protoplugin:schema.js": ["createSchema"],
+  "protoplugin:parameter.js": ["parseParameter"],
+  "protoplugin:source-code-info.js": ["getComments"],
+} as const;
