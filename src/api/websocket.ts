@@ -158,6 +158,7 @@ export function websocketUpgrades(ctx: GatewayContext, server: import("node:http
       try {
         const { path } = splitUrl(req.url ?? "/");
         const target = await resolveTarget(ctx, "GET", pathSegments(path));
+        if ((await ctx.registry.getService(target.service)).length === 0) throw MicroError.notFound("micro.api", `service ${target.service}: not found`);
         wss.handleUpgrade(req, socket, head, (ws) => {
           ws.once("close", (code) => log.info({ method: "WS", url: req.url, service: target.service, endpoint: target.endpoint, close: code, ms: Date.now() - started }, "request"));
           serve(ctx, ws, target, headerMetadata(req.headers));
