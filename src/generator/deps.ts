@@ -4,7 +4,7 @@
  * A plugin run is mostly Node start-up and module loading, so:
  * - protoplugin's entry point is never loaded: it statically imports its transpiler, which loads TypeScript
  *   (several MB) even when only `.ts` is generated. We use its schema, parameter and comment modules directly
- *   and load the transpiler only for `target=js`/`dts` ({@link loadTranspile});
+ *   and load a transpiler only for `target=js`/`dts` ({@link loadTranspile}, ./transpile.ts);
  * - `npm run build` bundles exactly what is listed in ./deps-manifest.ts into `deps.bundle.cjs` (./bundle.ts),
  *   which this module loads when present;
  * - otherwise (no bundle, or PROTOC_GEN_MICRO_NO_BUNDLE=1) the same functions come from the packages' CommonJS
@@ -83,9 +83,7 @@ function loadDeps(): Deps {
 
 export const deps: Deps = loadDeps();
 
-type Transpile = (files: FileInfo[], js: boolean, dts: boolean, jsImportStyle: "module" | "legacy_commonjs") => FileInfo[];
-
-/** protoplugin's transpiler (loads TypeScript); only for `target=js` / `target=dts`. */
-export function loadTranspile(): Transpile {
-  return (require(join(protopluginDir(), "transpile.js")) as { transpile: Transpile }).transpile;
+/** The transpiler for `target=js` / `target=dts` (loads TypeScript, so only when asked). */
+export async function loadTranspile(): Promise<typeof import("./transpile.js").transpile> {
+  return (await import("./transpile.js")).transpile;
 }

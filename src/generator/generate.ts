@@ -80,7 +80,16 @@ export function generateFile(f: GeneratedFile, file: DescFile, selfImportPath: s
     f.print("  methods: {");
     service.methods.forEach((m, i) => {
       const ref = refs.get(m)!;
-      const codec = (r: MessageRef, desc: typeof m.input): Printable => [...r.codec, `, ${printFieldRecords(fieldRecords(desc) ?? [])})`];
+      // The `as MessageCodec<T>` states the codec's type in the source, so declaration files (target=dts, or
+      // tsc with isolated declarations) carry the message types without resolving the imports.
+      const codec = (r: MessageRef, desc: typeof m.input): Printable => [
+        ...r.codec,
+        `, ${printFieldRecords(fieldRecords(desc) ?? [])}) as `,
+        rt("MessageCodec"),
+        "<",
+        r.type,
+        ">",
+      ];
       f.print("    ", keys[i], ": {");
       f.print("      name: ", f.string(m.name), ",");
       f.print("      kind: ", f.string(kinds[m.methodKind]), ",");

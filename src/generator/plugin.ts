@@ -49,7 +49,7 @@ function withCodeUnitOrder<T>(render: () => T): T {
 }
 
 /** Run the plugin on a request. Throws `OptionError` for bad options and `Error` for bad input. */
-export function runPlugin(request: CodeGeneratorRequest): CodeGeneratorResponse {
+export async function runPlugin(request: CodeGeneratorRequest): Promise<CodeGeneratorResponse> {
   const { micro, standardParameter } = parseOptions(request.parameter);
   const parameter = deps.parseParameter(standardParameter, undefined);
   const schema = deps.createSchema(request, parameter, PLUGIN_NAME, undefined, MINIMUM_EDITION, MAXIMUM_EDITION);
@@ -73,7 +73,7 @@ export function runPlugin(request: CodeGeneratorRequest): CodeGeneratorResponse 
   const js = options.targets.includes("js");
   const dts = options.targets.includes("dts");
   if ((js || dts) && tsFiles.length > 0) {
-    const transpile = loadTranspile();
+    const transpile = await loadTranspile();
     // Transpile without the header, then put it back, as protoplugin does with its preamble.
     const transpiled = transpile(tsFiles.map((t) => ({ name: t.name, content: t.content })), js, dts, options.jsImportStyle);
     for (const t of transpiled) {

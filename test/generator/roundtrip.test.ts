@@ -2,7 +2,8 @@
  * Behaviour: a generated client and handler (ts-proto messages, greeter fixture) round-trip through a tiny fake
  * Client/Server written here, for all four method kinds. Requests and responses cross as bytes through the
  * generated codecs, so the definition, the client factory, the registration and the handler shape all run.
- * The handler itself is TypeScript compiled strictly against the generated interface (async generators).
+ * The handler itself is TypeScript compiled strictly against the generated interface (async generators): once
+ * against the `.micro.ts` (compiled by tsc), once against the plugin's own `target=js+dts` output.
  */
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
@@ -70,6 +71,24 @@ import type { Context } from "micro-ts";
 import type { GreeterHandler } from "./greeter/v1/greeter.micro.js";
 import type { HelloRequest, HelloResponse, StreamRequest } from "./greeter/v1/greeter.js";
 
+import { Greeter as Definition, newGreeterClient, type GreeterClient } from "./greeter/v1/greeter.micro.js";
+import type { Client, MessageCodec } from "micro-ts";
+
+// Compile-time checks that the types are precise (not any), whichever way the file was produced.
+export function typeChecks(client: Client): void {
+  const greeter: GreeterClient = newGreeterClient("greeter", client);
+  const reply: Promise<HelloResponse> = greeter.hello({ name: "x" });
+  void reply;
+  // @ts-expect-error a request of the wrong shape
+  void greeter.hello({ nope: 1 });
+  const codec: MessageCodec<HelloRequest> = Definition.methods.hello.input;
+  const kind: "unary" = Definition.methods.hello.kind;
+  void codec;
+  void kind;
+  // @ts-expect-error not a method of the service
+  void Definition.methods.nope;
+}
+
 export class Greeter implements GreeterHandler {
   hello(request: HelloRequest, context: Context): HelloResponse {
     return { message: "Hello " + request.name + " via " + context.endpoint };
@@ -97,54 +116,58 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-describe("generated client and handler round-trip", () => {
-  const tmp = tempDir("roundtrip");
-  let generated: Record<string, any>;
-  let impl: Record<string, any>;
-  after(() => tmp.remove());
+for (const mode of ["ts", "js"] as const) {
+  describe(`generated client and handler round-trip (${mode === "ts" ? ".micro.ts compiled by tsc" : "target=js+dts from the plugin"})`, () => {
+    const tmp = tempDir(`roundtrip-${mode}`);
+    let generated: Record<string, any>;
+    let impl: Record<string, any>;
+    after(() => tmp.remove());
 
-  before(async () => {
-    makeProject(tmp.dir, { noEmit: false });
-    const variant = variants.find((v) => v.name === "ts-proto")!;
-    const gen = await protoc(tmp.dir, variant.microOpt, ["greeter/v1/greeter.proto"], { variant, out: tmp.dir });
-    assert.equal(gen.code, 0, gen.stderr);
-    writeFileSync(join(tmp.dir, "handler.ts"), handlerSource);
-    const built = await tsc(tmp.dir);
-    assert.equal(built.code, 0, built.stdout + built.stderr);
-    generated = await import(pathToFileURL(join(tmp.dir, "js/greeter/v1/greeter.micro.js")).href);
-    impl = await import(pathToFileURL(join(tmp.dir, "js/handler.js")).href);
+    before(async () => {
+      makeProject(tmp.dir, mode === "ts" ? "js-dir" : "in-place");
+      const variant = variants.find((v) => v.name === "ts-proto")!;
+      const microOpt = mode === "ts" ? variant.microOpt : `${variant.microOpt},target=js+dts`;
+      const gen = await protoc(tmp.dir, microOpt, ["greeter/v1/greeter.proto"], { variant, out: tmp.dir });
+      assert.equal(gen.code, 0, gen.stderr);
+      writeFileSync(join(tmp.dir, "handler.ts"), handlerSource);
+      const built = await tsc(tmp.dir);
+      assert.equal(built.code, 0, built.stdout + built.stderr);
+      const out = mode === "ts" ? join(tmp.dir, "js") : tmp.dir;
+      generated = await import(pathToFileURL(join(out, "greeter/v1/greeter.micro.js")).href);
+      impl = await import(pathToFileURL(join(out, "handler.js")).href);
+    });
+
+    it("runs all four method kinds through the codecs", async () => {
+      const server = new FakeServer();
+      generated.registerGreeterHandler(server, new impl.Greeter());
+      assert.deepEqual([...server.endpoints.keys()], ["Greeter.Hello", "Greeter.Stream", "Greeter.Upload", "Greeter.Chat"]);
+      const fake = new FakeClient(server);
+      const greeter = generated.newGreeterClient("greeter", fake);
+
+      assert.deepEqual(await greeter.hello({ name: "John" }), { message: "Hello John via Greeter.Hello" });
+      assert.deepEqual(await collect(greeter.stream({ name: "n", count: 3 })), [{ message: "n 0" }, { message: "n 1" }, { message: "n 2" }]);
+      assert.deepEqual(await greeter.upload(from([{ name: "a" }, { name: "b" }])), { message: "a,b" });
+      assert.deepEqual(await collect(greeter.chat(from([{ name: "x" }, { name: "y" }]))), [{ message: "hi x" }, { message: "hi y" }]);
+      assert.deepEqual(fake.calls, ["greeter/Greeter.Hello", "greeter/Greeter.Stream", "greeter/Greeter.Upload", "greeter/Greeter.Chat"]);
+    });
+
+    it("describes the service for the runtime: kinds, codecs, fields, http", () => {
+      const def = generated.Greeter as ServiceDefinition;
+      assert.equal(def.fullName, "greeter.v1.Greeter");
+      assert.deepEqual(
+        Object.entries(def.methods).map(([k, m]) => [k, m.name, m.kind]),
+        [
+          ["hello", "Hello", "unary"],
+          ["stream", "Stream", "server_streaming"],
+          ["upload", "Upload", "client_streaming"],
+          ["chat", "Chat", "bidi_streaming"],
+        ],
+      );
+      const hello = def.methods.hello!;
+      assert.equal(hello.input.typeName, "greeter.v1.HelloRequest");
+      assert.deepEqual(hello.input.fields, [{ name: "name", type: "string" }]);
+      assert.deepEqual(hello.http, [{ method: "POST", path: "/v1/hello", body: "*" }]);
+      assert.deepEqual(hello.input.toJSON(hello.input.fromJSON({ name: "J" })), { name: "J" });
+    });
   });
-
-  it("runs all four method kinds through the codecs", async () => {
-    const server = new FakeServer();
-    generated.registerGreeterHandler(server, new impl.Greeter());
-    assert.deepEqual([...server.endpoints.keys()], ["Greeter.Hello", "Greeter.Stream", "Greeter.Upload", "Greeter.Chat"]);
-    const fake = new FakeClient(server);
-    const greeter = generated.newGreeterClient("greeter", fake);
-
-    assert.deepEqual(await greeter.hello({ name: "John" }), { message: "Hello John via Greeter.Hello" });
-    assert.deepEqual(await collect(greeter.stream({ name: "n", count: 3 })), [{ message: "n 0" }, { message: "n 1" }, { message: "n 2" }]);
-    assert.deepEqual(await greeter.upload(from([{ name: "a" }, { name: "b" }])), { message: "a,b" });
-    assert.deepEqual(await collect(greeter.chat(from([{ name: "x" }, { name: "y" }]))), [{ message: "hi x" }, { message: "hi y" }]);
-    assert.deepEqual(fake.calls, ["greeter/Greeter.Hello", "greeter/Greeter.Stream", "greeter/Greeter.Upload", "greeter/Greeter.Chat"]);
-  });
-
-  it("describes the service for the runtime: kinds, codecs, fields, http", () => {
-    const def = generated.Greeter as ServiceDefinition;
-    assert.equal(def.fullName, "greeter.v1.Greeter");
-    assert.deepEqual(
-      Object.entries(def.methods).map(([k, m]) => [k, m.name, m.kind]),
-      [
-        ["hello", "Hello", "unary"],
-        ["stream", "Stream", "server_streaming"],
-        ["upload", "Upload", "client_streaming"],
-        ["chat", "Chat", "bidi_streaming"],
-      ],
-    );
-    const hello = def.methods.hello!;
-    assert.equal(hello.input.typeName, "greeter.v1.HelloRequest");
-    assert.deepEqual(hello.input.fields, [{ name: "name", type: "string" }]);
-    assert.deepEqual(hello.http, [{ method: "POST", path: "/v1/hello", body: "*" }]);
-    assert.deepEqual(hello.input.toJSON(hello.input.fromJSON({ name: "J" })), { name: "J" });
-  });
-});
+}

@@ -127,10 +127,10 @@ export function tempDir(prefix: string): { dir: string; remove: () => void } {
 }
 
 /**
- * Make `dir` a tiny ESM TypeScript project: `micro-ts` resolves to this repository (its dist types),
+ * Make `dir` a tiny ESM TypeScript project (emitting nothing, into `js/`, or beside the sources): `micro-ts` resolves to this repository (its dist types),
  * `@bufbuild/protobuf` to the installed one, strict compiler options.
  */
-export function makeProject(dir: string, extra: { noEmit: boolean } = { noEmit: true }): void {
+export function makeProject(dir: string, emit: "none" | "js-dir" | "in-place" = "none"): void {
   mkdirSync(join(dir, "node_modules/@bufbuild"), { recursive: true });
   symlinkSync(ROOT, join(dir, "node_modules/micro-ts"), "dir");
   symlinkSync(join(ROOT, "node_modules/@bufbuild/protobuf"), join(dir, "node_modules/@bufbuild/protobuf"), "dir");
@@ -143,7 +143,7 @@ export function makeProject(dir: string, extra: { noEmit: boolean } = { noEmit: 
     moduleResolution: "nodenext",
     skipLibCheck: true,
     types: [],
-    ...(extra.noEmit ? { noEmit: true } : { outDir: "js" }),
+    ...(emit === "none" ? { noEmit: true } : emit === "js-dir" ? { outDir: "js" } : {}),
   };
   writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions, include: ["**/*.ts"], exclude: ["node_modules", "js"] }, null, 2));
 }

@@ -5,7 +5,7 @@
 import { protobufEsCodec } from "micro-ts/protobuf-es";
 import type { PingMessage } from "./nopackage_pb.js";
 import { PingMessageSchema } from "./nopackage_pb.js";
-import type { CallOptions, Client, Context, HandlerOptions, Server, ServiceDefinition } from "micro-ts";
+import type { CallOptions, Client, Context, HandlerOptions, MessageCodec, Server, ServiceDefinition } from "micro-ts";
 
 /**
  * Service definition of `Pinger`.
@@ -17,8 +17,8 @@ export const Pinger = {
     ping: {
       name: "Ping",
       kind: "unary",
-      input: protobufEsCodec(PingMessageSchema, [{ name: "text", type: "string" }]),
-      output: protobufEsCodec(PingMessageSchema, [{ name: "text", type: "string" }]),
+      input: protobufEsCodec(PingMessageSchema, [{ name: "text", type: "string" }]) as MessageCodec<PingMessage>,
+      output: protobufEsCodec(PingMessageSchema, [{ name: "text", type: "string" }]) as MessageCodec<PingMessage>,
     },
   },
 } as const satisfies ServiceDefinition;

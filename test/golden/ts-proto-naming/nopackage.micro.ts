@@ -2,7 +2,7 @@
 // source: nopackage.proto
 /* eslint-disable */
 
-import type { CallOptions, Client, Context, HandlerOptions, Server, ServiceDefinition } from "micro-ts";
+import type { CallOptions, Client, Context, HandlerOptions, MessageCodec, Server, ServiceDefinition } from "micro-ts";
 import { tsProtoCodec } from "micro-ts";
 import { TPingMessageX } from "./nopackage.pb.js";
 
@@ -16,8 +16,8 @@ export const Pinger = {
     ping: {
       name: "Ping",
       kind: "unary",
-      input: tsProtoCodec("PingMessage", TPingMessageX, [{ name: "text", type: "string" }]),
-      output: tsProtoCodec("PingMessage", TPingMessageX, [{ name: "text", type: "string" }]),
+      input: tsProtoCodec("PingMessage", TPingMessageX, [{ name: "text", type: "string" }]) as MessageCodec<TPingMessageX>,
+      output: tsProtoCodec("PingMessage", TPingMessageX, [{ name: "text", type: "string" }]) as MessageCodec<TPingMessageX>,
     },
   },
 } as const satisfies ServiceDefinition;

@@ -2,7 +2,7 @@
 // source: nopackage.proto
 /* eslint-disable */
 
-import type { CallOptions, Client, Context, HandlerOptions, Server, ServiceDefinition } from "micro-ts";
+import type { CallOptions, Client, Context, HandlerOptions, MessageCodec, Server, ServiceDefinition } from "micro-ts";
 import { tsProtoCodec } from "micro-ts";
 import { PingMessage } from "./nopackage.js";
 
@@ -16,8 +16,8 @@ export const Pinger = {
     ping: {
       name: "Ping",
       kind: "unary",
-      input: tsProtoCodec("PingMessage", PingMessage, [{ name: "text", type: "string" }]),
-      output: tsProtoCodec("PingMessage", PingMessage, [{ name: "text", type: "string" }]),
+      input: tsProtoCodec("PingMessage", PingMessage, [{ name: "text", type: "string" }]) as MessageCodec<PingMessage>,
+      output: tsProtoCodec("PingMessage", PingMessage, [{ name: "text", type: "string" }]) as MessageCodec<PingMessage>,
     },
   },
 } as const satisfies ServiceDefinition;

@@ -5,7 +5,7 @@
 import { protobufEsCodec } from "micro-ts/protobuf-es";
 import type { AsyncIterable as AsyncIterable$1, Client, Context, Date, FooClient, Function, Promise as Promise$1, Server } from "./names_pb.js";
 import { AsyncIterableSchema, ClientSchema, ContextSchema, DateSchema, FooClientSchema, FunctionSchema, PromiseSchema, ServerSchema } from "./names_pb.js";
-import type { CallOptions, Client as Client$1, Context as Context$1, HandlerOptions, Server as Server$1, ServiceDefinition } from "micro-ts";
+import type { CallOptions, Client as Client$1, Context as Context$1, HandlerOptions, MessageCodec, Server as Server$1, ServiceDefinition } from "micro-ts";
 
 /**
  * Comment with a *\/ inside and a @tag.
@@ -19,26 +19,26 @@ export const Error = {
     constructor_: {
       name: "Constructor",
       kind: "unary",
-      input: protobufEsCodec(ClientSchema, [{ name: "id", type: "string" }]),
-      output: protobufEsCodec(ServerSchema, [{ name: "id", type: "string" }]),
+      input: protobufEsCodec(ClientSchema, [{ name: "id", type: "string" }]) as MessageCodec<Client>,
+      output: protobufEsCodec(ServerSchema, [{ name: "id", type: "string" }]) as MessageCodec<Server>,
     },
     toString: {
       name: "ToString",
       kind: "unary",
-      input: protobufEsCodec(ContextSchema, [{ name: "id", type: "string" }]),
-      output: protobufEsCodec(PromiseSchema, [{ name: "id", type: "string" }]),
+      input: protobufEsCodec(ContextSchema, [{ name: "id", type: "string" }]) as MessageCodec<Context>,
+      output: protobufEsCodec(PromiseSchema, [{ name: "id", type: "string" }]) as MessageCodec<Promise$1>,
     },
     delete: {
       name: "Delete",
       kind: "unary",
-      input: protobufEsCodec(DateSchema, [{ name: "day", type: "int32" }]),
-      output: protobufEsCodec(FunctionSchema, [{ name: "body", type: "string" }]),
+      input: protobufEsCodec(DateSchema, [{ name: "day", type: "int32" }]) as MessageCodec<Date>,
+      output: protobufEsCodec(FunctionSchema, [{ name: "body", type: "string" }]) as MessageCodec<Function>,
     },
     watch: {
       name: "Watch",
       kind: "server_streaming",
-      input: protobufEsCodec(AsyncIterableSchema, [{ name: "id", type: "string" }]),
-      output: protobufEsCodec(AsyncIterableSchema, [{ name: "id", type: "string" }]),
+      input: protobufEsCodec(AsyncIterableSchema, [{ name: "id", type: "string" }]) as MessageCodec<AsyncIterable$1>,
+      output: protobufEsCodec(AsyncIterableSchema, [{ name: "id", type: "string" }]) as MessageCodec<AsyncIterable$1>,
     },
   },
 } as const satisfies ServiceDefinition;
@@ -104,14 +104,14 @@ export const Object = {
     hasOwnProperty: {
       name: "HasOwnProperty",
       kind: "unary",
-      input: protobufEsCodec(FooClientSchema, [{ name: "id", type: "string" }]),
-      output: protobufEsCodec(FooClientSchema, [{ name: "id", type: "string" }]),
+      input: protobufEsCodec(FooClientSchema, [{ name: "id", type: "string" }]) as MessageCodec<FooClient>,
+      output: protobufEsCodec(FooClientSchema, [{ name: "id", type: "string" }]) as MessageCodec<FooClient>,
     },
     proto: {
       name: "Proto",
       kind: "unary",
-      input: protobufEsCodec(ClientSchema, [{ name: "id", type: "string" }]),
-      output: protobufEsCodec(ClientSchema, [{ name: "id", type: "string" }]),
+      input: protobufEsCodec(ClientSchema, [{ name: "id", type: "string" }]) as MessageCodec<Client>,
+      output: protobufEsCodec(ClientSchema, [{ name: "id", type: "string" }]) as MessageCodec<Client>,
     },
   },
 } as const satisfies ServiceDefinition;

@@ -5,7 +5,7 @@
 import { protobufEsCodec } from "micro-ts/protobuf-es";
 import type { AddRequest, AddResponse } from "./editions_pb.js";
 import { AddRequestSchema, AddResponseSchema } from "./editions_pb.js";
-import type { CallOptions, Client, Context, HandlerOptions, Server, ServiceDefinition } from "micro-ts";
+import type { CallOptions, Client, Context, HandlerOptions, MessageCodec, Server, ServiceDefinition } from "micro-ts";
 
 /**
  * Service definition of `editions.v1.Counter`.
@@ -17,14 +17,14 @@ export const Counter = {
     add: {
       name: "Add",
       kind: "unary",
-      input: protobufEsCodec(AddRequestSchema, [{ name: "delta", type: "int64" }, { name: "key", type: "string" }]),
-      output: protobufEsCodec(AddResponseSchema, [{ name: "total", type: "int64" }]),
+      input: protobufEsCodec(AddRequestSchema, [{ name: "delta", type: "int64" }, { name: "key", type: "string" }]) as MessageCodec<AddRequest>,
+      output: protobufEsCodec(AddResponseSchema, [{ name: "total", type: "int64" }]) as MessageCodec<AddResponse>,
     },
     watch: {
       name: "Watch",
       kind: "server_streaming",
-      input: protobufEsCodec(AddRequestSchema, [{ name: "delta", type: "int64" }, { name: "key", type: "string" }]),
-      output: protobufEsCodec(AddResponseSchema, [{ name: "total", type: "int64" }]),
+      input: protobufEsCodec(AddRequestSchema, [{ name: "delta", type: "int64" }, { name: "key", type: "string" }]) as MessageCodec<AddRequest>,
+      output: protobufEsCodec(AddResponseSchema, [{ name: "total", type: "int64" }]) as MessageCodec<AddResponse>,
     },
   },
 } as const satisfies ServiceDefinition;

@@ -5,7 +5,7 @@
 import { protobufEsCodec } from "micro-ts/protobuf-es";
 import type { hello_request, hello_request_reply } from "./legacy_pb.js";
 import { hello_requestSchema, hello_request_replySchema } from "./legacy_pb.js";
-import type { CallOptions, Client, Context, HandlerOptions, Server, ServiceDefinition } from "micro-ts";
+import type { CallOptions, Client, Context, HandlerOptions, MessageCodec, Server, ServiceDefinition } from "micro-ts";
 
 /**
  * The old greeter, kept for old callers.
@@ -21,15 +21,15 @@ export const GreeterHandler = {
     sayHello: {
       name: "say_hello",
       kind: "unary",
-      input: protobufEsCodec(hello_requestSchema, [{ name: "name", type: "string" }, { name: "times", type: "int32" }]),
-      output: protobufEsCodec(hello_request_replySchema, [{ name: "text", type: "string" }]),
+      input: protobufEsCodec(hello_requestSchema, [{ name: "name", type: "string" }, { name: "times", type: "int32" }]) as MessageCodec<hello_request>,
+      output: protobufEsCodec(hello_request_replySchema, [{ name: "text", type: "string" }]) as MessageCodec<hello_request_reply>,
       deprecated: true,
     },
     ping: {
       name: "ping",
       kind: "unary",
-      input: protobufEsCodec(hello_requestSchema, [{ name: "name", type: "string" }, { name: "times", type: "int32" }]),
-      output: protobufEsCodec(hello_request_replySchema, [{ name: "text", type: "string" }]),
+      input: protobufEsCodec(hello_requestSchema, [{ name: "name", type: "string" }, { name: "times", type: "int32" }]) as MessageCodec<hello_request>,
+      output: protobufEsCodec(hello_request_replySchema, [{ name: "text", type: "string" }]) as MessageCodec<hello_request_reply>,
     },
   },
 } as const satisfies ServiceDefinition;

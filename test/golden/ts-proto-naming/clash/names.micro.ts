@@ -2,7 +2,7 @@
 // source: clash/names.proto
 /* eslint-disable */
 
-import type { CallOptions, Client, Context, HandlerOptions, Server, ServiceDefinition } from "micro-ts";
+import type { CallOptions, Client, Context, HandlerOptions, MessageCodec, Server, ServiceDefinition } from "micro-ts";
 import { tsProtoCodec } from "micro-ts";
 import { TAsyncIterableX, TClientX, TContextX, TDateX, TFooClientX, TFunctionX, TPromiseX, TServerX } from "./names.pb.js";
 
@@ -18,26 +18,26 @@ export const Error = {
     constructor_: {
       name: "Constructor",
       kind: "unary",
-      input: tsProtoCodec("clash.Client", TClientX, [{ name: "id", type: "string" }]),
-      output: tsProtoCodec("clash.Server", TServerX, [{ name: "id", type: "string" }]),
+      input: tsProtoCodec("clash.Client", TClientX, [{ name: "id", type: "string" }]) as MessageCodec<TClientX>,
+      output: tsProtoCodec("clash.Server", TServerX, [{ name: "id", type: "string" }]) as MessageCodec<TServerX>,
     },
     toString: {
       name: "ToString",
       kind: "unary",
-      input: tsProtoCodec("clash.Context", TContextX, [{ name: "id", type: "string" }]),
-      output: tsProtoCodec("clash.Promise", TPromiseX, [{ name: "id", type: "string" }]),
+      input: tsProtoCodec("clash.Context", TContextX, [{ name: "id", type: "string" }]) as MessageCodec<TContextX>,
+      output: tsProtoCodec("clash.Promise", TPromiseX, [{ name: "id", type: "string" }]) as MessageCodec<TPromiseX>,
     },
     delete: {
       name: "Delete",
       kind: "unary",
-      input: tsProtoCodec("clash.Date", TDateX, [{ name: "day", type: "int32" }]),
-      output: tsProtoCodec("clash.Function", TFunctionX, [{ name: "body", type: "string" }]),
+      input: tsProtoCodec("clash.Date", TDateX, [{ name: "day", type: "int32" }]) as MessageCodec<TDateX>,
+      output: tsProtoCodec("clash.Function", TFunctionX, [{ name: "body", type: "string" }]) as MessageCodec<TFunctionX>,
     },
     watch: {
       name: "Watch",
       kind: "server_streaming",
-      input: tsProtoCodec("clash.AsyncIterable", TAsyncIterableX, [{ name: "id", type: "string" }]),
-      output: tsProtoCodec("clash.AsyncIterable", TAsyncIterableX, [{ name: "id", type: "string" }]),
+      input: tsProtoCodec("clash.AsyncIterable", TAsyncIterableX, [{ name: "id", type: "string" }]) as MessageCodec<TAsyncIterableX>,
+      output: tsProtoCodec("clash.AsyncIterable", TAsyncIterableX, [{ name: "id", type: "string" }]) as MessageCodec<TAsyncIterableX>,
     },
   },
 } as const satisfies ServiceDefinition;
@@ -103,14 +103,14 @@ export const Object = {
     hasOwnProperty: {
       name: "HasOwnProperty",
       kind: "unary",
-      input: tsProtoCodec("clash.FooClient", TFooClientX, [{ name: "id", type: "string" }]),
-      output: tsProtoCodec("clash.FooClient", TFooClientX, [{ name: "id", type: "string" }]),
+      input: tsProtoCodec("clash.FooClient", TFooClientX, [{ name: "id", type: "string" }]) as MessageCodec<TFooClientX>,
+      output: tsProtoCodec("clash.FooClient", TFooClientX, [{ name: "id", type: "string" }]) as MessageCodec<TFooClientX>,
     },
     proto: {
       name: "Proto",
       kind: "unary",
-      input: tsProtoCodec("clash.Client", TClientX, [{ name: "id", type: "string" }]),
-      output: tsProtoCodec("clash.Client", TClientX, [{ name: "id", type: "string" }]),
+      input: tsProtoCodec("clash.Client", TClientX, [{ name: "id", type: "string" }]) as MessageCodec<TClientX>,
+      output: tsProtoCodec("clash.Client", TClientX, [{ name: "id", type: "string" }]) as MessageCodec<TClientX>,
     },
   },
 } as const satisfies ServiceDefinition;

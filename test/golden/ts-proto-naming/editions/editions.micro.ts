@@ -2,7 +2,7 @@
 // source: editions/editions.proto
 /* eslint-disable */
 
-import type { CallOptions, Client, Context, HandlerOptions, Server, ServiceDefinition } from "micro-ts";
+import type { CallOptions, Client, Context, HandlerOptions, MessageCodec, Server, ServiceDefinition } from "micro-ts";
 import { tsProtoCodec } from "micro-ts";
 import { TAddRequestX, TAddResponseX } from "./editions.pb.js";
 
@@ -16,14 +16,14 @@ export const Counter = {
     add: {
       name: "Add",
       kind: "unary",
-      input: tsProtoCodec("editions.v1.AddRequest", TAddRequestX, [{ name: "delta", type: "int64" }, { name: "key", type: "string" }]),
-      output: tsProtoCodec("editions.v1.AddResponse", TAddResponseX, [{ name: "total", type: "int64" }]),
+      input: tsProtoCodec("editions.v1.AddRequest", TAddRequestX, [{ name: "delta", type: "int64" }, { name: "key", type: "string" }]) as MessageCodec<TAddRequestX>,
+      output: tsProtoCodec("editions.v1.AddResponse", TAddResponseX, [{ name: "total", type: "int64" }]) as MessageCodec<TAddResponseX>,
     },
     watch: {
       name: "Watch",
       kind: "server_streaming",
-      input: tsProtoCodec("editions.v1.AddRequest", TAddRequestX, [{ name: "delta", type: "int64" }, { name: "key", type: "string" }]),
-      output: tsProtoCodec("editions.v1.AddResponse", TAddResponseX, [{ name: "total", type: "int64" }]),
+      input: tsProtoCodec("editions.v1.AddRequest", TAddRequestX, [{ name: "delta", type: "int64" }, { name: "key", type: "string" }]) as MessageCodec<TAddRequestX>,
+      output: tsProtoCodec("editions.v1.AddResponse", TAddResponseX, [{ name: "total", type: "int64" }]) as MessageCodec<TAddResponseX>,
     },
   },
 } as const satisfies ServiceDefinition;

@@ -2,7 +2,7 @@
 // source: legacy/legacy.proto
 /* eslint-disable */
 
-import type { CallOptions, Client, Context, HandlerOptions, Server, ServiceDefinition } from "micro-ts";
+import type { CallOptions, Client, Context, HandlerOptions, MessageCodec, Server, ServiceDefinition } from "micro-ts";
 import { tsProtoCodec } from "micro-ts";
 import { Thello_requestX, Thello_requestreplyX } from "./legacy.pb.js";
 
@@ -20,15 +20,15 @@ export const GreeterHandler = {
     sayHello: {
       name: "say_hello",
       kind: "unary",
-      input: tsProtoCodec("legacy.hello_request", Thello_requestX, [{ name: "name", type: "string" }, { name: "times", type: "int32" }]),
-      output: tsProtoCodec("legacy.hello_request.reply", Thello_requestreplyX, [{ name: "text", type: "string" }]),
+      input: tsProtoCodec("legacy.hello_request", Thello_requestX, [{ name: "name", type: "string" }, { name: "times", type: "int32" }]) as MessageCodec<Thello_requestX>,
+      output: tsProtoCodec("legacy.hello_request.reply", Thello_requestreplyX, [{ name: "text", type: "string" }]) as MessageCodec<Thello_requestreplyX>,
       deprecated: true,
     },
     ping: {
       name: "ping",
       kind: "unary",
-      input: tsProtoCodec("legacy.hello_request", Thello_requestX, [{ name: "name", type: "string" }, { name: "times", type: "int32" }]),
-      output: tsProtoCodec("legacy.hello_request.reply", Thello_requestreplyX, [{ name: "text", type: "string" }]),
+      input: tsProtoCodec("legacy.hello_request", Thello_requestX, [{ name: "name", type: "string" }, { name: "times", type: "int32" }]) as MessageCodec<Thello_requestX>,
+      output: tsProtoCodec("legacy.hello_request.reply", Thello_requestreplyX, [{ name: "text", type: "string" }]) as MessageCodec<Thello_requestreplyX>,
     },
   },
 } as const satisfies ServiceDefinition;

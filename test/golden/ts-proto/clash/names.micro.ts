@@ -2,7 +2,7 @@
 // source: clash/names.proto
 /* eslint-disable */
 
-import type { CallOptions, Client as Client$1, Context as Context$1, HandlerOptions, Server as Server$1, ServiceDefinition } from "micro-ts";
+import type { CallOptions, Client as Client$1, Context as Context$1, HandlerOptions, MessageCodec, Server as Server$1, ServiceDefinition } from "micro-ts";
 import { tsProtoCodec } from "micro-ts";
 import { AsyncIterable as AsyncIterable$1, Client, Context, DateMessage, FooClient, FunctionMessage, Promise as Promise$1, Server } from "./names.js";
 
@@ -18,26 +18,26 @@ export const Error = {
     constructor_: {
       name: "Constructor",
       kind: "unary",
-      input: tsProtoCodec("clash.Client", Client, [{ name: "id", type: "string" }]),
-      output: tsProtoCodec("clash.Server", Server, [{ name: "id", type: "string" }]),
+      input: tsProtoCodec("clash.Client", Client, [{ name: "id", type: "string" }]) as MessageCodec<Client>,
+      output: tsProtoCodec("clash.Server", Server, [{ name: "id", type: "string" }]) as MessageCodec<Server>,
     },
     toString: {
       name: "ToString",
       kind: "unary",
-      input: tsProtoCodec("clash.Context", Context, [{ name: "id", type: "string" }]),
-      output: tsProtoCodec("clash.Promise", Promise$1, [{ name: "id", type: "string" }]),
+      input: tsProtoCodec("clash.Context", Context, [{ name: "id", type: "string" }]) as MessageCodec<Context>,
+      output: tsProtoCodec("clash.Promise", Promise$1, [{ name: "id", type: "string" }]) as MessageCodec<Promise$1>,
     },
     delete: {
       name: "Delete",
       kind: "unary",
-      input: tsProtoCodec("clash.Date", DateMessage, [{ name: "day", type: "int32" }]),
-      output: tsProtoCodec("clash.Function", FunctionMessage, [{ name: "body", type: "string" }]),
+      input: tsProtoCodec("clash.Date", DateMessage, [{ name: "day", type: "int32" }]) as MessageCodec<DateMessage>,
+      output: tsProtoCodec("clash.Function", FunctionMessage, [{ name: "body", type: "string" }]) as MessageCodec<FunctionMessage>,
     },
     watch: {
       name: "Watch",
       kind: "server_streaming",
-      input: tsProtoCodec("clash.AsyncIterable", AsyncIterable$1, [{ name: "id", type: "string" }]),
-      output: tsProtoCodec("clash.AsyncIterable", AsyncIterable$1, [{ name: "id", type: "string" }]),
+      input: tsProtoCodec("clash.AsyncIterable", AsyncIterable$1, [{ name: "id", type: "string" }]) as MessageCodec<AsyncIterable$1>,
+      output: tsProtoCodec("clash.AsyncIterable", AsyncIterable$1, [{ name: "id", type: "string" }]) as MessageCodec<AsyncIterable$1>,
     },
   },
 } as const satisfies ServiceDefinition;
@@ -103,14 +103,14 @@ export const Object = {
     hasOwnProperty: {
       name: "HasOwnProperty",
       kind: "unary",
-      input: tsProtoCodec("clash.FooClient", FooClient, [{ name: "id", type: "string" }]),
-      output: tsProtoCodec("clash.FooClient", FooClient, [{ name: "id", type: "string" }]),
+      input: tsProtoCodec("clash.FooClient", FooClient, [{ name: "id", type: "string" }]) as MessageCodec<FooClient>,
+      output: tsProtoCodec("clash.FooClient", FooClient, [{ name: "id", type: "string" }]) as MessageCodec<FooClient>,
     },
     proto: {
       name: "Proto",
       kind: "unary",
-      input: tsProtoCodec("clash.Client", Client, [{ name: "id", type: "string" }]),
-      output: tsProtoCodec("clash.Client", Client, [{ name: "id", type: "string" }]),
+      input: tsProtoCodec("clash.Client", Client, [{ name: "id", type: "string" }]) as MessageCodec<Client>,
+      output: tsProtoCodec("clash.Client", Client, [{ name: "id", type: "string" }]) as MessageCodec<Client>,
     },
   },
 } as const satisfies ServiceDefinition;

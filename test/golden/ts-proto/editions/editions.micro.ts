@@ -2,7 +2,7 @@
 // source: editions/editions.proto
 /* eslint-disable */
 
-import type { CallOptions, Client, Context, HandlerOptions, Server, ServiceDefinition } from "micro-ts";
+import type { CallOptions, Client, Context, HandlerOptions, MessageCodec, Server, ServiceDefinition } from "micro-ts";
 import { tsProtoCodec } from "micro-ts";
 import { AddRequest, AddResponse } from "./editions.js";
 
@@ -16,14 +16,14 @@ export const Counter = {
     add: {
       name: "Add",
       kind: "unary",
-      input: tsProtoCodec("editions.v1.AddRequest", AddRequest, [{ name: "delta", type: "int64" }, { name: "key", type: "string" }]),
-      output: tsProtoCodec("editions.v1.AddResponse", AddResponse, [{ name: "total", type: "int64" }]),
+      input: tsProtoCodec("editions.v1.AddRequest", AddRequest, [{ name: "delta", type: "int64" }, { name: "key", type: "string" }]) as MessageCodec<AddRequest>,
+      output: tsProtoCodec("editions.v1.AddResponse", AddResponse, [{ name: "total", type: "int64" }]) as MessageCodec<AddResponse>,
     },
     watch: {
       name: "Watch",
       kind: "server_streaming",
-      input: tsProtoCodec("editions.v1.AddRequest", AddRequest, [{ name: "delta", type: "int64" }, { name: "key", type: "string" }]),
-      output: tsProtoCodec("editions.v1.AddResponse", AddResponse, [{ name: "total", type: "int64" }]),
+      input: tsProtoCodec("editions.v1.AddRequest", AddRequest, [{ name: "delta", type: "int64" }, { name: "key", type: "string" }]) as MessageCodec<AddRequest>,
+      output: tsProtoCodec("editions.v1.AddResponse", AddResponse, [{ name: "total", type: "int64" }]) as MessageCodec<AddResponse>,
     },
   },
 } as const satisfies ServiceDefinition;

@@ -2,7 +2,7 @@
 // source: legacy/legacy.proto
 /* eslint-disable */
 
-import type { CallOptions, Client, Context, HandlerOptions, Server, ServiceDefinition } from "micro-ts";
+import type { CallOptions, Client, Context, HandlerOptions, MessageCodec, Server, ServiceDefinition } from "micro-ts";
 import { tsProtoCodec } from "micro-ts";
 import { helloRequest, helloRequest_reply } from "./legacy.js";
 
@@ -20,15 +20,15 @@ export const GreeterHandler = {
     sayHello: {
       name: "say_hello",
       kind: "unary",
-      input: tsProtoCodec("legacy.hello_request", helloRequest, [{ name: "name", type: "string" }, { name: "times", type: "int32" }]),
-      output: tsProtoCodec("legacy.hello_request.reply", helloRequest_reply, [{ name: "text", type: "string" }]),
+      input: tsProtoCodec("legacy.hello_request", helloRequest, [{ name: "name", type: "string" }, { name: "times", type: "int32" }]) as MessageCodec<helloRequest>,
+      output: tsProtoCodec("legacy.hello_request.reply", helloRequest_reply, [{ name: "text", type: "string" }]) as MessageCodec<helloRequest_reply>,
       deprecated: true,
     },
     ping: {
       name: "ping",
       kind: "unary",
-      input: tsProtoCodec("legacy.hello_request", helloRequest, [{ name: "name", type: "string" }, { name: "times", type: "int32" }]),
-      output: tsProtoCodec("legacy.hello_request.reply", helloRequest_reply, [{ name: "text", type: "string" }]),
+      input: tsProtoCodec("legacy.hello_request", helloRequest, [{ name: "name", type: "string" }, { name: "times", type: "int32" }]) as MessageCodec<helloRequest>,
+      output: tsProtoCodec("legacy.hello_request.reply", helloRequest_reply, [{ name: "text", type: "string" }]) as MessageCodec<helloRequest_reply>,
     },
   },
 } as const satisfies ServiceDefinition;

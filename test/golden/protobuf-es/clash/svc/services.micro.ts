@@ -5,7 +5,7 @@
 import { protobufEsCodec } from "micro-ts/protobuf-es";
 import type { Client as Client$1, Context as Context$2, FooClient as FooClient$1, Promise as Promise$1, Server as Server$2 } from "../names_pb.js";
 import { ClientSchema, ContextSchema, FooClientSchema, PromiseSchema, ServerSchema } from "../names_pb.js";
-import type { CallOptions, Client as Client$2, Context as Context$1, HandlerOptions, Server as Server$1, ServiceDefinition } from "micro-ts";
+import type { CallOptions, Client as Client$2, Context as Context$1, HandlerOptions, MessageCodec, Server as Server$1, ServiceDefinition } from "micro-ts";
 
 /**
  * Service definition of `clash.svc.Foo`.
@@ -17,8 +17,8 @@ export const Foo = {
     get: {
       name: "Get",
       kind: "unary",
-      input: protobufEsCodec(ClientSchema, [{ name: "id", type: "string" }]),
-      output: protobufEsCodec(FooClientSchema, [{ name: "id", type: "string" }]),
+      input: protobufEsCodec(ClientSchema, [{ name: "id", type: "string" }]) as MessageCodec<Client$1>,
+      output: protobufEsCodec(FooClientSchema, [{ name: "id", type: "string" }]) as MessageCodec<FooClient$1>,
     },
   },
 } as const satisfies ServiceDefinition;
@@ -65,8 +65,8 @@ export const FooClient = {
     get: {
       name: "Get",
       kind: "unary",
-      input: protobufEsCodec(FooClientSchema, [{ name: "id", type: "string" }]),
-      output: protobufEsCodec(ClientSchema, [{ name: "id", type: "string" }]),
+      input: protobufEsCodec(FooClientSchema, [{ name: "id", type: "string" }]) as MessageCodec<FooClient$1>,
+      output: protobufEsCodec(ClientSchema, [{ name: "id", type: "string" }]) as MessageCodec<Client$1>,
     },
   },
 } as const satisfies ServiceDefinition;
@@ -113,8 +113,8 @@ export const Client = {
     call: {
       name: "Call",
       kind: "unary",
-      input: protobufEsCodec(ClientSchema, [{ name: "id", type: "string" }]),
-      output: protobufEsCodec(ServerSchema, [{ name: "id", type: "string" }]),
+      input: protobufEsCodec(ClientSchema, [{ name: "id", type: "string" }]) as MessageCodec<Client$1>,
+      output: protobufEsCodec(ServerSchema, [{ name: "id", type: "string" }]) as MessageCodec<Server$2>,
     },
   },
 } as const satisfies ServiceDefinition;
@@ -161,8 +161,8 @@ export const Server = {
     serve: {
       name: "Serve",
       kind: "unary",
-      input: protobufEsCodec(ServerSchema, [{ name: "id", type: "string" }]),
-      output: protobufEsCodec(ClientSchema, [{ name: "id", type: "string" }]),
+      input: protobufEsCodec(ServerSchema, [{ name: "id", type: "string" }]) as MessageCodec<Server$2>,
+      output: protobufEsCodec(ClientSchema, [{ name: "id", type: "string" }]) as MessageCodec<Client$1>,
     },
   },
 } as const satisfies ServiceDefinition;
@@ -209,8 +209,8 @@ export const Context = {
     get: {
       name: "Get",
       kind: "unary",
-      input: protobufEsCodec(ContextSchema, [{ name: "id", type: "string" }]),
-      output: protobufEsCodec(ContextSchema, [{ name: "id", type: "string" }]),
+      input: protobufEsCodec(ContextSchema, [{ name: "id", type: "string" }]) as MessageCodec<Context$2>,
+      output: protobufEsCodec(ContextSchema, [{ name: "id", type: "string" }]) as MessageCodec<Context$2>,
     },
   },
 } as const satisfies ServiceDefinition;
@@ -257,8 +257,8 @@ export const Promise = {
     then: {
       name: "Then",
       kind: "server_streaming",
-      input: protobufEsCodec(PromiseSchema, [{ name: "id", type: "string" }]),
-      output: protobufEsCodec(PromiseSchema, [{ name: "id", type: "string" }]),
+      input: protobufEsCodec(PromiseSchema, [{ name: "id", type: "string" }]) as MessageCodec<Promise$1>,
+      output: protobufEsCodec(PromiseSchema, [{ name: "id", type: "string" }]) as MessageCodec<Promise$1>,
     },
   },
 } as const satisfies ServiceDefinition;

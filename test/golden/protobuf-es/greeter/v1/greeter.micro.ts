@@ -5,7 +5,7 @@
 import { protobufEsCodec } from "micro-ts/protobuf-es";
 import type { HelloRequest, HelloResponse, StreamRequest } from "./greeter_pb.js";
 import { HelloRequestSchema, HelloResponseSchema, StreamRequestSchema } from "./greeter_pb.js";
-import type { CallOptions, Client, Context, HandlerOptions, Server, ServiceDefinition } from "micro-ts";
+import type { CallOptions, Client, Context, HandlerOptions, MessageCodec, Server, ServiceDefinition } from "micro-ts";
 
 /**
  * Greeter says hello.
@@ -21,8 +21,8 @@ export const Greeter = {
     hello: {
       name: "Hello",
       kind: "unary",
-      input: protobufEsCodec(HelloRequestSchema, [{ name: "name", type: "string" }]),
-      output: protobufEsCodec(HelloResponseSchema, [{ name: "message", type: "string" }]),
+      input: protobufEsCodec(HelloRequestSchema, [{ name: "name", type: "string" }]) as MessageCodec<HelloRequest>,
+      output: protobufEsCodec(HelloResponseSchema, [{ name: "message", type: "string" }]) as MessageCodec<HelloResponse>,
       http: [
         { method: "POST", path: "/v1/hello", body: "*" },
       ],
@@ -30,20 +30,20 @@ export const Greeter = {
     stream: {
       name: "Stream",
       kind: "server_streaming",
-      input: protobufEsCodec(StreamRequestSchema, [{ name: "name", type: "string" }, { name: "count", type: "int32" }]),
-      output: protobufEsCodec(HelloResponseSchema, [{ name: "message", type: "string" }]),
+      input: protobufEsCodec(StreamRequestSchema, [{ name: "name", type: "string" }, { name: "count", type: "int32" }]) as MessageCodec<StreamRequest>,
+      output: protobufEsCodec(HelloResponseSchema, [{ name: "message", type: "string" }]) as MessageCodec<HelloResponse>,
     },
     upload: {
       name: "Upload",
       kind: "client_streaming",
-      input: protobufEsCodec(HelloRequestSchema, [{ name: "name", type: "string" }]),
-      output: protobufEsCodec(HelloResponseSchema, [{ name: "message", type: "string" }]),
+      input: protobufEsCodec(HelloRequestSchema, [{ name: "name", type: "string" }]) as MessageCodec<HelloRequest>,
+      output: protobufEsCodec(HelloResponseSchema, [{ name: "message", type: "string" }]) as MessageCodec<HelloResponse>,
     },
     chat: {
       name: "Chat",
       kind: "bidi_streaming",
-      input: protobufEsCodec(HelloRequestSchema, [{ name: "name", type: "string" }]),
-      output: protobufEsCodec(HelloResponseSchema, [{ name: "message", type: "string" }]),
+      input: protobufEsCodec(HelloRequestSchema, [{ name: "name", type: "string" }]) as MessageCodec<HelloRequest>,
+      output: protobufEsCodec(HelloResponseSchema, [{ name: "message", type: "string" }]) as MessageCodec<HelloResponse>,
     },
   },
 } as const satisfies ServiceDefinition;

@@ -2,7 +2,7 @@
 // source: clash/svc/services.proto
 /* eslint-disable */
 
-import type { CallOptions, Client as Client$1, Context as Context$1, HandlerOptions, Server as Server$1, ServiceDefinition } from "micro-ts";
+import type { CallOptions, Client as Client$1, Context as Context$1, HandlerOptions, MessageCodec, Server as Server$1, ServiceDefinition } from "micro-ts";
 import { tsProtoCodec } from "micro-ts";
 import { TClientX, TContextX, TFooClientX, TPromiseX, TServerX } from "../names.pb.js";
 
@@ -16,8 +16,8 @@ export const Foo = {
     get: {
       name: "Get",
       kind: "unary",
-      input: tsProtoCodec("clash.Client", TClientX, [{ name: "id", type: "string" }]),
-      output: tsProtoCodec("clash.FooClient", TFooClientX, [{ name: "id", type: "string" }]),
+      input: tsProtoCodec("clash.Client", TClientX, [{ name: "id", type: "string" }]) as MessageCodec<TClientX>,
+      output: tsProtoCodec("clash.FooClient", TFooClientX, [{ name: "id", type: "string" }]) as MessageCodec<TFooClientX>,
     },
   },
 } as const satisfies ServiceDefinition;
@@ -64,8 +64,8 @@ export const FooClient = {
     get: {
       name: "Get",
       kind: "unary",
-      input: tsProtoCodec("clash.FooClient", TFooClientX, [{ name: "id", type: "string" }]),
-      output: tsProtoCodec("clash.Client", TClientX, [{ name: "id", type: "string" }]),
+      input: tsProtoCodec("clash.FooClient", TFooClientX, [{ name: "id", type: "string" }]) as MessageCodec<TFooClientX>,
+      output: tsProtoCodec("clash.Client", TClientX, [{ name: "id", type: "string" }]) as MessageCodec<TClientX>,
     },
   },
 } as const satisfies ServiceDefinition;
@@ -112,8 +112,8 @@ export const Client = {
     call: {
       name: "Call",
       kind: "unary",
-      input: tsProtoCodec("clash.Client", TClientX, [{ name: "id", type: "string" }]),
-      output: tsProtoCodec("clash.Server", TServerX, [{ name: "id", type: "string" }]),
+      input: tsProtoCodec("clash.Client", TClientX, [{ name: "id", type: "string" }]) as MessageCodec<TClientX>,
+      output: tsProtoCodec("clash.Server", TServerX, [{ name: "id", type: "string" }]) as MessageCodec<TServerX>,
     },
   },
 } as const satisfies ServiceDefinition;
@@ -160,8 +160,8 @@ export const Server = {
     serve: {
       name: "Serve",
       kind: "unary",
-      input: tsProtoCodec("clash.Server", TServerX, [{ name: "id", type: "string" }]),
-      output: tsProtoCodec("clash.Client", TClientX, [{ name: "id", type: "string" }]),
+      input: tsProtoCodec("clash.Server", TServerX, [{ name: "id", type: "string" }]) as MessageCodec<TServerX>,
+      output: tsProtoCodec("clash.Client", TClientX, [{ name: "id", type: "string" }]) as MessageCodec<TClientX>,
     },
   },
 } as const satisfies ServiceDefinition;
@@ -208,8 +208,8 @@ export const Context = {
     get: {
       name: "Get",
       kind: "unary",
-      input: tsProtoCodec("clash.Context", TContextX, [{ name: "id", type: "string" }]),
-      output: tsProtoCodec("clash.Context", TContextX, [{ name: "id", type: "string" }]),
+      input: tsProtoCodec("clash.Context", TContextX, [{ name: "id", type: "string" }]) as MessageCodec<TContextX>,
+      output: tsProtoCodec("clash.Context", TContextX, [{ name: "id", type: "string" }]) as MessageCodec<TContextX>,
     },
   },
 } as const satisfies ServiceDefinition;
@@ -256,8 +256,8 @@ export const Promise = {
     then: {
       name: "Then",
       kind: "server_streaming",
-      input: tsProtoCodec("clash.Promise", TPromiseX, [{ name: "id", type: "string" }]),
-      output: tsProtoCodec("clash.Promise", TPromiseX, [{ name: "id", type: "string" }]),
+      input: tsProtoCodec("clash.Promise", TPromiseX, [{ name: "id", type: "string" }]) as MessageCodec<TPromiseX>,
+      output: tsProtoCodec("clash.Promise", TPromiseX, [{ name: "id", type: "string" }]) as MessageCodec<TPromiseX>,
     },
   },
 } as const satisfies ServiceDefinition;

@@ -2,7 +2,7 @@
 // source: greeter/v1/greeter.proto
 /* eslint-disable */
 
-import type { CallOptions, Client, Context, HandlerOptions, Server, ServiceDefinition } from "micro-ts";
+import type { CallOptions, Client, Context, HandlerOptions, MessageCodec, Server, ServiceDefinition } from "micro-ts";
 import { tsProtoCodec } from "micro-ts";
 import { THelloRequestX, THelloResponseX, TStreamRequestX } from "./greeter.pb.js";
 
@@ -20,8 +20,8 @@ export const Greeter = {
     hello: {
       name: "Hello",
       kind: "unary",
-      input: tsProtoCodec("greeter.v1.HelloRequest", THelloRequestX, [{ name: "name", type: "string" }]),
-      output: tsProtoCodec("greeter.v1.HelloResponse", THelloResponseX, [{ name: "message", type: "string" }]),
+      input: tsProtoCodec("greeter.v1.HelloRequest", THelloRequestX, [{ name: "name", type: "string" }]) as MessageCodec<THelloRequestX>,
+      output: tsProtoCodec("greeter.v1.HelloResponse", THelloResponseX, [{ name: "message", type: "string" }]) as MessageCodec<THelloResponseX>,
       http: [
         { method: "POST", path: "/v1/hello", body: "*" },
       ],
@@ -29,20 +29,20 @@ export const Greeter = {
     stream: {
       name: "Stream",
       kind: "server_streaming",
-      input: tsProtoCodec("greeter.v1.StreamRequest", TStreamRequestX, [{ name: "name", type: "string" }, { name: "count", type: "int32" }]),
-      output: tsProtoCodec("greeter.v1.HelloResponse", THelloResponseX, [{ name: "message", type: "string" }]),
+      input: tsProtoCodec("greeter.v1.StreamRequest", TStreamRequestX, [{ name: "name", type: "string" }, { name: "count", type: "int32" }]) as MessageCodec<TStreamRequestX>,
+      output: tsProtoCodec("greeter.v1.HelloResponse", THelloResponseX, [{ name: "message", type: "string" }]) as MessageCodec<THelloResponseX>,
     },
     upload: {
       name: "Upload",
       kind: "client_streaming",
-      input: tsProtoCodec("greeter.v1.HelloRequest", THelloRequestX, [{ name: "name", type: "string" }]),
-      output: tsProtoCodec("greeter.v1.HelloResponse", THelloResponseX, [{ name: "message", type: "string" }]),
+      input: tsProtoCodec("greeter.v1.HelloRequest", THelloRequestX, [{ name: "name", type: "string" }]) as MessageCodec<THelloRequestX>,
+      output: tsProtoCodec("greeter.v1.HelloResponse", THelloResponseX, [{ name: "message", type: "string" }]) as MessageCodec<THelloResponseX>,
     },
     chat: {
       name: "Chat",
       kind: "bidi_streaming",
-      input: tsProtoCodec("greeter.v1.HelloRequest", THelloRequestX, [{ name: "name", type: "string" }]),
-      output: tsProtoCodec("greeter.v1.HelloResponse", THelloResponseX, [{ name: "message", type: "string" }]),
+      input: tsProtoCodec("greeter.v1.HelloRequest", THelloRequestX, [{ name: "name", type: "string" }]) as MessageCodec<THelloRequestX>,
+      output: tsProtoCodec("greeter.v1.HelloResponse", THelloResponseX, [{ name: "message", type: "string" }]) as MessageCodec<THelloResponseX>,
     },
   },
 } as const satisfies ServiceDefinition;

@@ -2,7 +2,7 @@
 // source: shop/v1/shop.proto
 /* eslint-disable */
 
-import type { CallOptions, Client, Context, HandlerOptions, Server, ServiceDefinition } from "micro-ts";
+import type { CallOptions, Client, Context, HandlerOptions, MessageCodec, Server, ServiceDefinition } from "micro-ts";
 import { tsProtoCodec } from "micro-ts";
 import { TGetItemRequestX, TItemX, TUpdateItemRequestX } from "./shop.pb.js";
 import { TEmptyX } from "../../google/protobuf/empty.pb.js";
@@ -23,8 +23,8 @@ export const Catalog = {
     getItem: {
       name: "GetItem",
       kind: "unary",
-      input: tsProtoCodec("shop.v1.GetItemRequest", TGetItemRequestX, [{ name: "id", type: "string" }, { name: "shelf", type: "string" }]),
-      output: tsProtoCodec("shop.v1.Item", TItemX, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]),
+      input: tsProtoCodec("shop.v1.GetItemRequest", TGetItemRequestX, [{ name: "id", type: "string" }, { name: "shelf", type: "string" }]) as MessageCodec<TGetItemRequestX>,
+      output: tsProtoCodec("shop.v1.Item", TItemX, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]) as MessageCodec<TItemX>,
       http: [
         { method: "GET", path: "/v1/items/{id}" },
         { method: "GET", path: "/v1/shelves/{shelf}/items/{id}" },
@@ -35,8 +35,8 @@ export const Catalog = {
     createItem: {
       name: "CreateItem",
       kind: "unary",
-      input: tsProtoCodec("shop.v1.Item", TItemX, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]),
-      output: tsProtoCodec("shop.v1.Item", TItemX, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]),
+      input: tsProtoCodec("shop.v1.Item", TItemX, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]) as MessageCodec<TItemX>,
+      output: tsProtoCodec("shop.v1.Item", TItemX, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]) as MessageCodec<TItemX>,
       http: [
         { method: "POST", path: "/v1/items", body: "*" },
       ],
@@ -44,8 +44,8 @@ export const Catalog = {
     replaceItem: {
       name: "ReplaceItem",
       kind: "unary",
-      input: tsProtoCodec("shop.v1.Item", TItemX, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]),
-      output: tsProtoCodec("shop.v1.Item", TItemX, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]),
+      input: tsProtoCodec("shop.v1.Item", TItemX, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]) as MessageCodec<TItemX>,
+      output: tsProtoCodec("shop.v1.Item", TItemX, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]) as MessageCodec<TItemX>,
       http: [
         { method: "PUT", path: "/v1/items/{id}", body: "*" },
       ],
@@ -54,8 +54,8 @@ export const Catalog = {
     updateItem: {
       name: "UpdateItem",
       kind: "unary",
-      input: tsProtoCodec("shop.v1.UpdateItemRequest", TUpdateItemRequestX, [{ name: "item", type: "shop.v1.Item", values: [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }] }, { name: "paths", type: "string[]" }]),
-      output: tsProtoCodec("shop.v1.Item", TItemX, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]),
+      input: tsProtoCodec("shop.v1.UpdateItemRequest", TUpdateItemRequestX, [{ name: "item", type: "shop.v1.Item", values: [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }] }, { name: "paths", type: "string[]" }]) as MessageCodec<TUpdateItemRequestX>,
+      output: tsProtoCodec("shop.v1.Item", TItemX, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]) as MessageCodec<TItemX>,
       http: [
         { method: "PATCH", path: "/v1/items/{item.id}", body: "item", responseBody: "name" },
       ],
@@ -63,8 +63,8 @@ export const Catalog = {
     deleteItem: {
       name: "DeleteItem",
       kind: "unary",
-      input: tsProtoCodec("shop.v1.GetItemRequest", TGetItemRequestX, [{ name: "id", type: "string" }, { name: "shelf", type: "string" }]),
-      output: tsProtoCodec("google.protobuf.Empty", TEmptyX, []),
+      input: tsProtoCodec("shop.v1.GetItemRequest", TGetItemRequestX, [{ name: "id", type: "string" }, { name: "shelf", type: "string" }]) as MessageCodec<TGetItemRequestX>,
+      output: tsProtoCodec("google.protobuf.Empty", TEmptyX, []) as MessageCodec<TEmptyX>,
       http: [
         { method: "DELETE", path: "/v1/items/{id}" },
       ],
@@ -72,8 +72,8 @@ export const Catalog = {
     search: {
       name: "Search",
       kind: "server_streaming",
-      input: tsProtoCodec("common.v1.Page.Cursor", TPageCursorX, [{ name: "token", type: "string" }, { name: "position", type: "common.v1.Page.Cursor.Position", values: [{ name: "offset", type: "int64" }] }]),
-      output: tsProtoCodec("shop.v1.Item", TItemX, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]),
+      input: tsProtoCodec("common.v1.Page.Cursor", TPageCursorX, [{ name: "token", type: "string" }, { name: "position", type: "common.v1.Page.Cursor.Position", values: [{ name: "offset", type: "int64" }] }]) as MessageCodec<TPageCursorX>,
+      output: tsProtoCodec("shop.v1.Item", TItemX, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]) as MessageCodec<TItemX>,
       http: [
         { method: "SEARCH", path: "/v1/items:search", body: "*" },
       ],
@@ -154,20 +154,20 @@ export const Clock = {
     now: {
       name: "Now",
       kind: "unary",
-      input: tsProtoCodec("google.protobuf.Empty", TEmptyX, []),
-      output: tsProtoCodec("google.protobuf.Timestamp", TTimestampX, [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }]),
+      input: tsProtoCodec("google.protobuf.Empty", TEmptyX, []) as MessageCodec<TEmptyX>,
+      output: tsProtoCodec("google.protobuf.Timestamp", TTimestampX, [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }]) as MessageCodec<TTimestampX>,
     },
     echo: {
       name: "Echo",
       kind: "unary",
-      input: tsProtoCodec("google.protobuf.StringValue", TStringValueX, [{ name: "value", type: "string" }]),
-      output: tsProtoCodec("google.protobuf.Struct", TStructX, [{ name: "fields", type: "map<string, google.protobuf.Value>", values: [{ name: "nullValue", type: "google.protobuf.NullValue" }, { name: "numberValue", type: "double" }, { name: "stringValue", type: "string" }, { name: "boolValue", type: "bool" }, { name: "structValue", type: "google.protobuf.Struct" }, { name: "listValue", type: "google.protobuf.ListValue", values: [{ name: "values", type: "google.protobuf.Value[]" }] }] }]),
+      input: tsProtoCodec("google.protobuf.StringValue", TStringValueX, [{ name: "value", type: "string" }]) as MessageCodec<TStringValueX>,
+      output: tsProtoCodec("google.protobuf.Struct", TStructX, [{ name: "fields", type: "map<string, google.protobuf.Value>", values: [{ name: "nullValue", type: "google.protobuf.NullValue" }, { name: "numberValue", type: "double" }, { name: "stringValue", type: "string" }, { name: "boolValue", type: "bool" }, { name: "structValue", type: "google.protobuf.Struct" }, { name: "listValue", type: "google.protobuf.ListValue", values: [{ name: "values", type: "google.protobuf.Value[]" }] }] }]) as MessageCodec<TStructX>,
     },
     walk: {
       name: "Walk",
       kind: "unary",
-      input: tsProtoCodec("common.v1.Tree", TTreeX, [{ name: "label", type: "string" }, { name: "children", type: "common.v1.Tree[]" }, { name: "parent", type: "common.v1.Tree" }]),
-      output: tsProtoCodec("common.v1.Page", TPageX, [{ name: "next", type: "common.v1.Page.Cursor", values: [{ name: "token", type: "string" }, { name: "position", type: "common.v1.Page.Cursor.Position", values: [{ name: "offset", type: "int64" }] }] }, { name: "size", type: "int32" }, { name: "at", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "totals", type: "map<string, common.v1.Money>", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "status", type: "common.v1.Status" }, { name: "note", type: "string" }, { name: "query", type: "string" }, { name: "id", type: "int64" }, { name: "blob", type: "bytes" }]),
+      input: tsProtoCodec("common.v1.Tree", TTreeX, [{ name: "label", type: "string" }, { name: "children", type: "common.v1.Tree[]" }, { name: "parent", type: "common.v1.Tree" }]) as MessageCodec<TTreeX>,
+      output: tsProtoCodec("common.v1.Page", TPageX, [{ name: "next", type: "common.v1.Page.Cursor", values: [{ name: "token", type: "string" }, { name: "position", type: "common.v1.Page.Cursor.Position", values: [{ name: "offset", type: "int64" }] }] }, { name: "size", type: "int32" }, { name: "at", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "totals", type: "map<string, common.v1.Money>", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "status", type: "common.v1.Status" }, { name: "note", type: "string" }, { name: "query", type: "string" }, { name: "id", type: "int64" }, { name: "blob", type: "bytes" }]) as MessageCodec<TPageX>,
     },
   },
 } as const satisfies ServiceDefinition;

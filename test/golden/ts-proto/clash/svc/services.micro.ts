@@ -2,7 +2,7 @@
 // source: clash/svc/services.proto
 /* eslint-disable */
 
-import type { CallOptions, Client as Client$2, Context as Context$1, HandlerOptions, Server as Server$1, ServiceDefinition } from "micro-ts";
+import type { CallOptions, Client as Client$2, Context as Context$1, HandlerOptions, MessageCodec, Server as Server$1, ServiceDefinition } from "micro-ts";
 import { tsProtoCodec } from "micro-ts";
 import { Client as Client$1, Context as Context$2, FooClient as FooClient$1, Promise as Promise$1, Server as Server$2 } from "../names.js";
 
@@ -16,8 +16,8 @@ export const Foo = {
     get: {
       name: "Get",
       kind: "unary",
-      input: tsProtoCodec("clash.Client", Client$1, [{ name: "id", type: "string" }]),
-      output: tsProtoCodec("clash.FooClient", FooClient$1, [{ name: "id", type: "string" }]),
+      input: tsProtoCodec("clash.Client", Client$1, [{ name: "id", type: "string" }]) as MessageCodec<Client$1>,
+      output: tsProtoCodec("clash.FooClient", FooClient$1, [{ name: "id", type: "string" }]) as MessageCodec<FooClient$1>,
     },
   },
 } as const satisfies ServiceDefinition;
@@ -64,8 +64,8 @@ export const FooClient = {
     get: {
       name: "Get",
       kind: "unary",
-      input: tsProtoCodec("clash.FooClient", FooClient$1, [{ name: "id", type: "string" }]),
-      output: tsProtoCodec("clash.Client", Client$1, [{ name: "id", type: "string" }]),
+      input: tsProtoCodec("clash.FooClient", FooClient$1, [{ name: "id", type: "string" }]) as MessageCodec<FooClient$1>,
+      output: tsProtoCodec("clash.Client", Client$1, [{ name: "id", type: "string" }]) as MessageCodec<Client$1>,
     },
   },
 } as const satisfies ServiceDefinition;
@@ -112,8 +112,8 @@ export const Client = {
     call: {
       name: "Call",
       kind: "unary",
-      input: tsProtoCodec("clash.Client", Client$1, [{ name: "id", type: "string" }]),
-      output: tsProtoCodec("clash.Server", Server$2, [{ name: "id", type: "string" }]),
+      input: tsProtoCodec("clash.Client", Client$1, [{ name: "id", type: "string" }]) as MessageCodec<Client$1>,
+      output: tsProtoCodec("clash.Server", Server$2, [{ name: "id", type: "string" }]) as MessageCodec<Server$2>,
     },
   },
 } as const satisfies ServiceDefinition;
@@ -160,8 +160,8 @@ export const Server = {
     serve: {
       name: "Serve",
       kind: "unary",
-      input: tsProtoCodec("clash.Server", Server$2, [{ name: "id", type: "string" }]),
-      output: tsProtoCodec("clash.Client", Client$1, [{ name: "id", type: "string" }]),
+      input: tsProtoCodec("clash.Server", Server$2, [{ name: "id", type: "string" }]) as MessageCodec<Server$2>,
+      output: tsProtoCodec("clash.Client", Client$1, [{ name: "id", type: "string" }]) as MessageCodec<Client$1>,
     },
   },
 } as const satisfies ServiceDefinition;
@@ -208,8 +208,8 @@ export const Context = {
     get: {
       name: "Get",
       kind: "unary",
-      input: tsProtoCodec("clash.Context", Context$2, [{ name: "id", type: "string" }]),
-      output: tsProtoCodec("clash.Context", Context$2, [{ name: "id", type: "string" }]),
+      input: tsProtoCodec("clash.Context", Context$2, [{ name: "id", type: "string" }]) as MessageCodec<Context$2>,
+      output: tsProtoCodec("clash.Context", Context$2, [{ name: "id", type: "string" }]) as MessageCodec<Context$2>,
     },
   },
 } as const satisfies ServiceDefinition;
@@ -256,8 +256,8 @@ export const Promise = {
     then: {
       name: "Then",
       kind: "server_streaming",
-      input: tsProtoCodec("clash.Promise", Promise$1, [{ name: "id", type: "string" }]),
-      output: tsProtoCodec("clash.Promise", Promise$1, [{ name: "id", type: "string" }]),
+      input: tsProtoCodec("clash.Promise", Promise$1, [{ name: "id", type: "string" }]) as MessageCodec<Promise$1>,
+      output: tsProtoCodec("clash.Promise", Promise$1, [{ name: "id", type: "string" }]) as MessageCodec<Promise$1>,
     },
   },
 } as const satisfies ServiceDefinition;

@@ -2,7 +2,7 @@
 // source: greeter/v1/greeter.proto
 /* eslint-disable */
 
-import type { CallOptions, Client, Context, HandlerOptions, Server, ServiceDefinition } from "micro-ts";
+import type { CallOptions, Client, Context, HandlerOptions, MessageCodec, Server, ServiceDefinition } from "micro-ts";
 import { tsProtoCodec } from "micro-ts";
 import { HelloRequest, HelloResponse, StreamRequest } from "./greeter.js";
 
@@ -20,8 +20,8 @@ export const Greeter = {
     hello: {
       name: "Hello",
       kind: "unary",
-      input: tsProtoCodec("greeter.v1.HelloRequest", HelloRequest, [{ name: "name", type: "string" }]),
-      output: tsProtoCodec("greeter.v1.HelloResponse", HelloResponse, [{ name: "message", type: "string" }]),
+      input: tsProtoCodec("greeter.v1.HelloRequest", HelloRequest, [{ name: "name", type: "string" }]) as MessageCodec<HelloRequest>,
+      output: tsProtoCodec("greeter.v1.HelloResponse", HelloResponse, [{ name: "message", type: "string" }]) as MessageCodec<HelloResponse>,
       http: [
         { method: "POST", path: "/v1/hello", body: "*" },
       ],
@@ -29,20 +29,20 @@ export const Greeter = {
     stream: {
       name: "Stream",
       kind: "server_streaming",
-      input: tsProtoCodec("greeter.v1.StreamRequest", StreamRequest, [{ name: "name", type: "string" }, { name: "count", type: "int32" }]),
-      output: tsProtoCodec("greeter.v1.HelloResponse", HelloResponse, [{ name: "message", type: "string" }]),
+      input: tsProtoCodec("greeter.v1.StreamRequest", StreamRequest, [{ name: "name", type: "string" }, { name: "count", type: "int32" }]) as MessageCodec<StreamRequest>,
+      output: tsProtoCodec("greeter.v1.HelloResponse", HelloResponse, [{ name: "message", type: "string" }]) as MessageCodec<HelloResponse>,
     },
     upload: {
       name: "Upload",
       kind: "client_streaming",
-      input: tsProtoCodec("greeter.v1.HelloRequest", HelloRequest, [{ name: "name", type: "string" }]),
-      output: tsProtoCodec("greeter.v1.HelloResponse", HelloResponse, [{ name: "message", type: "string" }]),
+      input: tsProtoCodec("greeter.v1.HelloRequest", HelloRequest, [{ name: "name", type: "string" }]) as MessageCodec<HelloRequest>,
+      output: tsProtoCodec("greeter.v1.HelloResponse", HelloResponse, [{ name: "message", type: "string" }]) as MessageCodec<HelloResponse>,
     },
     chat: {
       name: "Chat",
       kind: "bidi_streaming",
-      input: tsProtoCodec("greeter.v1.HelloRequest", HelloRequest, [{ name: "name", type: "string" }]),
-      output: tsProtoCodec("greeter.v1.HelloResponse", HelloResponse, [{ name: "message", type: "string" }]),
+      input: tsProtoCodec("greeter.v1.HelloRequest", HelloRequest, [{ name: "name", type: "string" }]) as MessageCodec<HelloRequest>,
+      output: tsProtoCodec("greeter.v1.HelloResponse", HelloResponse, [{ name: "message", type: "string" }]) as MessageCodec<HelloResponse>,
     },
   },
 } as const satisfies ServiceDefinition;

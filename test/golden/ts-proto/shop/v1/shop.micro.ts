@@ -2,7 +2,7 @@
 // source: shop/v1/shop.proto
 /* eslint-disable */
 
-import type { CallOptions, Client, Context, HandlerOptions, Server, ServiceDefinition } from "micro-ts";
+import type { CallOptions, Client, Context, HandlerOptions, MessageCodec, Server, ServiceDefinition } from "micro-ts";
 import { tsProtoCodec } from "micro-ts";
 import { GetItemRequest, Item, UpdateItemRequest } from "./shop.js";
 import { Empty } from "../../google/protobuf/empty.js";
@@ -23,8 +23,8 @@ export const Catalog = {
     getItem: {
       name: "GetItem",
       kind: "unary",
-      input: tsProtoCodec("shop.v1.GetItemRequest", GetItemRequest, [{ name: "id", type: "string" }, { name: "shelf", type: "string" }]),
-      output: tsProtoCodec("shop.v1.Item", Item, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]),
+      input: tsProtoCodec("shop.v1.GetItemRequest", GetItemRequest, [{ name: "id", type: "string" }, { name: "shelf", type: "string" }]) as MessageCodec<GetItemRequest>,
+      output: tsProtoCodec("shop.v1.Item", Item, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]) as MessageCodec<Item>,
       http: [
         { method: "GET", path: "/v1/items/{id}" },
         { method: "GET", path: "/v1/shelves/{shelf}/items/{id}" },
@@ -35,8 +35,8 @@ export const Catalog = {
     createItem: {
       name: "CreateItem",
       kind: "unary",
-      input: tsProtoCodec("shop.v1.Item", Item, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]),
-      output: tsProtoCodec("shop.v1.Item", Item, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]),
+      input: tsProtoCodec("shop.v1.Item", Item, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]) as MessageCodec<Item>,
+      output: tsProtoCodec("shop.v1.Item", Item, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]) as MessageCodec<Item>,
       http: [
         { method: "POST", path: "/v1/items", body: "*" },
       ],
@@ -44,8 +44,8 @@ export const Catalog = {
     replaceItem: {
       name: "ReplaceItem",
       kind: "unary",
-      input: tsProtoCodec("shop.v1.Item", Item, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]),
-      output: tsProtoCodec("shop.v1.Item", Item, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]),
+      input: tsProtoCodec("shop.v1.Item", Item, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]) as MessageCodec<Item>,
+      output: tsProtoCodec("shop.v1.Item", Item, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]) as MessageCodec<Item>,
       http: [
         { method: "PUT", path: "/v1/items/{id}", body: "*" },
       ],
@@ -54,8 +54,8 @@ export const Catalog = {
     updateItem: {
       name: "UpdateItem",
       kind: "unary",
-      input: tsProtoCodec("shop.v1.UpdateItemRequest", UpdateItemRequest, [{ name: "item", type: "shop.v1.Item", values: [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }] }, { name: "paths", type: "string[]" }]),
-      output: tsProtoCodec("shop.v1.Item", Item, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]),
+      input: tsProtoCodec("shop.v1.UpdateItemRequest", UpdateItemRequest, [{ name: "item", type: "shop.v1.Item", values: [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }] }, { name: "paths", type: "string[]" }]) as MessageCodec<UpdateItemRequest>,
+      output: tsProtoCodec("shop.v1.Item", Item, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]) as MessageCodec<Item>,
       http: [
         { method: "PATCH", path: "/v1/items/{item.id}", body: "item", responseBody: "name" },
       ],
@@ -63,8 +63,8 @@ export const Catalog = {
     deleteItem: {
       name: "DeleteItem",
       kind: "unary",
-      input: tsProtoCodec("shop.v1.GetItemRequest", GetItemRequest, [{ name: "id", type: "string" }, { name: "shelf", type: "string" }]),
-      output: tsProtoCodec("google.protobuf.Empty", Empty, []),
+      input: tsProtoCodec("shop.v1.GetItemRequest", GetItemRequest, [{ name: "id", type: "string" }, { name: "shelf", type: "string" }]) as MessageCodec<GetItemRequest>,
+      output: tsProtoCodec("google.protobuf.Empty", Empty, []) as MessageCodec<Empty>,
       http: [
         { method: "DELETE", path: "/v1/items/{id}" },
       ],
@@ -72,8 +72,8 @@ export const Catalog = {
     search: {
       name: "Search",
       kind: "server_streaming",
-      input: tsProtoCodec("common.v1.Page.Cursor", Page_Cursor, [{ name: "token", type: "string" }, { name: "position", type: "common.v1.Page.Cursor.Position", values: [{ name: "offset", type: "int64" }] }]),
-      output: tsProtoCodec("shop.v1.Item", Item, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]),
+      input: tsProtoCodec("common.v1.Page.Cursor", Page_Cursor, [{ name: "token", type: "string" }, { name: "position", type: "common.v1.Page.Cursor.Position", values: [{ name: "offset", type: "int64" }] }]) as MessageCodec<Page_Cursor>,
+      output: tsProtoCodec("shop.v1.Item", Item, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]) as MessageCodec<Item>,
       http: [
         { method: "SEARCH", path: "/v1/items:search", body: "*" },
       ],
@@ -154,20 +154,20 @@ export const Clock = {
     now: {
       name: "Now",
       kind: "unary",
-      input: tsProtoCodec("google.protobuf.Empty", Empty, []),
-      output: tsProtoCodec("google.protobuf.Timestamp", Timestamp, [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }]),
+      input: tsProtoCodec("google.protobuf.Empty", Empty, []) as MessageCodec<Empty>,
+      output: tsProtoCodec("google.protobuf.Timestamp", Timestamp, [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }]) as MessageCodec<Timestamp>,
     },
     echo: {
       name: "Echo",
       kind: "unary",
-      input: tsProtoCodec("google.protobuf.StringValue", StringValue, [{ name: "value", type: "string" }]),
-      output: tsProtoCodec("google.protobuf.Struct", Struct, [{ name: "fields", type: "map<string, google.protobuf.Value>", values: [{ name: "nullValue", type: "google.protobuf.NullValue" }, { name: "numberValue", type: "double" }, { name: "stringValue", type: "string" }, { name: "boolValue", type: "bool" }, { name: "structValue", type: "google.protobuf.Struct" }, { name: "listValue", type: "google.protobuf.ListValue", values: [{ name: "values", type: "google.protobuf.Value[]" }] }] }]),
+      input: tsProtoCodec("google.protobuf.StringValue", StringValue, [{ name: "value", type: "string" }]) as MessageCodec<StringValue>,
+      output: tsProtoCodec("google.protobuf.Struct", Struct, [{ name: "fields", type: "map<string, google.protobuf.Value>", values: [{ name: "nullValue", type: "google.protobuf.NullValue" }, { name: "numberValue", type: "double" }, { name: "stringValue", type: "string" }, { name: "boolValue", type: "bool" }, { name: "structValue", type: "google.protobuf.Struct" }, { name: "listValue", type: "google.protobuf.ListValue", values: [{ name: "values", type: "google.protobuf.Value[]" }] }] }]) as MessageCodec<Struct>,
     },
     walk: {
       name: "Walk",
       kind: "unary",
-      input: tsProtoCodec("common.v1.Tree", Tree, [{ name: "label", type: "string" }, { name: "children", type: "common.v1.Tree[]" }, { name: "parent", type: "common.v1.Tree" }]),
-      output: tsProtoCodec("common.v1.Page", Page, [{ name: "next", type: "common.v1.Page.Cursor", values: [{ name: "token", type: "string" }, { name: "position", type: "common.v1.Page.Cursor.Position", values: [{ name: "offset", type: "int64" }] }] }, { name: "size", type: "int32" }, { name: "at", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "totals", type: "map<string, common.v1.Money>", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "status", type: "common.v1.Status" }, { name: "note", type: "string" }, { name: "query", type: "string" }, { name: "id", type: "int64" }, { name: "blob", type: "bytes" }]),
+      input: tsProtoCodec("common.v1.Tree", Tree, [{ name: "label", type: "string" }, { name: "children", type: "common.v1.Tree[]" }, { name: "parent", type: "common.v1.Tree" }]) as MessageCodec<Tree>,
+      output: tsProtoCodec("common.v1.Page", Page, [{ name: "next", type: "common.v1.Page.Cursor", values: [{ name: "token", type: "string" }, { name: "position", type: "common.v1.Page.Cursor.Position", values: [{ name: "offset", type: "int64" }] }] }, { name: "size", type: "int32" }, { name: "at", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "totals", type: "map<string, common.v1.Money>", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "status", type: "common.v1.Status" }, { name: "note", type: "string" }, { name: "query", type: "string" }, { name: "id", type: "int64" }, { name: "blob", type: "bytes" }]) as MessageCodec<Page>,
     },
   },
 } as const satisfies ServiceDefinition;
