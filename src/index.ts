@@ -21,3 +21,4 @@ export * from "./runtime/transport/tcp/index.js";
 export * from "./runtime/broker/direct/index.js";
 export * from "./runtime/service/index.js";
 export * from "./runtime/wrapper/index.js";
+export * from "./api/types.js";

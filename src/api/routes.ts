@@ -176,8 +176,13 @@ export class RouteTable {
         }
       }
     }
-    // More literal segments first; a trailing "**" last among equals.
-    routes.sort((a, b) => b.template.literals - a.template.literals || a.template.variables.length - b.template.variables.length);
+    // Routes with a verb first (they are the more specific), then more literal segments, then fewer variables.
+    routes.sort(
+      (a, b) =>
+        Number(b.template.verb !== undefined) - Number(a.template.verb !== undefined) ||
+        b.template.literals - a.template.literals ||
+        a.template.variables.length - b.template.variables.length,
+    );
     this.routes = routes;
   }
 }

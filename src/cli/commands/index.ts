@@ -5,3 +5,10 @@
  * with `await import(...)` so that `micro --help` stays fast.
  */
 export { newCommand as new } from "./new.js";
+export { apiCommand as api } from "./api.js";
+export { callCommand as call } from "./call.js";
+export { getCommand as get } from "./get.js";
+export { healthCommand as health } from "./health.js";
+export { listCommand as list } from "./list.js";
+export { publishCommand as publish } from "./publish.js";
+export { streamCommand as stream } from "./stream.js";

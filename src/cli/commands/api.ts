@@ -1,0 +1,33 @@
+/**
+ * `micro api`: run the HTTP API gateway in front of the services in the registry.
+ */
+import type { CommandModule } from "yargs";
+
+export interface ApiArguments {
+  address: string;
+  namespace: string;
+  handler: "rpc" | "api" | "http" | "event";
+  cors?: string;
+  timeout?: string;
+  max_body: number;
+  [flag: string]: unknown;
+}
+
+export const apiCommand: CommandModule<object, ApiArguments> = {
+  command: "api",
+  describe: "Run the HTTP API gateway (JSON to RPC, WebSocket and SSE streams, http rules)",
+  builder: (y) =>
+    y
+      .option("address", { type: "string", default: ":8080", describe: "Listen address host:port" })
+      .option("namespace", { type: "string", default: "", describe: "Prefix of service names: /greeter/hello calls <namespace>.greeter" })
+      .option("handler", { choices: ["rpc", "api", "http", "event"] as const, default: "rpc" as const, describe: "How requests are handled" })
+      .option("cors", { type: "string", describe: "Allow cross-origin requests: * or a comma-separated list of origins" })
+      .option("timeout", { type: "string", describe: "Backend call timeout, e.g. 10s (default 10s)" })
+      .option("max_body", { type: "number", default: 1024 * 1024, describe: "Largest request body in bytes" })
+      .example("$0 api", "listen on :8080; curl localhost:8080/greeter/hello -d '{\"name\":\"John\"}'")
+      .example("$0 api --handler http --namespace com.example.web", "proxy to HTTP services") as never,
+  handler: async (args) => {
+    const { runGateway } = await import("./lib/gateway.js");
+    await runGateway(args);
+  },
+};

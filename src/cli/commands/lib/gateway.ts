@@ -1,0 +1,40 @@
+/**
+ * `micro api`: the gateway in this process until SIGINT/SIGTERM, then a graceful stop.
+ */
+import { newGateway } from "../../../api/gateway.js";
+import type { ApiArguments } from "../api.js";
+import { UsageError } from "../../usage-error.js";
+import { durationFlag, runCommand } from "./io.js";
+import { openRuntime } from "./runtime.js";
+
+export async function runGateway(args: ApiArguments): Promise<void> {
+  const timeout = durationFlag(args.timeout, "timeout");
+  if (!Number.isInteger(args.max_body) || args.max_body <= 0) throw new UsageError("--max_body must be a positive number of bytes");
+  const cors = args.cors === undefined ? undefined : args.cors.trim() === "*" || args.cors === "" ? true : args.cors.split(",").map((s) => s.trim()).filter(Boolean);
+  const rt = await openRuntime(args);
+  await runCommand(async () => {
+    const gateway = newGateway({
+      client: rt.client,
+      registry: rt.plugins.registry,
+      address: args.address,
+      namespace: args.namespace,
+      handler: args.handler,
+      cors,
+      timeout,
+      maxBody: args.max_body,
+    });
+    await gateway.start();
+    // One line on stdout so scripts (and tests) learn the bound address.
+    process.stdout.write(`${JSON.stringify({ event: "listening", address: gateway.address, handler: args.handler })}\n`);
+    await new Promise<void>((resolve) => {
+      const stop = (): void => {
+        process.off("SIGINT", stop);
+        process.off("SIGTERM", stop);
+        resolve();
+      };
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    });
+    await gateway.stop();
+  }, rt.close);
+}

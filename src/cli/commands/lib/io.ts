@@ -1,0 +1,99 @@
+/**
+ * Input and output helpers shared by the `micro` commands: JSON arguments and stdin, NDJSON, metadata
+ * flags, durations, and how a failure is reported (a MicroError as JSON on stderr, exit code 1).
+ */
+import { createInterface } from "node:readline";
+import { fromError, MicroError } from "../../../runtime/errors/index.js";
+import { parseDuration } from "../../../runtime/config/index.js";
+import { UsageError } from "../../usage-error.js";
+
+/** Read all of stdin as text. */
+export async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Parse a JSON request argument (`-` reads stdin; absent means `{}`). @throws UsageError on bad JSON. */
+export async function requestArgument(text: string | undefined, what = "request"): Promise<unknown> {
+  const raw = text === "-" ? await readStdin() : text;
+  if (raw === undefined || raw.trim() === "") return {};
+  try {
+    return JSON.parse(raw);
+  } catch (error) {
+    throw new UsageError(`the ${what} is not valid JSON (${(error as Error).message}); quote it, e.g. '{"name":"John"}'`);
+  }
+}
+
+/** NDJSON messages from stdin, one JSON value per non-empty line. */
+export async function* ndjsonStdin(): AsyncGenerator<unknown> {
+  const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  let n = 0;
+  for await (const line of rl) {
+    n++;
+    if (line.trim() === "") continue;
+    try {
+      yield JSON.parse(line);
+    } catch (error) {
+      throw new UsageError(`stdin line ${n} is not valid JSON (${(error as Error).message}); send one JSON message per line`);
+    }
+  }
+}
+
+/** `--metadata k=v` (repeatable) as a record. @throws UsageError naming the bad entry. */
+export function metadataFlag(values: unknown): Record<string, string> {
+  const list = values === undefined ? [] : Array.isArray(values) ? values : [values];
+  const md: Record<string, string> = {};
+  for (const entry of list.map(String)) {
+    const eq = entry.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--metadata "${entry}" must be key=value`);
+    const key = entry.slice(0, eq).trim();
+    const value = entry.slice(eq + 1);
+    if (/[\r\n]/.test(key + value)) throw new UsageError(`--metadata "${key}" must not contain line breaks`);
+    md[key] = value;
+  }
+  return md;
+}
+
+/** `--timeout` (`5s`, `250ms`, or milliseconds) in milliseconds. */
+export function durationFlag(value: unknown, flag: string): number | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  try {
+    const ms = parseDuration(String(value), `--${flag}`);
+    if (ms <= 0) throw new Error();
+    return ms;
+  } catch {
+    throw new UsageError(`invalid --${flag} "${String(value)}": use a duration like 5s, 250ms or 1m`);
+  }
+}
+
+/** Write one line to stdout. */
+export function out(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
+
+/** A reply as `--output json` (pretty JSON) or `text` (top-level fields as `key: value` lines). */
+export function formatReply(value: unknown, output: string): string {
+  if (output === "text" && value !== null && typeof value === "object" && !Array.isArray(value)) {
+    const lines = Object.entries(value).map(([k, v]) => `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`);
+    return lines.join("\n");
+  }
+  return JSON.stringify(value, null, 2);
+}
+
+/**
+ * Run a command body: usage errors propagate (exit 2), anything else is printed as the MicroError JSON
+ * `{id, code, detail, status}` on stderr and the process exits with 1. The runtime is closed either way.
+ */
+export async function runCommand(body: () => Promise<void>, cleanup: () => Promise<void> = async () => {}): Promise<void> {
+  try {
+    await body();
+  } catch (error) {
+    await cleanup().catch(() => undefined);
+    if (error instanceof UsageError) throw error;
+    const e = error instanceof MicroError ? error : fromError(error, "micro.cli");
+    process.stderr.write(`${JSON.stringify(e.toJSON())}\n`);
+    process.exit(1);
+  }
+  await cleanup();
+}

@@ -1,0 +1,20 @@
+/**
+ * `micro publish <topic> <message>`: a JSON message through the configured broker.
+ */
+import { UsageError } from "../../usage-error.js";
+import type { PublishArguments } from "../publish.js";
+import { metadataFlag, out, requestArgument, runCommand } from "./io.js";
+import { openRuntime } from "./runtime.js";
+
+const TOPIC = /^[A-Za-z0-9_][A-Za-z0-9_.:*>-]*$/;
+
+export async function publish(args: PublishArguments): Promise<void> {
+  if (!TOPIC.test(args.topic)) throw new UsageError(`topic "${args.topic}" may hold letters, digits and . _ - : only`);
+  const metadata = metadataFlag(args.metadata);
+  const message = await requestArgument(args.message, "message");
+  const rt = await openRuntime(args);
+  await runCommand(async () => {
+    await rt.client.publish(args.topic, message, { metadata });
+    out(JSON.stringify({ published: args.topic }));
+  }, rt.close);
+}

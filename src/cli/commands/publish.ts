@@ -1,0 +1,26 @@
+/**
+ * `micro publish <topic> <message>`: publish a JSON message through the broker.
+ */
+import type { CommandModule } from "yargs";
+
+export interface PublishArguments {
+  topic: string;
+  message: string;
+  metadata?: string[];
+  [flag: string]: unknown;
+}
+
+export const publishCommand: CommandModule<object, PublishArguments> = {
+  command: "publish <topic> <message>",
+  describe: "Publish a JSON message to a topic through the broker",
+  builder: (y) =>
+    y
+      .positional("topic", { type: "string", demandOption: true, describe: "Topic, e.g. events" })
+      .positional("message", { type: "string", demandOption: true, describe: "The message as JSON; - reads it from stdin" })
+      .option("metadata", { type: "string", array: true, describe: "Metadata key=value (repeatable)" })
+      .example(`$0 publish events '{"id":1}'`, "publish to the topic events") as never,
+  handler: async (args) => {
+    const { publish } = await import("./lib/publish.js");
+    await publish(args);
+  },
+};
