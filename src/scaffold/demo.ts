@@ -13,7 +13,7 @@ import { newProject } from "./new.js";
 import { npmCommand, runStep } from "./steps.js";
 
 const NAME = "greeter";
-const STEPS = 5;
+const STEPS = 4;
 const REGISTER_TIMEOUT = 30_000;
 
 let step = 0;
@@ -38,26 +38,30 @@ async function stopServer(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Resolves once `name` has a node in the registry (watched, not polled); rejects after the timeout. */
+/**
+ * Resolves once `name` has a node in the registry; rejects when the server exits first or after the timeout.
+ * Wakes on every registry event, and re-checks every 250 ms too: a registration that lands while the watch
+ * takes its first snapshot belongs to that snapshot and never becomes an event.
+ */
 async function waitForRegistration(service: Service, name: string, server: ChildProcess, serverLog: () => string): Promise<void> {
   const { registry } = await service.plugins();
   const registered = async () => (await registry.getService(name)).some((s) => s.nodes.length > 0);
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), REGISTER_TIMEOUT);
-  const exited = () => abort.abort();
-  server.once("close", exited);
-  const watcher = registry.watch({ service: name, signal: abort.signal });
+  const exited = () => server.exitCode !== null || server.signalCode !== null;
+  const watcher = registry.watch({ service: name });
+  const events = watcher[Symbol.asyncIterator]();
+  const deadline = Date.now() + REGISTER_TIMEOUT;
+  let next = events.next();
   try {
-    if (await registered()) return;
-    for await (const _event of watcher) if (await registered()) return;
-    if (server.exitCode !== null || server.signalCode !== null) {
-      throw new Error(`the service exited before registering (exit ${server.exitCode ?? server.signalCode}):\n${serverLog()}`);
+    while (!(await registered())) {
+      if (exited()) throw new Error(`the service exited before registering (exit ${server.exitCode ?? server.signalCode}):\n${serverLog()}`);
+      if (Date.now() > deadline) throw new Error(`${name} did not register within ${REGISTER_TIMEOUT / 1000}s:\n${serverLog()}`);
+      let timer: NodeJS.Timeout | undefined;
+      const tick = new Promise<"tick">((resolve) => (timer = setTimeout(resolve, 250, "tick")));
+      if ((await Promise.race([next, tick])) !== "tick") next = events.next();
+      clearTimeout(timer);
     }
-    throw new Error(`${name} did not register within ${REGISTER_TIMEOUT / 1000}s:\n${serverLog()}`);
   } finally {
     watcher.stop();
-    clearTimeout(timer);
-    server.off("close", exited);
   }
 }
 
@@ -68,7 +72,7 @@ async function demo(root: string, cleanup: { server?: ChildProcess; client?: Ser
   const env: NodeJS.ProcessEnv = { ...process.env, MICRO_REGISTRY: "local", MICRO_REGISTRY_ADDRESS: registryDir, MICRO_LOG_LEVEL: "warn" };
 
   progress(`micro new ${NAME} → ${dir} (render, npm install, generate)`);
-  await newProject({ name: NAME, dir, install: true });
+  await newProject({ name: NAME, dir, install: true, nextSteps: false });
 
   progress("npm run build");
   await runStep("Compiling (npm run build)", npmCommand, ["run", "build"], dir, env);
@@ -101,7 +105,7 @@ async function main(): Promise<number> {
   let cleaned: Promise<void> | undefined;
   const clean = () =>
     (cleaned ??= (async () => {
-      progress(`cleaning up ${root}`);
+      process.stdout.write(`\ncleaning up: stopping the service, removing ${root}\n`);
       await cleanup.client?.stop().catch(() => undefined);
       if (cleanup.server) await stopServer(cleanup.server);
       await rm(root, { recursive: true, force: true });

@@ -32,6 +32,8 @@ export interface NewProjectOptions {
   cwd?: string;
   /** Where the tree and next steps go (default stdout). */
   out?: (text: string) => void;
+  /** Print the next steps at the end (default true). */
+  nextSteps?: boolean;
 }
 
 /** The result of {@link newProject}. */
@@ -128,6 +130,6 @@ export async function newProject(options: NewProjectOptions): Promise<NewProject
       );
     }
   }
-  out(nextSteps(dir, names, install));
+  if (options.nextSteps !== false) out(nextSteps(dir, names, install));
   return { dir, files, names };
 }

@@ -131,16 +131,20 @@ ${imports}
 const service = newService({ name: "e2e-client" });
 service.init();
 const { registry } = await service.plugins();
-// A ref'd timer (AbortSignal.timeout is unref'd and would let the process exit while waiting).
-const deadline = new AbortController();
-const timer = setTimeout(() => deadline.abort(), 60000);
-const watcher = registry.watch({ service: ${JSON.stringify(service)}, signal: deadline.signal });
 const ready = async () => (await registry.getService(${JSON.stringify(service)})).some((s) => s.nodes.length > 0);
-if (!(await ready())) {
-  for await (const event of watcher) if (await ready()) break;
+// Wake on every registry event; also re-check every 250 ms, because a registration that lands while the
+// watch takes its first snapshot is part of that snapshot and never becomes an event. Bounded by 60 s.
+const watcher = registry.watch({ service: ${JSON.stringify(service)} });
+const deadline = Date.now() + 60000;
+const events = watcher[Symbol.asyncIterator]();
+let next = events.next();
+while (!(await ready()) && Date.now() < deadline) {
+  let timer;
+  const tick = new Promise((resolve) => (timer = setTimeout(resolve, 250, "tick")));
+  if ((await Promise.race([next, tick])) !== "tick") next = events.next();
+  clearTimeout(timer);
 }
 watcher.stop();
-clearTimeout(timer);
 if (!(await ready())) throw new Error("${service} never registered");
 const reply = await (async () => { ${call} })();
 console.log(JSON.stringify(reply));
