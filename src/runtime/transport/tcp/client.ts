@@ -1,0 +1,301 @@
+/**
+ * The client end of a tcp connection: opens streams (odd-free, strictly increasing ids from 1), honours
+ * the server's stream limit by queueing, fails streams at their deadline, and follows GOAWAY.
+ */
+import type { Socket } from "node:net";
+import type { Logger } from "../../logger/index.js";
+import { MicroError } from "../../errors/index.js";
+import type { Metadata } from "../../client/index.js";
+import type { ClientStream, Connection, RequestHeader, StreamTrailer } from "../index.js";
+import {
+  END_STREAM,
+  FrameType,
+  GoAwayCode,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  clampTimeout,
+  decodeGoAway,
+  decodeTrailer,
+  encodePreface,
+  headerSize,
+  writeHeader,
+  type Settings,
+} from "./frame.js";
+import type { ResolvedOptions } from "./limits.js";
+import { Session, connectionError } from "./session.js";
+import { StreamEnd } from "./stream.js";
+
+const DONE: IteratorResult<Uint8Array> = Object.freeze({ value: undefined, done: true }) as IteratorResult<Uint8Array>;
+const NO_METADATA: Metadata = Object.freeze({}) as Metadata;
+const MAX_STREAM_ID = 0x7fffffff;
+
+export class ClientSession extends Session implements Connection {
+  private nextId = 1;
+  private goingAway = false;
+  private readonly pendingOpen: TcpClientStream[] = [];
+  private readonly closeListeners: Array<(error?: Error) => void> = [];
+  private readyResolve: (() => void) | undefined;
+  private readyReject: ((e: MicroError) => void) | undefined;
+  /** Resolves when the server's preface and SETTINGS arrived. */
+  readonly ready: Promise<void>;
+
+  constructor(
+    socket: Socket,
+    opts: ResolvedOptions,
+    log: Logger,
+    readonly address: string,
+    local: Settings,
+  ) {
+    super(socket, opts, log, address, true, local);
+    this.ready = new Promise((resolve, reject) => {
+      this.readyResolve = resolve;
+      this.readyReject = reject;
+    });
+    this.ready.catch(() => {});
+    socket.write(encodePreface());
+    this.sendSettings();
+    this.writer.flush();
+  }
+
+  get closed(): boolean {
+    return this.isClosed || this.goingAway;
+  }
+
+  override get activeStreams(): number {
+    return this.streams.size + this.pendingOpen.length;
+  }
+
+  protected override onPreface(version: number): void {
+    if (version !== PROTOCOL_VERSION) throw new ProtocolError(GoAwayCode.UNSUPPORTED_VERSION, `server answered with protocol version ${version}, this client speaks ${PROTOCOL_VERSION}`);
+  }
+
+  protected onSettings(): void {
+    this.startKeepalive();
+    this.readyResolve?.();
+    this.readyResolve = this.readyReject = undefined;
+  }
+
+  openStream(header: RequestHeader): ClientStream {
+    const s = new TcpClientStream(this, header);
+    if (this.isClosed) {
+      s.finish(this.error ?? connectionError(this.address, "connection is closed"));
+      return s;
+    }
+    if (this.goingAway) {
+      s.finish(connectionError(this.address, "server is shutting down (GOAWAY); open the stream on another connection"));
+      return s;
+    }
+    if (header.deadline !== undefined) {
+      const remaining = header.deadline - Date.now();
+      if (!(remaining > 0)) {
+        s.finish(deadlineError(header, 0));
+        return s;
+      }
+      s.armDeadline(remaining);
+    }
+    if (this.streams.size < this.peer!.maxConcurrentStreams) this.start(s);
+    else this.pendingOpen.push(s);
+    return s;
+  }
+
+  private start(s: TcpClientStream): void {
+    if (this.nextId > MAX_STREAM_ID) {
+      // Ids exhausted: this connection takes no more streams; the pool dials a new one.
+      this.goingAway = true;
+      s.finish(connectionError(this.address, "stream ids exhausted on this connection"));
+      return;
+    }
+    const h = s.header;
+    let timeout: number | undefined;
+    if (h.deadline !== undefined) {
+      timeout = clampTimeout(h.deadline - Date.now());
+      if (timeout <= 0) {
+        s.finish(deadlineError(h, 0));
+        return;
+      }
+    }
+    const size = headerSize(h, timeout);
+    if (size > this.peer!.maxHeaderSize) {
+      s.finish(new MicroError("micro.transport", 400, `request header of ${size} bytes exceeds the server's limit of ${this.peer!.maxHeaderSize} bytes (too much metadata?)`));
+      return;
+    }
+    s.id = this.nextId;
+    this.nextId += 1;
+    s.sendWindow = this.peer!.initialWindow;
+    s.isStarted = true;
+    this.streams.set(s.id, s);
+    const flags = s.sendClosed && !s.hasQueued() ? END_STREAM : 0;
+    const p = this.writer.begin(FrameType.HEADERS, flags, s.id, size);
+    writeHeader(this.writer.slab, p, h, timeout);
+    if (flags === 0) s.pump();
+  }
+
+  /** A stream ended: free its slot, start a waiting one, finish draining. */
+  streamDone(s: TcpClientStream): void {
+    if (s.isStarted) {
+      this.streams.delete(s.id);
+    } else {
+      const i = this.pendingOpen.indexOf(s);
+      if (i >= 0) this.pendingOpen.splice(i, 1);
+    }
+    while (this.pendingOpen.length > 0 && !this.isClosed && !this.goingAway && this.streams.size < this.peer!.maxConcurrentStreams) {
+      this.start(this.pendingOpen.shift()!);
+    }
+    if (this.goingAway && this.streams.size === 0 && !this.isClosed) this.destroy(undefined, "none", true);
+  }
+
+  sendCancel(id: number, reason: string): void {
+    const text = Buffer.from(reason, "utf8").subarray(0, 1024);
+    this.writer.frame(FrameType.CANCEL, 0, id, text);
+  }
+
+  protected onStreamFrame(type: number, _flags: number, id: number, payload: Buffer): void {
+    switch (type) {
+      case FrameType.TRAILER: {
+        const s = this.streams.get(id) as TcpClientStream | undefined;
+        if (!s) return this.onUnknownStream(type, id);
+        const t = decodeTrailer(payload);
+        s.finish(t.error, t.metadata);
+        return;
+      }
+      case FrameType.GOAWAY: {
+        const g = decodeGoAway(payload);
+        this.goingAway = true;
+        if (g.code !== GoAwayCode.NO_ERROR) {
+          this.log.warn({ peer: this.address, code: g.code }, `server closed the connection: ${g.reason}`);
+          return;
+        }
+        this.log.debug({ peer: this.address }, `server is draining: ${g.reason}`);
+        const waiting = this.pendingOpen.splice(0);
+        for (const s of waiting) s.finish(connectionError(this.address, `server is shutting down (GOAWAY: ${g.reason})`));
+        if (this.streams.size === 0) this.destroy(undefined, "none", true);
+        return;
+      }
+      default:
+        throw new ProtocolError(GoAwayCode.PROTOCOL_ERROR, `frame type ${type} is not valid from a server`);
+    }
+  }
+
+  protected onUnknownStream(type: number, id: number): void {
+    // Frames for streams we already ended (cancel, deadline) are expected; never-opened ids are not.
+    if (id === 0 || id >= this.nextId) throw new ProtocolError(GoAwayCode.PROTOCOL_ERROR, `frame type ${type} for stream ${id}, which was never opened`);
+  }
+
+  protected onClosed(error: MicroError | undefined): void {
+    const err = error ?? connectionError(this.address, "connection closed");
+    this.readyReject?.(err);
+    this.readyResolve = this.readyReject = undefined;
+    for (const s of this.pendingOpen.splice(0)) s.finish(err);
+    const listeners = this.closeListeners.splice(0);
+    for (const l of listeners) {
+      try {
+        l(error);
+      } catch (e) {
+        this.log.error({ err: e }, "connection onClose listener threw");
+      }
+    }
+  }
+
+  close(): void {
+    if (this.isClosed) return;
+    this.shutdown(GoAwayCode.NO_ERROR, "client closed the connection", connectionError(this.address, "connection closed by the client"));
+  }
+
+  onClose(listener: (error?: Error) => void): void {
+    if (this.isClosed) {
+      const e = this.error;
+      queueMicrotask(() => listener(e));
+      return;
+    }
+    this.closeListeners.push(listener);
+  }
+}
+
+function deadlineError(h: RequestHeader, _ms: number): MicroError {
+  return MicroError.timeout("micro.transport", `deadline exceeded calling ${h.service} ${h.endpoint}`);
+}
+
+export class TcpClientStream extends StreamEnd implements ClientStream {
+  isStarted = false;
+  private timer: NodeJS.Timeout | undefined;
+  private result: StreamTrailer | undefined;
+  private trailerPromise: Promise<StreamTrailer> | undefined;
+  private trailerResolve: ((t: StreamTrailer) => void) | undefined;
+
+  constructor(
+    private readonly conn: ClientSession,
+    readonly header: RequestHeader,
+  ) {
+    super(conn);
+  }
+
+  /** Created on first use: most unary callers never look at it. */
+  get trailer(): Promise<StreamTrailer> {
+    if (!this.trailerPromise) {
+      this.trailerPromise = this.result ? Promise.resolve(this.result) : new Promise((resolve) => (this.trailerResolve = resolve));
+    }
+    return this.trailerPromise;
+  }
+
+  hasQueued(): boolean {
+    return this.queueLength > 0;
+  }
+
+  protected override started(): boolean {
+    return this.isStarted;
+  }
+
+  armDeadline(ms: number): void {
+    this.timer = setTimeout(() => {
+      if (this.finished) return;
+      if (this.isStarted) this.conn.sendCancel(this.id, "deadline exceeded");
+      this.finish(deadlineError(this.header, ms));
+    }, ms);
+  }
+
+  send(message: Uint8Array): Promise<void> {
+    return this.doSend(message);
+  }
+
+  closeSend(): void {
+    this.doCloseSend();
+  }
+
+  cancel(reason?: string): void {
+    if (this.finished) return;
+    if (this.isStarted) this.conn.sendCancel(this.id, reason ?? "");
+    this.finish(new MicroError("micro.transport", 499, reason ? `call cancelled: ${reason}` : "call cancelled"));
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return {
+      next: () => this.inbox.next(),
+      return: () => {
+        if (!this.finished) this.cancel("the caller stopped reading the response");
+        this.inbox.clear();
+        return Promise.resolve(DONE);
+      },
+    };
+  }
+
+  protected onRemoteEnd(): void {
+    // The server ends streams with TRAILER; a half-close before it just means no more messages.
+  }
+
+  /** The stream is over: deliver the outcome once. */
+  finish(error: MicroError | undefined, metadata: Metadata = NO_METADATA): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.inbox.end(error);
+    this.finishSend(error ?? new MicroError("micro.transport", 400, "the stream has ended; nothing more can be sent"));
+    const result: StreamTrailer = error ? { error, metadata } : { metadata };
+    this.result = result;
+    if (this.trailerResolve) this.trailerResolve(result);
+    this.conn.streamDone(this);
+  }
+
+  onConnectionError(error: MicroError): void {
+    this.finish(error);
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The receive side of one stream: messages that arrived and wait for the application, handed out by an
+ * async iterator. Consumption is reported so the session can grant flow-control window back.
+ */
+import type { MicroError } from "../../errors/index.js";
+
+type Waiter = { resolve: (r: IteratorResult<Uint8Array>) => void; reject: (e: unknown) => void };
+
+const DONE: IteratorResult<Uint8Array> = Object.freeze({ value: undefined, done: true }) as IteratorResult<Uint8Array>;
+
+export class Inbox {
+  private items: Uint8Array[] = [];
+  private head = 0;
+  private waiters: Waiter[] = [];
+  private ended = false;
+  private error: MicroError | undefined;
+  /** Bytes received and not yet taken by the application. */
+  bytes = 0;
+
+  constructor(private readonly onConsume: (bytes: number) => void) {}
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  push(message: Uint8Array): void {
+    if (this.ended) return;
+    const w = this.waiters.shift();
+    if (w) {
+      this.onConsume(message.length);
+      w.resolve({ value: message, done: false });
+      return;
+    }
+    this.items.push(message);
+    this.bytes += message.length;
+  }
+
+  /** No more messages; an error is thrown to the reader after the buffered messages. */
+  end(error?: MicroError): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.error = error;
+    if (this.head < this.items.length) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) error ? w.reject(error) : w.resolve(DONE);
+  }
+
+  /** Drop buffered messages (the reader went away). */
+  clear(): void {
+    this.items = [];
+    this.head = 0;
+    this.bytes = 0;
+  }
+
+  next(): Promise<IteratorResult<Uint8Array>> {
+    if (this.head < this.items.length) {
+      const m = this.items[this.head];
+      this.items[this.head++] = undefined as unknown as Uint8Array;
+      if (this.head === this.items.length) {
+        this.items = [];
+        this.head = 0;
+      }
+      this.bytes -= m.length;
+      this.onConsume(m.length);
+      return Promise.resolve({ value: m, done: false });
+    }
+    if (this.ended) return this.error ? Promise.reject(this.error) : Promise.resolve(DONE);
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+}

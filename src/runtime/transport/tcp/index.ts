@@ -1,0 +1,93 @@
+/**
+ * The default transport, `tcp`: micro's own binary protocol over TCP (docs/protocol.md).
+ *
+ * ```ts
+ * const transport = tcpTransport();
+ * const listener = await transport.listen("127.0.0.1:0", (stream) => { … });
+ * const conn = await transport.dial(listener.address);
+ * ```
+ */
+import { createConnection, createServer, type Socket } from "node:net";
+import { MicroError } from "../../errors/index.js";
+import { logger } from "../../logger/index.js";
+import type { Connection, DialOptions, ListenOptions, Listener, StreamHandler, Transport } from "../index.js";
+import { formatAddress, parseAddress } from "./address.js";
+import type { Settings } from "./frame.js";
+import { resolveOptions, type ResolvedOptions, type TcpTransportOptions } from "./limits.js";
+import { ClientSession } from "./client.js";
+import { TcpListener } from "./server.js";
+
+export type { TcpTransportOptions } from "./limits.js";
+
+function settings(opts: ResolvedOptions, maxMessageSize: number | undefined): Settings {
+  return {
+    maxConcurrentStreams: opts.maxConcurrentStreams,
+    maxMessageSize: maxMessageSize ?? opts.maxMessageSize,
+    initialWindow: opts.initialWindow,
+    maxHeaderSize: opts.maxHeaderSize,
+  };
+}
+
+/** Create the tcp transport (plugin name `"tcp"`). Options tune limits, flow control and keepalive. */
+export function tcpTransport(options: TcpTransportOptions = {}): Transport {
+  const opts = resolveOptions(options);
+  const log = logger("transport");
+
+  async function listen(address: string, handler: StreamHandler, listenOptions: ListenOptions = {}): Promise<Listener> {
+    const { host, port } = parseAddress(address);
+    const local = settings(opts, listenOptions.maxMessageSize);
+    const server = createServer({ noDelay: true });
+    let listener: TcpListener | undefined;
+    server.on("connection", (socket: Socket) => (listener ? listener.accept(socket, handler, local) : socket.destroy()));
+    await new Promise<void>((resolve, reject) => {
+      const onError = (e: NodeJS.ErrnoException) =>
+        reject(new MicroError("micro.transport", 500, `cannot listen on ${address}: ${e.code ?? e.message}${e.code === "EADDRINUSE" ? " (the port is taken; use another or port 0)" : ""}`, undefined, { cause: e }));
+      server.once("error", onError);
+      server.listen(host === "" ? { port } : { host, port }, () => {
+        server.off("error", onError);
+        resolve();
+      });
+    });
+    server.on("error", (e) => log.error({ err: e, address }, "listener error"));
+    const bound = server.address();
+    const realPort = typeof bound === "object" && bound ? bound.port : port;
+    listener = new TcpListener(server, { host, port: realPort }, opts, log.child({ listener: formatAddress(host, realPort) }));
+    return listener;
+  }
+
+  async function dial(address: string, dialOptions: DialOptions = {}): Promise<Connection> {
+    const { host, port } = parseAddress(address);
+    const target = formatAddress(host || "127.0.0.1", port);
+    const timeout = dialOptions.timeout ?? 5000;
+    const signal = dialOptions.signal;
+    const fail = (why: string, cause?: unknown) => new MicroError("micro.transport", 503, `dial ${target}: ${why}`, undefined, cause === undefined ? undefined : { cause });
+    if (signal?.aborted) throw fail("aborted");
+    const socket = createConnection({ host: host || "127.0.0.1", port, noDelay: true });
+    let session: ClientSession | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        timer = setTimeout(() => reject(fail(`no answer within ${timeout}ms`)), timeout);
+        onAbort = () => reject(fail("aborted"));
+        signal?.addEventListener("abort", onAbort, { once: true });
+        socket.once("error", (e: NodeJS.ErrnoException) => reject(fail(e.code ?? e.message, e)));
+        socket.once("connect", () => {
+          session = new ClientSession(socket, opts, log, target, settings(opts, dialOptions.maxMessageSize));
+          // Resolves when the server's preface and SETTINGS arrived: it is a micro server and we know its limits.
+          session.ready.then(resolve, (e: MicroError) => reject(fail(`handshake failed: ${e.detail}`, e)));
+        });
+      });
+    } catch (e) {
+      if (session) session.destroy(undefined, "none");
+      else socket.destroy();
+      throw e;
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener("abort", onAbort);
+    }
+    return session!;
+  }
+
+  return { name: "tcp", listen, dial };
+}

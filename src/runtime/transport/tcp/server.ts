@@ -1,0 +1,319 @@
+/**
+ * The server end: accepts connections, checks the preface and SETTINGS, opens a {@link ServerStream} per
+ * HEADERS frame and hands it to the handler, enforces deadlines and limits, and drains on close.
+ */
+import { createServer, type Server, type Socket } from "node:net";
+import type { Logger } from "../../logger/index.js";
+import { MicroError, fromError } from "../../errors/index.js";
+import type { Metadata } from "../../client/index.js";
+import type { Listener, RequestHeader, ServerStream, StreamHandler } from "../index.js";
+import {
+  END_STREAM,
+  FrameType,
+  GoAwayCode,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  decodeHeader,
+  encodeGoAway,
+  encodePreface,
+  trailerSize,
+  writeTrailer,
+  type Settings,
+} from "./frame.js";
+import { dialableHost, formatAddress, type HostPort } from "./address.js";
+import type { ResolvedOptions } from "./limits.js";
+import { Session, connectionError } from "./session.js";
+import { StreamEnd } from "./stream.js";
+
+const DONE: IteratorResult<Uint8Array> = Object.freeze({ value: undefined, done: true }) as IteratorResult<Uint8Array>;
+
+export class ServerSession extends Session {
+  private lastId = 0;
+  goingAway = false;
+  private handshakeTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    socket: Socket,
+    opts: ResolvedOptions,
+    log: Logger,
+    remote: string,
+    local: Settings,
+    private readonly handler: StreamHandler,
+    private readonly owner: TcpListener,
+  ) {
+    super(socket, opts, log, remote, true, local);
+    this.handshakeTimer = setTimeout(() => {
+      this.log.warn({ peer: remote }, `closing connection: no preface and SETTINGS within ${opts.handshakeTimeout}ms`);
+      this.shutdown(GoAwayCode.PROTOCOL_ERROR, "handshake timeout", undefined);
+    }, opts.handshakeTimeout);
+    this.handshakeTimer.unref();
+  }
+
+  protected override onPreface(version: number): void {
+    // Answer with the highest version we speak that is not above the client's.
+    this.socket.write(encodePreface(Math.min(version, PROTOCOL_VERSION)));
+    if (version < 1) throw new ProtocolError(GoAwayCode.UNSUPPORTED_VERSION, `client speaks protocol version ${version}; this server speaks 1 to ${PROTOCOL_VERSION}`);
+    this.sendSettings();
+  }
+
+  protected onSettings(): void {
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = undefined;
+    this.startKeepalive();
+    if (this.goingAway) this.sendGoAway();
+  }
+
+  protected onStreamFrame(type: number, flags: number, id: number, payload: Buffer): void {
+    switch (type) {
+      case FrameType.HEADERS:
+        return this.onHeaders(flags, id, payload);
+      case FrameType.CANCEL: {
+        const s = this.streams.get(id) as TcpServerStream | undefined;
+        if (!s) return this.onUnknownStream(type, id);
+        s.onCancel(payload.toString("utf8"));
+        return;
+      }
+      case FrameType.GOAWAY:
+        this.log.debug({ peer: this.remote }, "client is closing the connection");
+        return;
+      default:
+        throw new ProtocolError(GoAwayCode.PROTOCOL_ERROR, `frame type ${type} is not valid from a client`);
+    }
+  }
+
+  private onHeaders(flags: number, id: number, payload: Buffer): void {
+    if (id === 0 || id <= this.lastId) throw new ProtocolError(GoAwayCode.PROTOCOL_ERROR, `stream id ${id} reused or not increasing (last was ${this.lastId})`);
+    if (id > 0x7fffffff) throw new ProtocolError(GoAwayCode.PROTOCOL_ERROR, `stream id ${id} out of range`);
+    this.lastId = id;
+    const h = decodeHeader(payload);
+    if (this.goingAway) {
+      // Raced our GOAWAY: refuse with a retryable error so the client tries elsewhere.
+      this.writeTrailer(id, connectionError(this.owner.address, "server is shutting down"), undefined);
+      return;
+    }
+    if (this.streams.size >= this.local.maxConcurrentStreams) {
+      throw new ProtocolError(GoAwayCode.TOO_MANY_STREAMS, `more than ${this.local.maxConcurrentStreams} concurrent streams`);
+    }
+    const header: RequestHeader = {
+      service: h.service,
+      endpoint: h.endpoint,
+      contentType: h.contentType,
+      metadata: h.metadata,
+      kind: h.kind,
+      ...(h.timeout !== undefined ? { deadline: Date.now() + h.timeout } : {}),
+    };
+    const s = new TcpServerStream(this, id, header);
+    this.streams.set(id, s);
+    if (flags & END_STREAM) {
+      s.remoteClosed = true;
+      s.inbox.end();
+    }
+    if (h.timeout !== undefined) s.armDeadline(h.timeout);
+    try {
+      this.handler(s);
+    } catch (e) {
+      this.log.error({ err: e, endpoint: h.endpoint }, "stream handler threw");
+      s.close(fromError(e, "micro.server"));
+    }
+  }
+
+  protected onUnknownStream(type: number, id: number): void {
+    if (id === 0 || id > this.lastId) throw new ProtocolError(GoAwayCode.PROTOCOL_ERROR, `frame type ${type} for stream ${id}, which was never opened`);
+  }
+
+  /** Encode a TRAILER; an oversized one is replaced by a short error so the peer can still parse it. */
+  writeTrailer(id: number, error: MicroError | undefined, metadata: Metadata | undefined): void {
+    let size = trailerSize(error, metadata);
+    const max = this.peer?.maxHeaderSize ?? this.local.maxHeaderSize;
+    if (size > max) {
+      this.log.warn({ peer: this.remote, size, max }, "response trailer too large for the client; sending an error instead");
+      error = new MicroError(error?.id ?? "micro.transport", 500, `response trailer of ${size} bytes exceeds the client's limit of ${max} bytes`);
+      metadata = undefined;
+      size = trailerSize(error, metadata);
+    }
+    const p = this.writer.begin(FrameType.TRAILER, 0, id, size);
+    writeTrailer(this.writer.slab, p, error, metadata);
+  }
+
+  streamDone(s: TcpServerStream): void {
+    this.streams.delete(s.id);
+    if (this.goingAway && this.streams.size === 0) this.destroy(undefined, "none", true);
+  }
+
+  /** Drain: tell the client to open no more streams here; close once the open ones end. */
+  goAway(): void {
+    if (this.goingAway || this.isClosed) return;
+    this.goingAway = true;
+    if (this.peer) this.sendGoAway();
+    if (this.streams.size === 0) this.destroy(undefined, "none", true);
+  }
+
+  private sendGoAway(): void {
+    this.writer.frame(FrameType.GOAWAY, 0, 0, encodeGoAway(this.lastId, GoAwayCode.NO_ERROR, "server is shutting down"));
+    this.writer.flush();
+  }
+
+  protected onClosed(_error: MicroError | undefined): void {
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    this.owner.sessionClosed(this);
+  }
+}
+
+export class TcpServerStream extends StreamEnd implements ServerStream {
+  private controller: AbortController | undefined;
+  private abortReason: MicroError | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly conn: ServerSession,
+    id: number,
+    readonly header: RequestHeader,
+  ) {
+    super(conn);
+    this.id = id;
+    this.sendWindow = conn.peer!.initialWindow;
+  }
+
+  get remoteAddress(): string {
+    return this.conn.remote;
+  }
+
+  /** Created on first use: handlers that never look at it cost no AbortController. */
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.abortReason) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  armDeadline(ms: number): void {
+    this.timer = setTimeout(() => {
+      if (this.finished) return;
+      const err = MicroError.timeout("micro.transport", `deadline exceeded after ${ms}ms in ${this.header.service} ${this.header.endpoint}`);
+      this.abort(err);
+      this.conn.writeTrailer(this.id, err, undefined);
+      this.end(err);
+    }, ms);
+  }
+
+  private abort(reason: MicroError): void {
+    if (this.abortReason) return;
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return {
+      next: () => this.inbox.next(),
+      return: () => {
+        this.inbox.clear();
+        return Promise.resolve(DONE);
+      },
+    };
+  }
+
+  send(message: Uint8Array): Promise<void> {
+    return this.doSend(message);
+  }
+
+  close(error?: MicroError, metadata?: Metadata): void {
+    if (this.finished || this.sendClosed) return;
+    this.sendClosed = true;
+    const err = error === undefined ? undefined : error instanceof MicroError ? error : fromError(error, "micro.server");
+    const write = () => {
+      if (this.finished) return;
+      this.conn.writeTrailer(this.id, err, metadata);
+      this.end(undefined);
+    };
+    if (this.queueLength > 0) this.afterQueue = write;
+    else write();
+  }
+
+  onCancel(reason: string): void {
+    if (this.finished) return;
+    const err = new MicroError("micro.transport", 499, reason ? `call cancelled by the client: ${reason}` : "call cancelled by the client");
+    this.abort(err);
+    this.end(err);
+  }
+
+  protected onRemoteEnd(): void {
+    this.inbox.end();
+  }
+
+  /** Over for this side; `error` is what the handler's pending reads and sends see. */
+  private end(error: MicroError | undefined): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.sendClosed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.inbox.end(error);
+    this.finishSend(error ?? new MicroError("micro.transport", 400, "the stream is closed; nothing more can be sent"));
+    this.conn.streamDone(this);
+  }
+
+  onConnectionError(error: MicroError): void {
+    if (this.finished) return;
+    this.abort(error);
+    this.end(error);
+  }
+}
+
+export class TcpListener implements Listener {
+  readonly address: string;
+  private readonly sessions = new Set<ServerSession>();
+  private closing: Promise<void> | undefined;
+  private drained: (() => void) | undefined;
+
+  constructor(
+    private readonly server: Server,
+    bound: HostPort,
+    private readonly opts: ResolvedOptions,
+    private readonly log: Logger,
+  ) {
+    this.address = formatAddress(dialableHost(bound.host), bound.port);
+  }
+
+  accept(socket: Socket, handler: StreamHandler, local: Settings): void {
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    const remote = formatAddress(socket.remoteAddress ?? "?", socket.remotePort ?? 0);
+    const s = new ServerSession(socket, this.opts, this.log, remote, local, handler, this);
+    this.sessions.add(s);
+  }
+
+  sessionClosed(s: ServerSession): void {
+    this.sessions.delete(s);
+    if (this.sessions.size === 0) this.drained?.();
+  }
+
+  /** Connections open right now (tests and diagnostics). */
+  get connections(): number {
+    return this.sessions.size;
+  }
+
+  close(drainMs: number = this.opts.drainTimeout): Promise<void> {
+    this.closing ??= this.doClose(drainMs);
+    return this.closing;
+  }
+
+  private async doClose(drainMs: number): Promise<void> {
+    const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const s of [...this.sessions]) s.goAway();
+    if (this.sessions.size > 0) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.max(0, drainMs));
+        this.drained = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
+    const left = [...this.sessions];
+    if (left.length > 0) this.log.info({ address: this.address, connections: left.length }, `drain time of ${drainMs}ms over; closing connections with open streams`);
+    for (const s of left) s.destroy(connectionError(this.address, "server shut down before the call finished"), "none");
+    await serverClosed;
+  }
+}

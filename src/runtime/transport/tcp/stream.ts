@@ -1,0 +1,172 @@
+/**
+ * Flow control and message passing shared by both ends of a stream.
+ *
+ * Sending: a DATA frame may go out while the stream's send window is positive (the window may then go
+ * negative by up to one message), and while the socket is not backed up. Otherwise the message waits in
+ * the stream and `send()` resolves only when it could be written. Receiving: the window granted to the
+ * peer is given back with WINDOW frames as the application consumes messages, never before, so a
+ * reader that stops makes the peer stop.
+ */
+import { MicroError } from "../../errors/index.js";
+import { FRAME_HEADER_LENGTH, FrameType, ProtocolError, GoAwayCode } from "./frame.js";
+import { Inbox } from "./inbox.js";
+import type { Session, SessionStream } from "./session.js";
+
+export const RESOLVED: Promise<void> = Promise.resolve();
+
+type Pending = { message: Uint8Array; resolve: () => void; reject: (e: unknown) => void };
+type Waiter = { resolve: () => void; reject: (e: unknown) => void };
+
+export abstract class StreamEnd implements SessionStream {
+  id = 0;
+  /** Bytes we may still send. */
+  sendWindow = 0;
+  /** Bytes the peer may still send (our view). */
+  protected recvWindow: number;
+  /** Consumed bytes not yet granted back. */
+  private consumed = 0;
+  readonly inbox: Inbox;
+  private queue: Pending[] = [];
+  private waiters: Waiter[] = [];
+  /** closeSend was called while messages were queued. */
+  private endAfterQueue = false;
+  /** No more sends from this side. */
+  sendClosed = false;
+  /** The peer half-closed. */
+  remoteClosed = false;
+  /** The stream is over for this side (trailer, cancel, deadline, connection loss). */
+  finished = false;
+  /** Why sends fail once finished. */
+  protected endError: MicroError | undefined;
+
+  constructor(protected readonly session: Session) {
+    this.recvWindow = session.local.initialWindow;
+    this.inbox = new Inbox((n) => this.onConsume(n));
+  }
+
+  /** Messages waiting for window or socket. */
+  protected get queueLength(): number {
+    return this.queue.length;
+  }
+
+  /** Runs once the queue is empty (the server's trailer waits behind queued messages). */
+  protected afterQueue: (() => void) | undefined;
+
+  /** The peer may take another message now. */
+  protected canWrite(): boolean {
+    return this.sendWindow > 0 && this.session.writable();
+  }
+
+  protected doSend(message: Uint8Array): Promise<void> {
+    if (this.finished || this.sendClosed) return Promise.reject(this.endError ?? new MicroError("micro.transport", 400, "send after the stream was closed for sending"));
+    const max = this.session.peer?.maxMessageSize ?? Infinity;
+    if (message.length > max) {
+      return Promise.reject(new MicroError("micro.transport", 413, `message of ${message.length} bytes exceeds the peer's limit of ${max} bytes`));
+    }
+    if (this.queue.length === 0 && this.started() && this.canWrite()) {
+      this.writeData(message, false);
+      if (this.canWrite()) return RESOLVED;
+      return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+    }
+    return new Promise((resolve, reject) => this.queue.push({ message, resolve, reject }));
+  }
+
+  /** HEADERS have gone out (client streams wait for a free slot first). */
+  protected started(): boolean {
+    return true;
+  }
+
+  protected writeData(message: Uint8Array, end: boolean): void {
+    this.sendWindow -= message.length + FRAME_HEADER_LENGTH;
+    this.session.writer.frame(FrameType.DATA, end ? 1 : 0, this.id, message);
+  }
+
+  /** Half-close: after queued messages, if any. */
+  protected doCloseSend(): void {
+    if (this.sendClosed || this.finished) return;
+    this.sendClosed = true;
+    if (this.queue.length > 0 || !this.started()) {
+      this.endAfterQueue = true;
+      return;
+    }
+    this.session.writer.endStream(this.id);
+  }
+
+  /** Write what the window and the socket allow; wake senders. */
+  pump(): void {
+    if (this.finished || !this.started()) return;
+    while (this.queue.length > 0 && this.canWrite()) {
+      const p = this.queue.shift()!;
+      this.writeData(p.message, this.endAfterQueue && this.queue.length === 0);
+      if (this.endAfterQueue && this.queue.length === 0) this.endAfterQueue = false;
+      p.resolve();
+    }
+    if (this.queue.length === 0 && this.endAfterQueue) {
+      this.endAfterQueue = false;
+      this.session.writer.endStream(this.id);
+    }
+    if (this.queue.length === 0 && this.afterQueue) {
+      const f = this.afterQueue;
+      this.afterQueue = undefined;
+      f();
+      return;
+    }
+    if (this.queue.length === 0 && this.waiters.length > 0 && this.canWrite()) {
+      const w = this.waiters;
+      this.waiters = [];
+      for (const x of w) x.resolve();
+    }
+  }
+
+  onWindow(increment: number): void {
+    this.sendWindow += increment;
+    if (this.sendWindow > 0x7fffffff) throw new ProtocolError(GoAwayCode.FLOW_CONTROL_ERROR, `stream ${this.id} window overflow`);
+    this.pump();
+  }
+
+  onWritable(): void {
+    this.pump();
+  }
+
+  onData(payload: Buffer, end: boolean): void {
+    if (this.remoteClosed) throw new ProtocolError(GoAwayCode.PROTOCOL_ERROR, `DATA on stream ${this.id} after it was half-closed`);
+    if (payload.length > 0 || !end) {
+      // Every message costs its payload plus a frame header, so empty messages cannot flood us.
+      if (this.recvWindow <= 0) throw new ProtocolError(GoAwayCode.FLOW_CONTROL_ERROR, `stream ${this.id} sent DATA beyond its window`);
+      this.recvWindow -= payload.length + FRAME_HEADER_LENGTH;
+      this.inbox.push(payload);
+    }
+    if (end) {
+      this.remoteClosed = true;
+      this.onRemoteEnd();
+    }
+  }
+
+  /** The peer half-closed. */
+  protected abstract onRemoteEnd(): void;
+
+  private onConsume(n: number): void {
+    if (this.remoteClosed || this.finished) return;
+    this.consumed += n + FRAME_HEADER_LENGTH;
+    if (this.consumed >= this.session.local.initialWindow >>> 1) {
+      const inc = this.consumed;
+      this.consumed = 0;
+      this.recvWindow += inc;
+      const p = this.session.writer.begin(FrameType.WINDOW, 0, this.id, 4);
+      this.session.writer.slab.writeUInt32BE(inc, p);
+    }
+  }
+
+  /** Stop sending for good: queued messages fail with `error`; senders whose message went out resolve. */
+  protected finishSend(error: MicroError): void {
+    this.endError = error;
+    const q = this.queue;
+    const w = this.waiters;
+    this.queue = [];
+    this.waiters = [];
+    for (const p of q) p.reject(error);
+    for (const x of w) x.resolve();
+  }
+
+  abstract onConnectionError(error: MicroError): void;
+}

@@ -1,0 +1,151 @@
+import { test, describe, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { MicroError } from "../../../src/runtime/errors/index.js";
+import { dec, enc, header, pair, readAll, router, until, type Pair } from "./helpers.js";
+
+describe("tcp transport: calls and streams", () => {
+  let p: Pair;
+  const seen: { signalAborted?: unknown; deadline?: number; infiniteAborted?: unknown } = {};
+  before(async () => {
+    p = await pair(
+      router({
+        async Echo(s) {
+          for await (const m of s) await s.send(m);
+          s.close(undefined, { "x-reply": s.header.metadata["x-req"] ?? "" });
+        },
+        async Unary(s) {
+          const msgs = await readAll(s);
+          await s.send(enc(`hello ${msgs.join(",")}`));
+          s.close(undefined, { served: "yes" });
+        },
+        async Count(s) {
+          const [n] = await readAll(s);
+          for (let i = 0; i < Number(n); i++) await s.send(enc(String(i)));
+          s.close();
+        },
+        async Sum(s) {
+          let sum = 0;
+          for await (const m of s) sum += Number(dec(m));
+          await s.send(enc(String(sum)));
+          s.close();
+        },
+        async Fail(s) {
+          s.close(new MicroError("test.fail", 404, "no such thing"), { why: "because" });
+        },
+        async Infinite(s) {
+          let i = 0;
+          try {
+            while (!s.signal.aborted) await s.send(enc(String(i++)));
+          } catch {
+            // sends fail once the client cancelled
+          }
+          seen.infiniteAborted = s.signal.reason;
+        },
+        async EarlyClose(s) {
+          const it = s[Symbol.asyncIterator]();
+          await it.next();
+          s.close(new MicroError("test.early", 400, "enough"));
+        },
+        async Hang(s) {
+          seen.deadline = s.header.deadline;
+          await new Promise<void>((resolve) => s.signal.addEventListener("abort", () => resolve()));
+          seen.signalAborted = s.signal.reason;
+        },
+      }),
+    );
+  });
+  after(async () => p.close());
+
+  test("unary call with metadata both ways", async () => {
+    const s = p.conn.openStream(header("Unary", "unary", { metadata: { "x-req": "1" } }));
+    await s.send(enc("John"));
+    s.closeSend();
+    assert.deepEqual(await readAll(s), ["hello John"]);
+    const t = await s.trailer;
+    assert.equal(t.error, undefined);
+    assert.deepEqual(t.metadata, { served: "yes" });
+  });
+
+  test("server streaming", async () => {
+    const s = p.conn.openStream(header("Count", "server_streaming"));
+    await s.send(enc("5"));
+    s.closeSend();
+    assert.deepEqual(await readAll(s), ["0", "1", "2", "3", "4"]);
+  });
+
+  test("client streaming", async () => {
+    const s = p.conn.openStream(header("Sum", "client_streaming"));
+    for (let i = 1; i <= 10; i++) await s.send(enc(String(i)));
+    s.closeSend();
+    assert.deepEqual(await readAll(s), ["55"]);
+  });
+
+  test("bidi streaming echoes and returns request metadata", async () => {
+    const s = p.conn.openStream(header("Echo", "bidi_streaming", { metadata: { "x-req": "ping" } }));
+    const got: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      await s.send(enc(`m${i}`));
+      const r = await s[Symbol.asyncIterator]().next();
+      got.push(dec(r.value as Uint8Array));
+    }
+    s.closeSend();
+    assert.deepEqual(await readAll(s), []);
+    assert.deepEqual(got, ["m0", "m1", "m2"]);
+    assert.deepEqual((await s.trailer).metadata, { "x-reply": "ping" });
+  });
+
+  test("errors cross in the trailer as MicroError with metadata", async () => {
+    const s = p.conn.openStream(header("Fail"));
+    s.closeSend();
+    await assert.rejects(readAll(s), (e: unknown) => e instanceof MicroError && e.id === "test.fail" && e.code === 404 && e.detail === "no such thing" && e.status === "Not Found");
+    const t = await s.trailer;
+    assert.equal(t.error?.code, 404);
+    assert.deepEqual(t.metadata, { why: "because" });
+  });
+
+  test("deadline reaches the server signal and fails the client with 408", async () => {
+    const s = p.conn.openStream(header("Hang", "unary", { deadline: Date.now() + 150 }));
+    s.closeSend();
+    await assert.rejects(readAll(s), (e: unknown) => e instanceof MicroError && e.code === 408);
+    assert.equal(typeof seen.deadline, "number");
+  });
+
+  test("cancel from the client aborts the server signal", async () => {
+    seen.signalAborted = undefined;
+    const s = p.conn.openStream(header("Hang", "unary"));
+    s.closeSend();
+    await until(() => seen.deadline !== undefined || p.conn.activeStreams === 1);
+    s.cancel("changed my mind");
+    await assert.rejects(readAll(s), (e: unknown) => e instanceof MicroError && e.code === 499);
+    await until(() => seen.signalAborted !== undefined, 5000, "server signal");
+    assert.equal((seen.signalAborted as MicroError).code, 499);
+  });
+
+  test("breaking out of the response loop cancels the stream", async () => {
+    const s = p.conn.openStream(header("Infinite", "server_streaming"));
+    s.closeSend();
+    let n = 0;
+    for await (const _ of s) if (++n === 3) break;
+    await until(() => seen.infiniteAborted !== undefined, 5000, "server signal");
+    assert.equal((await s.trailer).error?.code, 499);
+  });
+
+  test("the server can end a stream early while the client is still sending", async () => {
+    const s = p.conn.openStream(header("EarlyClose", "client_streaming"));
+    await s.send(enc("1"));
+    await assert.rejects(readAll(s), (e: unknown) => e instanceof MicroError && e.id === "test.early");
+    await assert.rejects(s.send(enc("2")));
+  });
+
+  test("many concurrent streams on one connection", async () => {
+    const calls = Array.from({ length: 200 }, async (_, i) => {
+      const s = p.conn.openStream(header("Unary"));
+      await s.send(enc(String(i)));
+      s.closeSend();
+      return (await readAll(s))[0];
+    });
+    const results = await Promise.all(calls);
+    results.forEach((r, i) => assert.equal(r, `hello ${i}`));
+    assert.equal(p.conn.activeStreams, 0);
+  });
+});
