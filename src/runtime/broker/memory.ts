@@ -21,16 +21,15 @@ export function memoryBroker(): Broker {
   const subs = new Map<string, Set<Sub>>();
   const turns = new Map<string, number>();
   const log = logger("broker", { broker: "memory" });
-  let connected = false;
 
   return {
     name: "memory",
     address: "",
     async connect(): Promise<void> {
-      connected = true;
+      // nothing to connect to
     },
+    /** Drops every subscription. */
     async disconnect(): Promise<void> {
-      connected = false;
       subs.clear();
     },
     async publish(topic: string, message: BrokerMessage): Promise<void> {
@@ -70,7 +69,6 @@ export function memoryBroker(): Broker {
     async subscribe(topic: string, handler: BrokerHandler, options?: BrokerSubscribeOptions): Promise<Subscription> {
       checkTopic(topic);
       if (typeof handler !== "function") throw MicroError.badRequest(ID, `subscribe to ${topic}: the handler must be a function`);
-      if (!connected) connected = true;
       const sub: Sub = { topic, handler, ...(options?.queue ? { queue: options.queue } : {}) };
       let set = subs.get(topic);
       if (!set) subs.set(topic, (set = new Set()));
