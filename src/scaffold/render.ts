@@ -1,8 +1,9 @@
 /**
  * Renders a template folder: every file is copied, `*.hbs` files (and every file name) go through
- * handlebars first. Output goes to a temporary sibling of the target, renamed into place when complete,
- * so a failure never leaves half a project behind.
+ * handlebars first. Output goes to a temporary sibling of the target (same filesystem), renamed into place
+ * when complete, so a failure never leaves half a project behind.
  */
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, rmdir, rename, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, relative, sep } from "node:path";
 import Handlebars from "handlebars";
@@ -94,10 +95,23 @@ export async function renderProject(templateDir: string, targetDir: string, cont
     if (!(await isFreeTarget(targetDir))) {
       throw new Error(`${targetDir} was created by someone else while rendering; nothing was written`);
     }
-    await rmdir(targetDir).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== "ENOENT") throw error;
-    });
-    await rename(temp, targetDir);
+    if (existsSync(targetDir)) {
+      // An empty directory that exists (perhaps the shell's working directory) is kept, not replaced:
+      // move the rendered entries into it, and take them out again if a move fails.
+      const moved: string[] = [];
+      try {
+        for (const entry of await readdir(temp)) {
+          await rename(join(temp, entry), join(targetDir, entry));
+          moved.push(entry);
+        }
+      } catch (error) {
+        await Promise.all(moved.map((entry) => rm(join(targetDir, entry), { recursive: true, force: true })));
+        throw error;
+      }
+      await rmdir(temp);
+    } else {
+      await rename(temp, targetDir);
+    }
   } catch (error) {
     await rm(temp, { recursive: true, force: true });
     throw error;
