@@ -107,3 +107,18 @@ test("a bad address is a clear error: a network address, or a directory that can
   );
   await registry.close();
 });
+
+test("without fs.watch, the periodic rescan still reports another process's changes", async () => {
+  const dir = await tempDir();
+  const registry = localRegistry({ address: dir, pollInterval: 100, fsWatch: false });
+  const events = readEvents(registry.watch());
+  const child = startChild(REGISTER, [dir, "polled", "2", "c", "1", "once"]);
+  await child.line((l) => l === "registered");
+  for (const action of ["create", "delete"] as const) {
+    // The two nodes may land in one scan or in two: wait for each.
+    for (const id of ["c-0", "c-1"]) {
+      await eventually(() => events.seen.some(is(action, "polled", id)), `${action} of ${id} seen by polling`);
+    }
+  }
+  await registry.close();
+});

@@ -36,6 +36,11 @@ export interface LocalRegistryOptions {
   address?: string;
   /** Milliseconds between fallback rescans while a watch is active (default 1000). */
   pollInterval?: number;
+  /**
+   * Use `fs.watch` to notice changes at once (default true). Turn it off where it misbehaves (some network
+   * or container filesystems): watches then see changes within `pollInterval`.
+   */
+  fsWatch?: boolean;
 }
 
 /** The default registry directory for this user. */
@@ -97,7 +102,7 @@ export function localRegistry(options: LocalRegistryOptions = {}): Registry {
         feed.end();
         return feed.watcher;
       }
-      scanner ??= new Scanner(store, log, pollInterval);
+      scanner ??= new Scanner(store, log, pollInterval, options.fsWatch ?? true);
       scanner.add(feed);
       return feed.watcher;
     },
@@ -143,6 +148,7 @@ class Scanner {
     private readonly store: Store,
     private readonly log: ReturnType<typeof logger>,
     private readonly pollInterval: number,
+    private readonly useFsWatch: boolean,
   ) {
     // The first scan only records what exists: a watch reports changes from now on.
     this.tail = mkdir(store.root, { recursive: true, mode: 0o700 })
@@ -239,7 +245,7 @@ class Scanner {
   }
 
   private watchDir(dir: string): void {
-    if (this.closed || this.dirWatchers.has(dir)) return;
+    if (this.closed || !this.useFsWatch || this.dirWatchers.has(dir)) return;
     try {
       const w = fsWatch(dir, { persistent: false }, () => this.changed());
       w.on("error", () => {
