@@ -150,7 +150,7 @@ for (const [kind, make] of Object.entries(makers)) {
       }
     });
 
-    test("a watch ends when stopped or when the registry closes", async () => {
+    test("a watch ends when stopped or when the registry closes; a late deregister still lands", async () => {
       const registry = await make();
       const stopped = registry.watch();
       stopped.stop();
@@ -162,8 +162,12 @@ for (const [kind, make] of Object.entries(makers)) {
         }
         return true;
       })();
+      await registry.register(service("late", "1", ["l1", "h:1"]));
       await registry.close();
       assert.equal(await ended, true);
+      // A shutdown that deregisters after closing still removes the node.
+      await registry.deregister(service("late", "1", ["l1", "h:1"]));
+      assert.deepEqual(await registry.getService("late"), []);
     });
 
     test("many concurrent registrations all land", async () => {

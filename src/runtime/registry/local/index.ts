@@ -60,14 +60,9 @@ export function localRegistry(options: LocalRegistryOptions = {}): Registry {
   let scanner: Scanner | undefined;
   let closed = false;
 
-  const notClosed = (): void => {
-    if (closed) throw MicroError.internalServerError(ID, "the local registry is closed");
-  };
-
   return {
     name: "local",
     async register(service: ServiceRecord, registerOptions?: RegisterOptions): Promise<void> {
-      notClosed();
       validateService(service, ID);
       const ttl = registerOptions?.ttl !== undefined && registerOptions.ttl > 0 ? registerOptions.ttl : LOCAL_REGISTRY_TTL;
       const now = Date.now();
@@ -78,7 +73,6 @@ export function localRegistry(options: LocalRegistryOptions = {}): Registry {
       await scanner?.scan();
     },
     async deregister(service: ServiceRecord): Promise<void> {
-      notClosed();
       await scanner?.idle();
       await Promise.all((service.nodes ?? []).map((node) => removeFile(nodeFile(root, service.name, service.version, node.id)))).catch((error) => {
         throw storageError(`cannot deregister ${service.name}`, root, error);
@@ -87,11 +81,9 @@ export function localRegistry(options: LocalRegistryOptions = {}): Registry {
       await scanner?.scan();
     },
     async getService(name: string): Promise<ServiceRecord[]> {
-      notClosed();
       return groupEntries(await store.readService(name));
     },
     async listServices(): Promise<ServiceRecord[]> {
-      notClosed();
       return groupEntries(await store.readAll());
     },
     watch(watchOptions?: WatchOptions): Watcher {
@@ -106,6 +98,7 @@ export function localRegistry(options: LocalRegistryOptions = {}): Registry {
       scanner.add(feed);
       return feed.watcher;
     },
+    /** Ends the watches. Reads and writes keep working (they hold nothing open), so a late deregister still lands. */
     async close(): Promise<void> {
       closed = true;
       const active = scanner;
