@@ -59,3 +59,75 @@ export async function until(predicate: () => boolean, ms = 5000, what = "conditi
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { connect, type Socket } from "node:net";
+import { encodeFrame, encodePreface, encodeSettings, encodeHeader, DEFAULT_SETTINGS, FrameType, END_STREAM, type Settings, type WireHeader } from "../../../src/runtime/transport/tcp/frame.js";
+
+/** Start server-process.js; resolves with its address once it listens. */
+export async function spawnServer(options: TcpTransportOptions = {}): Promise<{ child: ChildProcess; address: string }> {
+  const script = fileURLToPath(new URL("./server-process.js", import.meta.url));
+  const child = spawn(process.execPath, [script, JSON.stringify(options)], { stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, MICRO_LOG_LEVEL: "silent" } });
+  const address = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf("\n");
+      if (nl >= 0) resolve(out.slice(0, nl).trim());
+    });
+    child.once("exit", (code) => reject(new Error(`server process exited early with ${code}`)));
+  });
+  return { child, address };
+}
+
+/** The bytes a well-behaved client starts with: preface and SETTINGS. */
+export function handshake(settings: Partial<Settings> = {}): Buffer {
+  return Buffer.concat([encodePreface(), encodeFrame(FrameType.SETTINGS, 0, 0, encodeSettings({ ...DEFAULT_SETTINGS, ...settings }))]);
+}
+
+/** HEADERS for a stream. */
+export function headersFrame(id: number, h: Partial<WireHeader> = {}, end = false): Buffer {
+  const wire: WireHeader = { service: "test", endpoint: "Echo", contentType: "application/octet-stream", kind: "unary", metadata: {}, ...h };
+  return encodeFrame(FrameType.HEADERS, end ? END_STREAM : 0, id, encodeHeader(wire));
+}
+
+/** A raw socket to `address` that records everything it receives. */
+export async function rawSocket(address: string): Promise<{ socket: Socket; received: () => Buffer; closed: Promise<void> }> {
+  const i = address.lastIndexOf(":");
+  const socket = connect({ host: address.slice(0, i), port: Number(address.slice(i + 1)) });
+  const chunks: Buffer[] = [];
+  socket.on("data", (d: Buffer) => chunks.push(d));
+  socket.on("error", () => {});
+  const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("error", reject);
+  });
+  return { socket, received: () => Buffer.concat(chunks), closed };
+}
+
+/** Frames in `bytes` after the 8-byte preface, as [type, flags, stream id, payload]. */
+export function parseFrames(bytes: Buffer): Array<{ type: number; flags: number; id: number; payload: Buffer }> {
+  const out = [];
+  let off = 8;
+  while (bytes.length - off >= 10) {
+    const len = bytes.readUInt32BE(off);
+    if (bytes.length - off - 10 < len) break;
+    out.push({ type: bytes[off + 4]!, flags: bytes[off + 5]!, id: bytes.readUInt32BE(off + 6), payload: bytes.subarray(off + 10, off + 10 + len) });
+    off += 10 + len;
+  }
+  return out;
+}
+
+/** A deterministic PRNG (mulberry32) so fuzz failures reproduce from the printed seed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -53,6 +53,7 @@ export class ClientSession extends Session implements Connection {
     });
     this.ready.catch(() => {});
     socket.write(encodePreface());
+    this.prefaceSent = true;
     this.sendSettings();
     this.writer.flush();
   }

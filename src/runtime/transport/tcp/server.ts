@@ -52,6 +52,7 @@ export class ServerSession extends Session {
   protected override onPreface(version: number): void {
     // Answer with the highest version we speak that is not above the client's.
     this.socket.write(encodePreface(Math.min(version, PROTOCOL_VERSION)));
+    this.prefaceSent = true;
     if (version < 1) throw new ProtocolError(GoAwayCode.UNSUPPORTED_VERSION, `client speaks protocol version ${version}; this server speaks 1 to ${PROTOCOL_VERSION}`);
     this.sendSettings();
   }

@@ -47,6 +47,8 @@ export abstract class Session {
   /** Senders must wait: the socket wants 'drain' or too much is queued. */
   blocked = false;
   isClosed = false;
+  /** We sent our preface: the peer can parse a GOAWAY from us. */
+  prefaceSent = false;
   protected lastRead = Date.now();
   private pingSentAt = 0;
   private keepaliveTimer: NodeJS.Timeout | undefined;
@@ -204,6 +206,7 @@ export abstract class Session {
   /** Send GOAWAY with the code, flush, end the socket, and fail open streams with `error`. */
   shutdown(code: number, reason: string, error: MicroError | undefined, lastStreamId = 0): void {
     if (this.isClosed) return;
+    if (!this.prefaceSent) return this.destroy(error, "none");
     this.writer.frame(FrameType.GOAWAY, 0, 0, encodeGoAway(lastStreamId, code, reason));
     this.writer.flush();
     this.destroy(error, "none", true);

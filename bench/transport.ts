@@ -1,0 +1,110 @@
+/**
+ * Raw transport benchmark: unary round trips (64-byte echo) at concurrency 1 and 64 over loopback, the
+ * server in a child process. The peer is @grpc/grpc-js with raw-bytes serializers, measured in the same
+ * run. Usage: node build/bench/transport.js [seconds per case, default 3]
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import * as grpc from "@grpc/grpc-js";
+import { tcpTransport } from "../src/runtime/transport/tcp/index.js";
+
+const seconds = Number(process.argv[2] ?? 3);
+const payload = Buffer.alloc(64, 7);
+const serverScript = fileURLToPath(new URL("./transport-server.js", import.meta.url));
+
+async function startServer(kind: string): Promise<{ child: ChildProcess; address: string }> {
+  const child = spawn(process.execPath, [serverScript, kind], { stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, MICRO_LOG_LEVEL: "warn" } });
+  const address = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf("\n");
+      if (nl >= 0) resolve(out.slice(0, nl).trim());
+    });
+    child.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  return { child, address };
+}
+
+type Call = () => Promise<void>;
+
+async function run(call: Call, concurrency: number, ms: number): Promise<{ rps: number; p50: number; p99: number }> {
+  // Warm up.
+  const warmEnd = Date.now() + Math.min(1000, ms / 3);
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (Date.now() < warmEnd) await call();
+  }));
+  const lat: number[] = [];
+  const end = Date.now() + ms;
+  const start = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (Date.now() < end) {
+      const t = process.hrtime.bigint();
+      await call();
+      lat.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+  }));
+  const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
+  lat.sort((a, b) => a - b);
+  return { rps: lat.length / elapsed, p50: lat[Math.floor(lat.length * 0.5)]!, p99: lat[Math.floor(lat.length * 0.99)]! };
+}
+
+async function microCaller(address: string): Promise<{ call: Call; close(): void }> {
+  const conn = await tcpTransport().dial(address);
+  const header = { service: "bench", endpoint: "Echo.Echo", contentType: "application/octet-stream", metadata: {}, kind: "unary" as const };
+  return {
+    call: async () => {
+      const s = conn.openStream({ ...header, deadline: Date.now() + 10_000 });
+      void s.send(payload);
+      s.closeSend();
+      const it = s[Symbol.asyncIterator]();
+      const r = await it.next();
+      if (r.done) throw new Error("no response");
+      await it.next();
+    },
+    close: () => conn.close(),
+  };
+}
+
+async function grpcCaller(address: string): Promise<{ call: Call; close(): void }> {
+  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  const raw = (b: Buffer) => b;
+  return {
+    call: () =>
+      new Promise<void>((resolve, reject) =>
+        client.makeUnaryRequest("/bench.Echo/Echo", raw, raw, payload, { deadline: Date.now() + 10_000 }, (e) => (e ? reject(e) : resolve())),
+      ),
+    close: () => client.close(),
+  };
+}
+
+async function main(): Promise<void> {
+  const rows: string[] = [];
+  const results: Record<string, Record<number, { rps: number; p50: number; p99: number }>> = {};
+  for (const kind of ["micro", "grpc"] as const) {
+    const { child, address } = await startServer(kind);
+    try {
+      const caller = kind === "micro" ? await microCaller(address) : await grpcCaller(address);
+      results[kind] = {};
+      for (const c of [1, 64]) results[kind]![c] = await run(caller.call, c, seconds * 1000);
+      caller.close();
+    } finally {
+      child.stdin!.end();
+      child.kill();
+    }
+  }
+  rows.push("| concurrency | micro/grpc rps | micro rps | grpc rps | micro p50 ms | micro p99 ms | grpc p50 ms | grpc p99 ms |");
+  rows.push("|---|---|---|---|---|---|---|---|");
+  for (const c of [1, 64]) {
+    const m = results.micro![c]!;
+    const g = results.grpc![c]!;
+    rows.push(`| ${c} | ${(m.rps / g.rps).toFixed(2)}x | ${m.rps.toFixed(0)} | ${g.rps.toFixed(0)} | ${m.p50.toFixed(3)} | ${m.p99.toFixed(3)} | ${g.p50.toFixed(3)} | ${g.p99.toFixed(3)} |`);
+  }
+  console.log(`raw transport unary echo, 64-byte payload, loopback, ${seconds}s per case, server in a child process`);
+  console.log(rows.join("\n"));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

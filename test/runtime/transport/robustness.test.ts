@@ -1,0 +1,350 @@
+import { test, describe, after } from "node:test";
+import assert from "node:assert/strict";
+import { createServer, type Server, type Socket } from "node:net";
+import type { ChildProcess } from "node:child_process";
+import { MicroError } from "../../../src/runtime/errors/index.js";
+import { tcpTransport } from "../../../src/runtime/transport/tcp/index.js";
+import { FrameType, GoAwayCode, encodeFrame, encodePreface, encodeSettings, DEFAULT_SETTINGS, decodeGoAway } from "../../../src/runtime/transport/tcp/frame.js";
+import { WRITE_HIGH_WATER } from "../../../src/runtime/transport/tcp/limits.js";
+import type { ServerStream } from "../../../src/runtime/transport/index.js";
+import { enc, handshake, header, headersFrame, pair, parseFrames, rawSocket, readAll, router, spawnServer, until } from "./helpers.js";
+
+const children: ChildProcess[] = [];
+const cleanups: Array<() => unknown> = [];
+after(async () => {
+  for (const c of children) c.kill("SIGKILL");
+  for (const f of cleanups) await f();
+});
+
+/** True if `p` is still pending after a few event-loop turns. */
+async function pending(p: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  p.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  return !settled;
+}
+
+function goAwayCode(bytes: Buffer): number | undefined {
+  const g = parseFrames(bytes).find((f) => f.type === FrameType.GOAWAY);
+  return g ? decodeGoAway(g.payload).code : undefined;
+}
+
+describe("backpressure", () => {
+  test("a client that does not read stops the server's sends at the window", async () => {
+    const chunk = new Uint8Array(8 * 1024);
+    let sent = 0;
+    let stream: ServerStream | undefined;
+    let lastSend: Promise<void> | undefined;
+    const initialWindow = 64 * 1024;
+    const p = await pair(
+      router({
+        async Flood(s) {
+          stream = s;
+          try {
+            for (;;) {
+              lastSend = s.send(chunk);
+              await lastSend;
+              sent++;
+            }
+          } catch {
+            // cancelled
+          }
+        },
+      }),
+      { initialWindow },
+    );
+    cleanups.push(() => p.close());
+    const s = p.conn.openStream(header("Flood", "server_streaming"));
+    s.closeSend();
+    await until(() => stream !== undefined && (stream as unknown as { sendWindow: number }).sendWindow <= 0, 5000, "server window exhausted");
+    assert.ok(await pending(lastSend!), "the server's send waits for window");
+    // Everything sent fits the window plus at most one message (plus frame headers).
+    assert.ok((sent + 1) * (chunk.length + 10) <= initialWindow + chunk.length + 10, `sent ${sent} messages`);
+    // Reading lets the sender continue.
+    const it = s[Symbol.asyncIterator]();
+    const before = sent;
+    for (let i = 0; i < 20; i++) await it.next();
+    await until(() => sent > before, 5000, "server resumes");
+    s.cancel();
+  });
+
+  test("a server that does not read stops the client's sends at the window", async () => {
+    const initialWindow = 32 * 1024;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const p = await pair(
+      router({
+        async Sink(s) {
+          await gate;
+          let n = 0;
+          for await (const _ of s) n++;
+          await s.send(enc(String(n)));
+          s.close();
+        },
+      }),
+      { initialWindow },
+    );
+    cleanups.push(() => p.close());
+    const s = p.conn.openStream(header("Sink", "client_streaming"));
+    const chunk = new Uint8Array(4096);
+    let sent = 0;
+    let last: Promise<void> = Promise.resolve();
+    while (!(await pending(last))) {
+      last = s.send(chunk);
+      sent++;
+      assert.ok(sent * (chunk.length + 10) <= initialWindow + chunk.length + 10, "client stays within the window");
+    }
+    release();
+    await last;
+    for (let i = 0; i < 10; i++) await s.send(chunk);
+    s.closeSend();
+    assert.deepEqual(await readAll(s), [String(sent + 10)]);
+  });
+
+  test("a peer that stops reading the socket does not make the server buffer without bound", async () => {
+    const chunk = new Uint8Array(64 * 1024);
+    let waiting = false;
+    const transport = tcpTransport();
+    const listener = await transport.listen("127.0.0.1:0", (s) => {
+      void (async () => {
+        try {
+          for (;;) {
+            waiting = true;
+            await s.send(chunk);
+            waiting = false;
+          }
+        } catch {
+          // connection closed
+        }
+      })();
+    });
+    cleanups.push(() => listener.close(0));
+    const raw = await rawSocket(listener.address);
+    // A huge window: only socket backpressure can stop the server.
+    raw.socket.write(Buffer.concat([handshake({ initialWindow: 0x7fffffff }), headersFrame(1, { endpoint: "Flood", kind: "server_streaming" }, true)]));
+    raw.socket.pause();
+    const sessions = (listener as unknown as { sessions: Set<{ socket: Socket; blocked: boolean }> }).sessions;
+    await until(() => waiting && [...sessions].some((x) => x.blocked), 10_000, "server blocked on drain");
+    const session = [...sessions][0]!;
+    assert.ok(await pending(new Promise((r) => session.socket.once("drain", r))), "no drain while the peer is not reading");
+    assert.ok(session.socket.writableLength <= WRITE_HIGH_WATER + 2 * (chunk.length + 10), `buffered ${session.socket.writableLength} bytes`);
+    raw.socket.destroy();
+  });
+
+  test("a message larger than the peer's limit is refused by send() with 413", async () => {
+    const transport = tcpTransport();
+    const listener = await transport.listen("127.0.0.1:0", (s) => s.close(), { maxMessageSize: 1024 });
+    cleanups.push(() => listener.close(0));
+    const conn = await transport.dial(listener.address);
+    cleanups.push(() => conn.close());
+    const s = conn.openStream(header("X"));
+    await assert.rejects(s.send(new Uint8Array(2048)), (e: unknown) => e instanceof MicroError && e.code === 413);
+    await s.send(new Uint8Array(1000));
+    s.closeSend();
+    assert.deepEqual(await readAll(s), []);
+  });
+});
+
+describe("connection loss, drain, keepalive", () => {
+  test("losing the connection fails open streams with a retryable 503 naming the address", async () => {
+    const { child, address } = await spawnServer();
+    children.push(child);
+    const conn = await tcpTransport().dial(address);
+    // The connection works.
+    const ok = conn.openStream(header("Echo"));
+    await ok.send(enc("hi"));
+    ok.closeSend();
+    assert.deepEqual(await readAll(ok), ["hi"]);
+    const closedWith = new Promise<Error | undefined>((r) => conn.onClose(r));
+    const s = conn.openStream(header("Hang", "bidi_streaming"));
+    await s.send(enc("x"));
+    await until(() => conn.activeStreams === 1);
+    child.kill("SIGKILL");
+    await assert.rejects(readAll(s), (e: unknown) => e instanceof MicroError && e.code === 503 && e.id === "micro.transport" && e.detail.includes(address));
+    assert.equal((await s.trailer).error?.code, 503);
+    assert.equal(((await closedWith) as MicroError).code, 503);
+    assert.equal(conn.closed, true);
+    const late = conn.openStream(header("Echo"));
+    assert.equal((await late.trailer).error?.code, 503);
+  });
+
+  test("dialing a closed port fails with a retryable 503", async () => {
+    const t = tcpTransport();
+    const l = await t.listen("127.0.0.1:0", (s) => s.close());
+    const address = l.address;
+    await l.close(0);
+    await assert.rejects(t.dial(address, { timeout: 2000 }), (e: unknown) => e instanceof MicroError && e.code === 503 && e.detail.includes(address));
+  });
+
+  test("listener.close(drainMs) sends GOAWAY and lets open streams finish", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let started = false;
+    const p = await pair(
+      router({
+        async Slow(s) {
+          started = true;
+          await gate;
+          await s.send(enc("done"));
+          s.close();
+        },
+      }),
+    );
+    const s = p.conn.openStream(header("Slow"));
+    s.closeSend();
+    await until(() => started);
+    const closing = p.listener.close(10_000);
+    await until(() => p.conn.closed, 5000, "GOAWAY reaches the client");
+    const refused = p.conn.openStream(header("Slow"));
+    const refusedTrailer = await refused.trailer;
+    assert.equal(refusedTrailer.error?.code, 503);
+    release();
+    assert.deepEqual(await readAll(s), ["done"]);
+    await closing;
+  });
+
+  test("drain time over: remaining streams fail with 503 and their signal fires", async () => {
+    let signal: AbortSignal | undefined;
+    const p = await pair(
+      router({
+        async Hang(s) {
+          signal = s.signal;
+          await new Promise((r) => s.signal.addEventListener("abort", r));
+        },
+      }),
+    );
+    const s = p.conn.openStream(header("Hang"));
+    s.closeSend();
+    await until(() => signal !== undefined);
+    await p.listener.close(20);
+    await assert.rejects(readAll(s), (e: unknown) => e instanceof MicroError && e.code === 503);
+    assert.equal(signal!.aborted, true);
+    assert.equal((signal!.reason as MicroError).code, 503);
+  });
+
+  test("the server closes a connection whose peer stops answering keepalive", async () => {
+    const transport = tcpTransport({ keepaliveInterval: 40, keepaliveTimeout: 40 });
+    const listener = await transport.listen("127.0.0.1:0", (s) => s.close());
+    cleanups.push(() => listener.close(0));
+    const raw = await rawSocket(listener.address);
+    raw.socket.write(handshake());
+    await raw.closed;
+    const frames = parseFrames(raw.received());
+    assert.ok(frames.some((f) => f.type === FrameType.PING && f.flags === 0), "the server pinged");
+    assert.equal(goAwayCode(raw.received()), GoAwayCode.KEEPALIVE_TIMEOUT);
+  });
+
+  test("the client detects a silent server and fails open streams with 503", async () => {
+    // A fake server: answers the handshake, then never says anything again.
+    const sockets: Socket[] = [];
+    const server: Server = createServer((sock) => {
+      sockets.push(sock);
+      sock.on("error", () => {});
+      sock.write(Buffer.concat([encodePreface(), encodeFrame(FrameType.SETTINGS, 0, 0, encodeSettings(DEFAULT_SETTINGS))]));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    cleanups.push(() => {
+      for (const s of sockets) s.destroy();
+      return new Promise((r) => server.close(r));
+    });
+    const port = (server.address() as { port: number }).port;
+    const conn = await tcpTransport({ keepaliveInterval: 40, keepaliveTimeout: 40 }).dial(`127.0.0.1:${port}`);
+    const closed = new Promise<Error | undefined>((r) => conn.onClose(r));
+    const s = conn.openStream(header("Echo"));
+    s.closeSend();
+    await assert.rejects(readAll(s), (e: unknown) => e instanceof MicroError && e.code === 503 && /keepalive/.test(e.detail));
+    assert.equal(((await closed) as MicroError).code, 503);
+  });
+
+  test("an idle connection with a live peer stays open across keepalive rounds", async () => {
+    const p = await pair(router({ async Echo(s) { for await (const m of s) await s.send(m); s.close(); } }), { keepaliveInterval: 20, keepaliveTimeout: 200 });
+    cleanups.push(() => p.close());
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(p.conn.closed, false);
+    const s = p.conn.openStream(header("Echo"));
+    await s.send(enc("still here"));
+    s.closeSend();
+    assert.deepEqual(await readAll(s), ["still here"]);
+  });
+});
+
+describe("bad input closes only that connection", () => {
+  const cases: Array<{ name: string; bytes: () => Buffer; code: number | undefined; options?: object }> = [
+    { name: "garbage instead of a preface", bytes: () => Buffer.from("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), code: undefined },
+    { name: "an unknown frame type", bytes: () => Buffer.concat([handshake(), encodeFrame(42, 0, 1, Buffer.alloc(3))]), code: GoAwayCode.PROTOCOL_ERROR },
+    { name: "an oversized frame length", bytes: () => Buffer.concat([handshake(), Buffer.from([0xff, 0xff, 0xff, 0xff, FrameType.DATA, 0, 0, 0, 0, 1])]), code: GoAwayCode.FRAME_TOO_LARGE },
+    { name: "a header that does not parse", bytes: () => Buffer.concat([handshake(), encodeFrame(FrameType.HEADERS, 0, 1, Buffer.from([0, 0, 200, 1, 2]))]), code: GoAwayCode.PROTOCOL_ERROR },
+    { name: "a reused stream id", bytes: () => Buffer.concat([handshake(), headersFrame(1, { endpoint: "Hang" }), headersFrame(1, { endpoint: "Hang" })]), code: GoAwayCode.PROTOCOL_ERROR },
+    { name: "a frame before SETTINGS", bytes: () => Buffer.concat([encodePreface(), headersFrame(1)]), code: GoAwayCode.PROTOCOL_ERROR },
+    { name: "DATA beyond the window", bytes: () => Buffer.concat([handshake(), headersFrame(1, { endpoint: "Hang" }), encodeFrame(FrameType.DATA, 0, 1, Buffer.alloc(40_000)), encodeFrame(FrameType.DATA, 0, 1, Buffer.alloc(10))]), code: GoAwayCode.FLOW_CONTROL_ERROR, options: { initialWindow: 32 * 1024 } },
+    {
+      name: "too many concurrent streams",
+      bytes: () => Buffer.concat([handshake(), headersFrame(1, { endpoint: "Hang" }), headersFrame(3, { endpoint: "Hang" }), headersFrame(5, { endpoint: "Hang" })]),
+      code: GoAwayCode.TOO_MANY_STREAMS,
+      options: { maxConcurrentStreams: 2 },
+    },
+    { name: "a truncated frame, then silence until the handshake timer", bytes: () => encodePreface().subarray(0, 5), code: undefined, options: { handshakeTimeout: 50 } },
+  ];
+  for (const c of cases) {
+    test(c.name, async () => {
+      const transport = tcpTransport(c.options ?? {});
+      const listener = await transport.listen("127.0.0.1:0", router({ async Hang(s) { await new Promise((r) => s.signal.addEventListener("abort", r)); }, async Echo(s) { for await (const m of s) await s.send(m); s.close(); } }));
+      cleanups.push(() => listener.close(0));
+      const good = await transport.dial(listener.address);
+      cleanups.push(() => good.close());
+      const raw = await rawSocket(listener.address);
+      raw.socket.write(c.bytes());
+      await raw.closed;
+      assert.equal(goAwayCode(raw.received()), c.code);
+      // The other connection is unaffected.
+      const s = good.openStream(header("Echo"));
+      await s.send(enc("fine"));
+      s.closeSend();
+      assert.deepEqual(await readAll(s), ["fine"]);
+      assert.equal(good.closed, false);
+    });
+  }
+});
+
+describe("addresses", () => {
+  test("':0' listens on every interface and reports a dialable 127.0.0.1 address", async () => {
+    const t = tcpTransport();
+    const l = await t.listen(":0", (s) => s.close());
+    cleanups.push(() => l.close(0));
+    assert.match(l.address, /^127\.0\.0\.1:\d+$/);
+    assert.notEqual(l.address, "127.0.0.1:0");
+    const c = await t.dial(l.address);
+    c.close();
+  });
+
+  test("'[::1]:0' works over IPv6 loopback", async (t) => {
+    const tr = tcpTransport();
+    let l;
+    try {
+      l = await tr.listen("[::1]:0", router({ async Echo(s) { for await (const m of s) await s.send(m); s.close(); } }));
+    } catch (e) {
+      // Hosts without IPv6 loopback cannot run this case; say so rather than pass silently.
+      assert.match((e as MicroError).detail, /EADDRNOTAVAIL|EAFNOSUPPORT/);
+      t.diagnostic("no IPv6 loopback on this host");
+      return;
+    }
+    cleanups.push(() => l.close(0));
+    assert.match(l.address, /^\[::1\]:\d+$/);
+    const c = await tr.dial(l.address);
+    cleanups.push(() => c.close());
+    const s = c.openStream(header("Echo"));
+    await s.send(enc("v6"));
+    s.closeSend();
+    assert.deepEqual(await readAll(s), ["v6"]);
+  });
+
+  test("bad addresses are clear 400 errors", async () => {
+    const t = tcpTransport();
+    for (const a of ["", "nohost", "1.2.3.4:99999", "::1:80", "[::1]80", "host:port"]) {
+      await assert.rejects(t.listen(a, () => {}), (e: unknown) => e instanceof MicroError && e.code === 400 && e.detail.includes("expected host:port"), a);
+    }
+  });
+});
