@@ -127,7 +127,8 @@ export function generateFile(f: GeneratedFile, file: DescFile, selfImportPath: s
     f.print(
       doc(docText(ctx, undefined, serviceDeprecated, `A {@link ${clientName}} that calls \`${service.typeName}\` in the service registered as \`service\`, through \`client\`.`)),
       f.export("function", `new${clientName}`),
-      "(service: string, client: ",
+      // Unused parameters of a service without methods are marked as such (for noUnusedParameters).
+      service.methods.length > 0 ? "(service: string, client: " : "(_service: string, _client: ",
       rt("Client"),
       "): ",
       clientName,

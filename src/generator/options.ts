@@ -184,6 +184,9 @@ export function parseOptions(parameter: string): { micro: MicroOptions; standard
         tsProtoGiven.push(key);
         continue;
     }
+    if (/^M.+\.proto$/.test(key)) {
+      throw new OptionError(`unsupported option "${key}=${value}": ts-proto's module mapping (M<file>=<module>) is not supported by protoc-gen-micro`);
+    }
     if (Object.prototype.hasOwnProperty.call(tsProtoBreaking, key)) {
       throw new OptionError(
         `unsupported option "${key}=${value}": the generated codecs call ts-proto's encode, decode, fromJSON and toJSON; ` +

@@ -21,6 +21,8 @@ describe("plugin options", () => {
     ["useSnakeTypeName=maybe", /invalid value "maybe" for option "useSnakeTypeName": accepted values are true, false/],
     ["onlyTypes=true", /unsupported option "onlyTypes=true": the generated codecs call ts-proto's encode/],
     ["messages=protobuf-es,fileSuffix=.pb", /option "fileSuffix" applies to messages=ts-proto only/],
+    ["Mgoogle/protobuf/empty.proto=./empty", /unsupported option "Mgoogle\/protobuf\/empty\.proto=\.\/empty": ts-proto's module mapping/],
+    ["runtime_import=", /invalid value "" for option "runtime_import"/],
   ];
   for (const [opt, message] of failing) {
     it(`fails on ${opt}, writes no files`, async () => {

@@ -54,3 +54,46 @@ export interface PingerHandler {
 export function registerPingerHandler(server: Server, handler: PingerHandler, options?: HandlerOptions): void {
   server.handle(Pinger, handler, options);
 }
+
+/**
+ * A service without methods still gets its definition, client and handler.
+ *
+ * Service definition of `Idle`.
+ */
+export const Idle = {
+  name: "Idle",
+  fullName: "Idle",
+  methods: {
+  },
+} as const satisfies ServiceDefinition;
+
+/**
+ * A service without methods still gets its definition, client and handler.
+ *
+ * Client of `Idle`; create one with {@link newIdleClient}.
+ */
+export interface IdleClient {
+}
+
+/**
+ * A {@link IdleClient} that calls `Idle` in the service registered as `service`, through `client`.
+ */
+export function newIdleClient(_service: string, _client: Client): IdleClient {
+  return {
+  };
+}
+
+/**
+ * A service without methods still gets its definition, client and handler.
+ *
+ * What a server implements for `Idle`; register it with {@link registerIdleHandler}.
+ */
+export interface IdleHandler {
+}
+
+/**
+ * Serve `Idle` with `handler` on `server`.
+ */
+export function registerIdleHandler(server: Server, handler: IdleHandler, options?: HandlerOptions): void {
+  server.handle(Idle, handler, options);
+}
