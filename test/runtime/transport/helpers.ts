@@ -66,9 +66,11 @@ import { connect, type Socket } from "node:net";
 import { encodeFrame, encodePreface, encodeSettings, encodeHeader, DEFAULT_SETTINGS, FrameType, END_STREAM, type Settings, type WireHeader } from "../../../src/runtime/transport/tcp/frame.js";
 
 /** Start server-process.js; resolves with its address once it listens. */
-export async function spawnServer(options: TcpTransportOptions = {}): Promise<{ child: ChildProcess; address: string }> {
+export async function spawnServer(options: TcpTransportOptions = {}, logLevel = "silent"): Promise<{ child: ChildProcess; address: string; stderr: () => string }> {
   const script = fileURLToPath(new URL("./server-process.js", import.meta.url));
-  const child = spawn(process.execPath, [script, JSON.stringify(options)], { stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, MICRO_LOG_LEVEL: "silent" } });
+  const child = spawn(process.execPath, [script, JSON.stringify(options)], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, MICRO_LOG_LEVEL: logLevel } });
+  let err = "";
+  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
   const address = await new Promise<string>((resolve, reject) => {
     let out = "";
     child.stdout!.on("data", (d: Buffer) => {
@@ -76,9 +78,9 @@ export async function spawnServer(options: TcpTransportOptions = {}): Promise<{ 
       const nl = out.indexOf("\n");
       if (nl >= 0) resolve(out.slice(0, nl).trim());
     });
-    child.once("exit", (code) => reject(new Error(`server process exited early with ${code}`)));
+    child.once("exit", (code) => reject(new Error(`server process exited early with ${code}: ${err}`)));
   });
-  return { child, address };
+  return { child, address, stderr: () => err };
 }
 
 /** The bytes a well-behaved client starts with: preface and SETTINGS. */
