@@ -222,9 +222,9 @@ export function directBroker(options: DirectBrokerOptions): Broker {
   };
 
   const subscriptionsOf = async (topic: string): Promise<NodeRecord[]> => {
-    let services: ServiceRecord[];
+    let services: readonly ServiceRecord[];
     try {
-      services = await lookups().getService(brokerServiceName(topic));
+      services = await lookups().lookup(brokerServiceName(topic));
     } catch (error) {
       throw new MicroError(ID, 500, `publish to ${topic}: cannot look its subscribers up in the ${registry.name} registry: ${fromError(error).detail}`, undefined, { cause: error });
     }

@@ -1,0 +1,131 @@
+/**
+ * Broker benchmark: the zero-config `direct` broker (local registry + tcp transport, no daemon) against the
+ * `nats` broker (core NATS, at most once) on a nats-server started for the run, measured in the same run.
+ * A measurement is end to end: from `publish` until every subscriber's handler has the message.
+ * Prints a table, ratio (direct / nats) first.
+ *
+ *   npm run build:test && node build/bench/broker.js      # BENCH_SECONDS=3 per measurement by default
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Broker } from "../src/runtime/broker/index.js";
+import { directBroker } from "../src/runtime/broker/direct/index.js";
+import { natsBroker } from "../src/runtime/broker/nats/index.js";
+import { localRegistry } from "../src/runtime/registry/local/index.js";
+import { tcpTransport } from "../src/runtime/transport/tcp/index.js";
+import { startNats } from "../test/support/servers.js";
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 3);
+const body = new Uint8Array(256).fill(7);
+
+interface Result {
+  throughput: number;
+  p50: number;
+  p99: number;
+}
+
+interface Pair {
+  publisher: Broker;
+  subscribers: Broker[];
+  close(): Promise<void>;
+}
+
+/** Deliveries awaited by message id. */
+const waiting = new Map<string, { left: number; done: () => void }>();
+let seq = 0;
+
+async function subscribeAll(subscribers: readonly Broker[], topic: string): Promise<void> {
+  for (const broker of subscribers) {
+    await broker.subscribe(topic, ({ message }) => {
+      const w = waiting.get(message.header["X-Id"] ?? "");
+      if (w && --w.left === 0) {
+        waiting.delete(message.header["X-Id"]!);
+        w.done();
+      }
+    });
+  }
+}
+
+/** Publish one message and wait until `fanout` handlers have it. */
+function roundTrip(publisher: Broker, topic: string, fanout: number): Promise<void> {
+  const id = String(++seq);
+  const delivered = new Promise<void>((resolve) => waiting.set(id, { left: fanout, done: resolve }));
+  return Promise.all([publisher.publish(topic, { header: { "X-Id": id }, body }), delivered]).then(() => undefined);
+}
+
+async function measure(call: () => Promise<void>, concurrency: number): Promise<Result> {
+  const warmEnd = performance.now() + 500;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (performance.now() < warmEnd) await call();
+  }));
+  const latencies: number[] = [];
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (performance.now() < end) {
+      const t = performance.now();
+      await call();
+      latencies.push(performance.now() - t);
+    }
+  }));
+  const elapsed = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { throughput: latencies.length / elapsed, p50: latencies[Math.floor(latencies.length * 0.5)], p99: latencies[Math.floor(latencies.length * 0.99)] };
+}
+
+async function directPair(dir: string, fanout: number): Promise<Pair> {
+  const registry = localRegistry({ address: dir });
+  const make = () => directBroker({ registry, transport: tcpTransport() });
+  const publisher = make();
+  const subscribers = Array.from({ length: fanout }, make);
+  return { publisher, subscribers, close: async () => (await Promise.all([publisher, ...subscribers].map((b) => b.disconnect())), await registry.close()) };
+}
+
+async function natsPair(address: string, fanout: number): Promise<Pair> {
+  const make = async () => {
+    const broker = natsBroker({ servers: [address] });
+    await broker.connect();
+    return broker;
+  };
+  const publisher = await make();
+  const subscribers = await Promise.all(Array.from({ length: fanout }, make));
+  return { publisher, subscribers, close: async () => void (await Promise.all([publisher, ...subscribers].map((b) => b.disconnect()))) };
+}
+
+const rows: string[][] = [];
+const nats = await startNats();
+const dir = mkdtempSync(join(tmpdir(), "micro-bench-broker-"));
+try {
+  for (const [fanout, concurrency] of [[1, 1], [1, 64], [4, 16]] as const) {
+    const results: Result[] = [];
+    for (const make of [() => directPair(dir, fanout), () => natsPair(nats.address, fanout)]) {
+      const pair = await make();
+      const topic = `bench.${fanout}.${concurrency}.${results.length}`;
+      await subscribeAll(pair.subscribers, topic);
+      await new Promise((r) => setTimeout(r, 100)); // let NATS propagate the subscriptions
+      results.push(await measure(() => roundTrip(pair.publisher, topic, fanout), concurrency));
+      await pair.close();
+    }
+    const [d, n] = results;
+    rows.push([
+      `${fanout} subscriber${fanout > 1 ? "s" : ""}, ${concurrency} in flight`,
+      (d.throughput / n.throughput).toFixed(2) + "x",
+      d.throughput.toFixed(0),
+      n.throughput.toFixed(0),
+      `${d.p50.toFixed(3)} / ${d.p99.toFixed(3)}`,
+      `${n.p50.toFixed(3)} / ${n.p99.toFixed(3)}`,
+    ]);
+  }
+} finally {
+  await nats.dispose();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const header = ["case", "ratio direct/nats (msg/s)", "direct msg/s", "nats msg/s", "direct p50/p99 ms", "nats p50/p99 ms"];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+const line = (cells: string[]) => "| " + cells.map((c, i) => c.padEnd(widths[i])).join(" | ") + " |";
+console.log(`broker benchmark: 256-byte messages, publish until every subscriber has it, ${seconds} s per case, node ${process.version}`);
+console.log(line(header));
+console.log("|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|");
+for (const r of rows) console.log(line(r));
