@@ -120,7 +120,9 @@ export async function newProject(options: NewProjectOptions): Promise<NewProject
   const install = options.install ?? true;
   if (install) {
     try {
-      await runStep("Installing dependencies (npm install)", npmCommand, ["install", "--no-audit", "--no-fund"], dir);
+      // --ignore-scripts: a `file:` micro-ts checkout must not be rebuilt by its `prepare` script (it is
+      // built already, and may be in use); @bufbuild/buf works without its optional postinstall.
+      await runStep("Installing dependencies (npm install)", npmCommand, ["install", "--no-audit", "--no-fund", "--ignore-scripts"], dir);
       await runStep("Generating code (npm run generate)", npmCommand, ["run", "generate"], dir);
     } catch (error) {
       if (!(error instanceof StepError)) throw error;
