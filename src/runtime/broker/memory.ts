@@ -69,6 +69,7 @@ export function memoryBroker(): Broker {
     async subscribe(topic: string, handler: BrokerHandler, options?: BrokerSubscribeOptions): Promise<Subscription> {
       checkTopic(topic);
       if (typeof handler !== "function") throw MicroError.badRequest(ID, `subscribe to ${topic}: the handler must be a function`);
+      if (options?.durable) log.warn({ topic }, "the memory broker keeps nothing: durable is not available here (use --broker nats)");
       const sub: Sub = { topic, handler, ...(options?.queue ? { queue: options.queue } : {}) };
       let set = subs.get(topic);
       if (!set) subs.set(topic, (set = new Set()));

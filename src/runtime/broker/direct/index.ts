@@ -313,6 +313,7 @@ export function directBroker(options: DirectBrokerOptions): Broker {
       checkTopic(topic);
       if (typeof handler !== "function") throw MicroError.badRequest(ID, `subscribe to ${topic}: the handler must be a function`);
       const queue = subscribeOptions?.queue ? subscribeOptions.queue : undefined;
+      if (subscribeOptions?.durable) log.warn({ topic }, "the direct broker delivers at most once and keeps nothing: durable is not available here (use --broker nats)");
       const l = await listen();
       const sub: Sub = { id: `${brokerId}-${++seq}`, topic, handler, ...(queue !== undefined ? { queue } : {}) };
       subs.set(sub.id, sub);
