@@ -3,6 +3,7 @@
  */
 import { existsSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
+import { UsageError } from "../cli/usage-error.js";
 import { deriveNames, type ProjectNames, type ProjectType } from "./names.js";
 import { microTsSpecifier, projectVersions, templateDir } from "./package-root.js";
 import { formatTree, renderProject } from "./render.js";
@@ -51,16 +52,23 @@ const ENV_KEYS: Record<keyof ProjectConfig, string> = {
   transport: "MICRO_TRANSPORT",
 };
 
+/**
+ * The `--namespace` under which `micro api` maps /<alias>/call to this service (it calls `<ns>.<alias>`), or
+ * null when the service's name does not end in its alias.
+ */
+function gatewayNamespace(names: ProjectNames): string | null {
+  if (names.fqdn === names.alias) return "";
+  return names.fqdn.endsWith(`.${names.alias}`) ? names.fqdn.slice(0, -names.alias.length - 1) : null;
+}
+
 /** Everything a template can refer to. */
 export function templateContext(names: ProjectNames, config: ProjectConfig = {}, namespace?: string) {
   const dev = projectVersions();
-  // The gateway (`micro api --handler api --namespace <ns>`) maps /<alias>/call to <ns>.<alias>.
-  const gatewayNamespace = names.fqdn === names.alias ? "" : names.fqdn.endsWith(`.${names.alias}`) ? names.fqdn.slice(0, -names.alias.length - 1) : null;
   const env = (Object.keys(ENV_KEYS) as (keyof ProjectConfig)[])
     .filter((key) => config[key] !== undefined && config[key] !== "")
     .map((key) => ({ key: ENV_KEYS[key], value: config[key]! }));
   for (const { value } of env) {
-    if (/[\r\n]/.test(value)) throw new Error(`configuration values cannot span lines: ${JSON.stringify(value)}`);
+    if (/[\r\n]/.test(value)) throw new UsageError(`configuration values cannot span lines: ${JSON.stringify(value)}`);
   }
   return {
     ...names,
@@ -74,7 +82,7 @@ export function templateContext(names: ProjectNames, config: ProjectConfig = {},
       typescript: dev["typescript"] ?? "^5.0.0",
       typesNode: dev["@types/node"] ?? "^20.0.0",
     },
-    gatewayNamespace,
+    gatewayNamespace: gatewayNamespace(names),
     namespace: namespace ?? null,
     env,
     config,
@@ -94,7 +102,11 @@ function nextSteps(dir: string, names: ProjectNames, installed: boolean): string
   lines.push("  npm run build && npm start");
   const service = `${names.pascal}Service`;
   if (names.type === "api") {
-    lines.push("  micro api --handler api   # in another terminal; see README.md for the curl call");
+    const ns = gatewayNamespace(names);
+    lines.push(
+      `  micro api --handler api${ns ? ` --namespace ${ns}` : ""}   # in another terminal, with the backend running (README.md)`,
+      `  curl -s localhost:8080/${names.alias}/call -d '{"name":"John"}'`,
+    );
   } else {
     lines.push(`  micro call ${names.fqdn} ${service}.Call '{"name":"John"}'   # in another terminal`);
   }
