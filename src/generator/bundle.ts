@@ -49,6 +49,10 @@ async function main(): Promise<void> {
     });
     // Several builds may run at once in one tree: write aside, then rename into place.
     renameSync(tmp, out);
+  } catch (err) {
+    // The plugin works without the bundle (only slower to start); a stale bundle would not match the sources.
+    rmSync(out, { force: true });
+    process.stderr.write(`protoc-gen-micro: bundling dependencies failed, the plugin will load them module by module: ${err instanceof Error ? err.message : String(err)}\n`);
   } finally {
     rmSync(tmp, { force: true });
   }

@@ -80,3 +80,15 @@ export function printFieldRecords(records: readonly FieldRecord[]): string {
     .map((r) => `{ name: ${JSON.stringify(r.name)}, type: ${JSON.stringify(r.type)}${r.values ? `, values: ${printFieldRecords(r.values)}` : ""} }`)
     .join(", ")}]`;
 }
+
+const printed = new WeakMap<DescMessage, string>();
+
+/** {@link printFieldRecords} of {@link fieldRecords}, computed once per message (a message is often used by many methods). */
+export function fieldRecordsSource(message: DescMessage): string {
+  let text = printed.get(message);
+  if (text === undefined) {
+    text = printFieldRecords(fieldRecords(message) ?? []);
+    printed.set(message, text);
+  }
+  return text;
+}

@@ -4,7 +4,7 @@
  */
 import type { DescFile, DescMethod, DescService } from "@bufbuild/protobuf";
 import type { GeneratedFile, ImportSymbol, Printable } from "@bufbuild/protoplugin";
-import { fieldRecords, printFieldRecords } from "./fields.js";
+import { fieldRecordsSource } from "./fields.js";
 import { httpBindings } from "./http.js";
 import { messageResolver, type MessageRef } from "./messages.js";
 import { methodKeys, serviceName } from "./names.js";
@@ -84,7 +84,7 @@ export function generateFile(f: GeneratedFile, file: DescFile, selfImportPath: s
       // tsc with isolated declarations) carry the message types without resolving the imports.
       const codec = (r: MessageRef, desc: typeof m.input): Printable => [
         ...r.codec,
-        `, ${printFieldRecords(fieldRecords(desc) ?? [])}) as `,
+        `, ${fieldRecordsSource(desc)}) as `,
         rt("MessageCodec"),
         "<",
         r.type,

@@ -13,12 +13,15 @@ import type { DescService } from "@bufbuild/protobuf";
 function camel(name: string): string {
   let out = "";
   let upper = false;
-  for (const ch of name) {
-    if (ch === "_" || !/[A-Za-z0-9$]/.test(ch)) {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    const lower = c >= 97 && c <= 122;
+    const identifier = lower || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 36;
+    if (!identifier) {
       upper = out.length > 0;
       continue;
     }
-    out += upper ? ch.toUpperCase() : ch;
+    out += upper && lower ? String.fromCharCode(c - 32) : name[i];
     upper = false;
   }
   return out;
