@@ -13,7 +13,9 @@ const payload = Buffer.alloc(64, 7);
 const serverScript = fileURLToPath(new URL("./transport-server.js", import.meta.url));
 
 async function startServer(kind: string): Promise<{ child: ChildProcess; address: string }> {
-  const child = spawn(process.execPath, [serverScript, kind], { stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, MICRO_LOG_LEVEL: "warn" } });
+  // BENCH_SERVER_NODE_OPTIONS, e.g. "--cpu-prof", profiles the server process.
+  const flags = (process.env.BENCH_SERVER_NODE_OPTIONS ?? "").split(" ").filter(Boolean);
+  const child = spawn(process.execPath, [...flags, serverScript, kind], { stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, MICRO_LOG_LEVEL: "warn" } });
   const address = await new Promise<string>((resolve, reject) => {
     let out = "";
     child.stdout!.on("data", (d: Buffer) => {
@@ -81,7 +83,9 @@ async function grpcCaller(address: string): Promise<{ call: Call; close(): void 
 async function main(): Promise<void> {
   const rows: string[] = [];
   const results: Record<string, Record<number, { rps: number; p50: number; p99: number }>> = {};
+  const kinds = (process.env.BENCH_ONLY ?? "micro,grpc").split(",");
   for (const kind of ["micro", "grpc"] as const) {
+    if (!kinds.includes(kind)) continue;
     const { child, address } = await startServer(kind);
     try {
       const caller = kind === "micro" ? await microCaller(address) : await grpcCaller(address);
@@ -89,15 +93,24 @@ async function main(): Promise<void> {
       for (const c of [1, 64]) results[kind]![c] = await run(caller.call, c, seconds * 1000);
       caller.close();
     } finally {
+      // Let it exit on its own (so a --cpu-prof profile gets written), then make sure.
       child.stdin!.end();
+      await new Promise((r) => {
+        const t = setTimeout(r, 3000);
+        child.once("exit", () => {
+          clearTimeout(t);
+          r(undefined);
+        });
+      });
       child.kill();
     }
   }
   rows.push("| concurrency | micro/grpc rps | micro rps | grpc rps | micro p50 ms | micro p99 ms | grpc p50 ms | grpc p99 ms |");
   rows.push("|---|---|---|---|---|---|---|---|");
   for (const c of [1, 64]) {
-    const m = results.micro![c]!;
-    const g = results.grpc![c]!;
+    const none = { rps: NaN, p50: NaN, p99: NaN };
+    const m = results.micro?.[c] ?? none;
+    const g = results.grpc?.[c] ?? none;
     rows.push(`| ${c} | ${(m.rps / g.rps).toFixed(2)}x | ${m.rps.toFixed(0)} | ${g.rps.toFixed(0)} | ${m.p50.toFixed(3)} | ${m.p99.toFixed(3)} | ${g.p50.toFixed(3)} | ${g.p99.toFixed(3)} |`);
   }
   console.log(`raw transport unary echo, 64-byte payload, loopback, ${seconds}s per case, server in a child process`);

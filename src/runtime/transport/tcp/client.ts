@@ -289,7 +289,7 @@ export class TcpClientStream extends StreamEnd implements ClientStream {
     this.finished = true;
     if (this.timer) clearTimeout(this.timer);
     this.inbox.end(error);
-    this.finishSend(error ?? new MicroError("micro.transport", 400, "the stream has ended; nothing more can be sent"));
+    this.finishSend(error);
     const result: StreamTrailer = error ? { error, metadata } : { metadata };
     this.result = result;
     if (this.trailerResolve) this.trailerResolve(result);

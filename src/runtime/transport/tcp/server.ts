@@ -249,7 +249,7 @@ export class TcpServerStream extends StreamEnd implements ServerStream {
     this.sendClosed = true;
     if (this.timer) clearTimeout(this.timer);
     this.inbox.end(error);
-    this.finishSend(error ?? new MicroError("micro.transport", 400, "the stream is closed; nothing more can be sent"));
+    this.finishSend(error);
     this.conn.streamDone(this);
   }
 

@@ -14,6 +14,11 @@ import type { Session, SessionStream } from "./session.js";
 
 export const RESOLVED: Promise<void> = Promise.resolve();
 
+/** Made only when needed: an Error captures a stack, too dear for every stream's normal end. */
+function closedError(): MicroError {
+  return new MicroError("micro.transport", 400, "the stream has ended; nothing more can be sent");
+}
+
 type Pending = { message: Uint8Array; resolve: () => void; reject: (e: unknown) => void };
 type Waiter = { resolve: () => void; reject: (e: unknown) => void };
 
@@ -58,7 +63,7 @@ export abstract class StreamEnd implements SessionStream {
   }
 
   protected doSend(message: Uint8Array): Promise<void> {
-    if (this.finished || this.sendClosed) return Promise.reject(this.endError ?? new MicroError("micro.transport", 400, "send after the stream was closed for sending"));
+    if (this.finished || this.sendClosed) return Promise.reject(this.endError ?? closedError());
     const max = this.session.peer?.maxMessageSize ?? Infinity;
     if (message.length > max) {
       return Promise.reject(new MicroError("micro.transport", 413, `message of ${message.length} bytes exceeds the peer's limit of ${max} bytes`));
@@ -158,13 +163,14 @@ export abstract class StreamEnd implements SessionStream {
   }
 
   /** Stop sending for good: queued messages fail with `error`; senders whose message went out resolve. */
-  protected finishSend(error: MicroError): void {
+  protected finishSend(error: MicroError | undefined): void {
     this.endError = error;
+    if (this.queue.length === 0 && this.waiters.length === 0) return;
     const q = this.queue;
     const w = this.waiters;
     this.queue = [];
     this.waiters = [];
-    for (const p of q) p.reject(error);
+    for (const p of q) p.reject(error ?? closedError());
     for (const x of w) x.resolve();
   }
 
