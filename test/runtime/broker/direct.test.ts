@@ -22,11 +22,11 @@ import { is, readEvents } from "../registry/fixtures/events.js";
 const SUBSCRIBER = new URL("./fixtures/subscriber.js", import.meta.url);
 const TTL = 1; // seconds: killed subscribers expire quickly
 
-/** Warnings the publisher logs, to check what it tried. */
+/** What the publisher logs (down to debug: a repeated unreachable subscriber is logged at debug), to check what it tried. */
 const warnings: Array<{ msg: string; subscription?: string }> = [];
 setRootLogger(
   pino(
-    { level: "warn" },
+    { level: "debug" },
     new Writable({
       write(chunk: Buffer, _enc, done) {
         for (const line of chunk.toString().split("\n").filter(Boolean)) warnings.push(JSON.parse(line));
@@ -121,6 +121,19 @@ test("a subscriber's handler error is reported to the publisher; no subscribers 
   await sub.line((l) => l.startsWith("got strict fine"));
   await publisher.publish("nobody-subscribes", text("x"));
   await sub.kill();
+});
+
+test("an unreachable subscriber is skipped with a warning; publish still resolves and reaches the others", async () => {
+  const [live] = await subscribers("mixed", "-", 1);
+  // A registration left by a process that is gone: nothing listens on its address.
+  const ghost = { id: "ghost-1", address: "127.0.0.1:1", metadata: { broker: "direct", topic: "mixed", queue: "" } };
+  await registry.register({ name: "micro.broker.mixed", version: "latest", endpoints: [], nodes: [ghost] }, { ttl: 30 });
+  warnings.length = 0;
+  await publisher.publish("mixed", text("m1"));
+  await live.line((l) => l.startsWith("got mixed m1"));
+  assert.ok(warnings.some((w) => w.subscription === "ghost-1" && /unreachable/.test(w.msg)), "the skipped subscriber was logged");
+  await registry.deregister({ name: "micro.broker.mixed", version: "latest", endpoints: [], nodes: [ghost] });
+  await live.kill();
 });
 
 test("in one process: subscribe, deliver, unsubscribe", async () => {

@@ -280,8 +280,10 @@ export function directBroker(options: DirectBrokerOptions): Broker {
       }
       const failures: MicroError[] = [];
       const unreachable = (node: NodeRecord, error: MicroError): void => {
+        // Warn once per outage, not on every publish while a dead subscriber waits for its TTL.
+        const level = aside.has(node.address) ? "debug" : "warn";
         aside.add(node.address);
-        log.warn({ topic, subscription: node.id, address: node.address, err: error }, "subscriber unreachable; skipped (it leaves the registry when its TTL passes)");
+        log[level]({ topic, subscription: node.id, address: node.address, err: error }, "subscriber unreachable; skipped (it leaves the registry when its TTL passes)");
       };
       await Promise.all([
         ...plain.map(async (node) => {
