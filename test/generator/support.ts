@@ -111,7 +111,7 @@ export function bufGenerate(dir: string, microOpt: string): Promise<Run> {
   const template = [
     "version: v2",
     "plugins:",
-    `  - local: ["${process.execPath}", "${PLUGIN}"]`,
+    `  - local: ${JSON.stringify(pluginPath())}`,
     "    out: out",
     ...(opts.length > 0 ? ["    opt:", ...opts.map((o) => `      - ${JSON.stringify(o)}`)] : []),
     "",
