@@ -108,6 +108,14 @@ describe("tcp transport: calls and streams", () => {
     s.closeSend();
     await assert.rejects(readAll(s), (e: unknown) => e instanceof MicroError && e.code === 408);
     assert.equal(typeof seen.deadline, "number");
+    await until(() => seen.signalAborted !== undefined, 5000, "server signal");
+    assert.equal((seen.signalAborted as MicroError).code, 408);
+  });
+
+  test("a deadline already passed fails at once without reaching the server", async () => {
+    const s = p.conn.openStream(header("Hang", "unary", { deadline: Date.now() - 1 }));
+    assert.equal((await s.trailer).error?.code, 408);
+    assert.equal(p.conn.activeStreams, 0);
   });
 
   test("cancel from the client aborts the server signal", async () => {
@@ -135,6 +143,24 @@ describe("tcp transport: calls and streams", () => {
     await s.send(enc("1"));
     await assert.rejects(readAll(s), (e: unknown) => e instanceof MicroError && e.id === "test.early");
     await assert.rejects(s.send(enc("2")));
+  });
+
+  test("streams beyond the server's limit wait for a slot instead of breaking the connection", async () => {
+    const small = await pair(router({ async Unary(s) { const m = await readAll(s); await s.send(enc(`hello ${m.join(",")}`)); s.close(); } }), { maxConcurrentStreams: 2 });
+    try {
+      const streams = Array.from({ length: 20 }, (_, i) => {
+        const s = small.conn.openStream(header("Unary"));
+        if (i % 2 === 0) void s.send(enc(String(i)));
+        s.closeSend();
+        return s;
+      });
+      assert.equal(small.conn.activeStreams, 20);
+      const out = await Promise.all(streams.map((s) => readAll(s)));
+      out.forEach((o, i) => assert.deepEqual(o, [i % 2 === 0 ? `hello ${i}` : "hello "]));
+      assert.equal(small.conn.closed, false);
+    } finally {
+      await small.close();
+    }
   });
 
   test("many concurrent streams on one connection", async () => {

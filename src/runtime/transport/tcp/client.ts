@@ -129,6 +129,7 @@ export class ClientSession extends Session implements Connection {
     const p = this.writer.begin(FrameType.HEADERS, flags, s.id, size);
     writeHeader(this.writer.slab, p, h, timeout);
     if (flags === 0) s.pump();
+    else s.endedWithHeaders();
   }
 
   /** A stream ended: free its slot, start a waiting one, finish draining. */
@@ -145,9 +146,12 @@ export class ClientSession extends Session implements Connection {
     if (this.goingAway && this.streams.size === 0 && !this.isClosed) this.destroy(undefined, "none", true);
   }
 
-  sendCancel(id: number, reason: string): void {
-    const text = Buffer.from(reason, "utf8").subarray(0, 1024);
-    this.writer.frame(FrameType.CANCEL, 0, id, text);
+  /** CANCEL: a cause byte (0 cancelled, 1 deadline exceeded), then the reason in UTF-8. */
+  sendCancel(id: number, reason: string, deadline = false): void {
+    const text = Buffer.from(reason, "utf8").subarray(0, 1023);
+    const p = this.writer.begin(FrameType.CANCEL, 0, id, 1 + text.length);
+    this.writer.slab[p] = deadline ? 1 : 0;
+    text.copy(this.writer.slab, p + 1);
   }
 
   protected onStreamFrame(type: number, _flags: number, id: number, payload: Buffer): void {
@@ -238,6 +242,10 @@ export class TcpClientStream extends StreamEnd implements ClientStream {
     return this.trailerPromise;
   }
 
+  endedWithHeaders(): void {
+    this.endSentWithHeaders();
+  }
+
   hasQueued(): boolean {
     return this.queueLength > 0;
   }
@@ -249,7 +257,7 @@ export class TcpClientStream extends StreamEnd implements ClientStream {
   armDeadline(ms: number): void {
     this.timer = setTimeout(() => {
       if (this.finished) return;
-      if (this.isStarted) this.conn.sendCancel(this.id, "deadline exceeded");
+      if (this.isStarted) this.conn.sendCancel(this.id, "deadline exceeded", true);
       this.finish(deadlineError(this.header, ms));
     }, ms);
   }

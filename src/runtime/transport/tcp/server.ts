@@ -71,7 +71,7 @@ export class ServerSession extends Session {
       case FrameType.CANCEL: {
         const s = this.streams.get(id) as TcpServerStream | undefined;
         if (!s) return this.onUnknownStream(type, id);
-        s.onCancel(payload.toString("utf8"));
+        s.onCancel(payload.length > 0 && payload[0] === 1, payload.toString("utf8", 1));
         return;
       }
       case FrameType.GOAWAY:
@@ -231,9 +231,11 @@ export class TcpServerStream extends StreamEnd implements ServerStream {
     else write();
   }
 
-  onCancel(reason: string): void {
+  onCancel(deadline: boolean, reason: string): void {
     if (this.finished) return;
-    const err = new MicroError("micro.transport", 499, reason ? `call cancelled by the client: ${reason}` : "call cancelled by the client");
+    const err = deadline
+      ? MicroError.timeout("micro.transport", `deadline exceeded in ${this.header.service} ${this.header.endpoint} (client gave up)`)
+      : new MicroError("micro.transport", 499, reason ? `call cancelled by the client: ${reason}` : "call cancelled by the client");
     this.abort(err);
     this.end(err);
   }

@@ -97,6 +97,11 @@ export abstract class StreamEnd implements SessionStream {
     this.session.writer.endStream(this.id);
   }
 
+  /** The half-close went out on HEADERS: nothing is left to end later. */
+  protected endSentWithHeaders(): void {
+    this.endAfterQueue = false;
+  }
+
   /** Write what the window and the socket allow; wake senders. */
   pump(): void {
     if (this.finished || !this.started()) return;
