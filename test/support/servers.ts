@@ -10,6 +10,10 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 
+// Runtime logs stay quiet in these tests unless asked for. Test files import this module before the runtime,
+// whose modules create their loggers on import.
+process.env.MICRO_LOG_LEVEL ??= "silent";
+
 /** A server process the test controls. `restart()` keeps the port and the data directory. */
 export interface TestServer {
   /** Client address: `http://127.0.0.1:P` for etcd, `nats://127.0.0.1:P` for NATS. */

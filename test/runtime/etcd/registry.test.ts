@@ -2,6 +2,8 @@
  * The etcd registry against a real etcd on loopback: the registry contract, watch events, TTL expiry of a
  * SIGKILLed node, failing promptly while etcd is down, and recovering (registration and watch) after it returns.
  */
+// First: quiets the runtime before it is loaded.
+import { startEtcd, type TestServer } from "../../support/servers.js";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
@@ -11,9 +13,6 @@ import { MicroError } from "../../../src/runtime/errors/index.js";
 import { cachedRegistry } from "../../../src/runtime/registry/cache.js";
 import { etcdRegistry } from "../../../src/runtime/registry/etcd/index.js";
 import type { Registry, RegistryEvent, ServiceRecord, Watcher } from "../../../src/runtime/registry/index.js";
-import { startEtcd, type TestServer } from "../../support/servers.js";
-
-process.env.MICRO_LOG_LEVEL ??= "silent";
 
 function service(name: string, version: string, ...nodes: Array<[string, string]>): ServiceRecord {
   return {

@@ -3,14 +3,13 @@
  * and bodies, reconnect after a server restart, and durable at-least-once delivery (backlog while a
  * subscriber is down, redelivery after a thrown handler, no loss across a server restart).
  */
+// First: quiets the runtime before it is loaded.
+import { freePort, startNats, type TestServer } from "../../support/servers.js";
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Broker, BrokerEvent } from "../../../src/runtime/broker/index.js";
 import { natsBroker, type NatsBrokerOptions } from "../../../src/runtime/broker/nats/index.js";
 import { MicroError } from "../../../src/runtime/errors/index.js";
-import { freePort, startNats, type TestServer } from "../../support/servers.js";
-
-process.env.MICRO_LOG_LEVEL ??= "silent";
 
 const text = (s: string) => new TextEncoder().encode(s);
 const str = (b: Uint8Array) => new TextDecoder().decode(b);

@@ -2,13 +2,12 @@
  * The NATS broker chosen by flags, end to end through the runtime: a greeter service process started with
  * `--broker nats` subscribes through its server; a client in this process publishes through its own service.
  */
+// First: quiets the runtime before it is loaded.
+import { startNats, type TestServer } from "../../support/servers.js";
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { newService, type Service } from "../../../src/index.js";
 import { spawnFixture, type Fixture } from "../../fixtures/runtime/harness.js";
-import { startNats, type TestServer } from "../../support/servers.js";
-
-process.env.MICRO_LOG_LEVEL ??= "silent";
 
 describe("--broker nats through newService (real nats-server, service process)", () => {
   let nats: TestServer;
