@@ -29,6 +29,16 @@ async function startServer(kind: string): Promise<{ child: ChildProcess; address
 }
 
 type Call = () => Promise<void>;
+const STREAM_MESSAGES = 10_000;
+
+/** Messages per second of a 10 000-message server stream (32-byte messages), repeated for `ms` after a warm-up. */
+async function runStream(stream: () => Promise<number>, ms: number): Promise<number> {
+  for (let i = 0; i < 3; i++) await stream();
+  let n = 0;
+  const start = performance.now();
+  while (performance.now() - start < ms) n += await stream();
+  return n / ((performance.now() - start) / 1000);
+}
 
 async function run(call: Call, concurrency: number, ms: number): Promise<{ rps: number; p50: number; p99: number }> {
   // Warm up.
@@ -51,7 +61,7 @@ async function run(call: Call, concurrency: number, ms: number): Promise<{ rps: 
   return { rps: lat.length / elapsed, p50: lat[Math.floor(lat.length * 0.5)]!, p99: lat[Math.floor(lat.length * 0.99)]! };
 }
 
-async function microCaller(address: string): Promise<{ call: Call; close(): void }> {
+async function microCaller(address: string): Promise<{ call: Call; stream: () => Promise<number>; close(): void }> {
   const conn = await tcpTransport().dial(address);
   const header = { service: "bench", endpoint: "Echo.Echo", contentType: "application/octet-stream", metadata: {}, kind: "unary" as const };
   return {
@@ -64,11 +74,19 @@ async function microCaller(address: string): Promise<{ call: Call; close(): void
       if (r.done) throw new Error("no response");
       await it.next();
     },
+    stream: async () => {
+      const s = conn.openStream({ ...header, endpoint: "Echo.Stream", kind: "server_streaming" });
+      void s.send(Buffer.from(String(STREAM_MESSAGES)));
+      s.closeSend();
+      let n = 0;
+      for await (const _ of s) n++;
+      return n;
+    },
     close: () => conn.close(),
   };
 }
 
-async function grpcCaller(address: string): Promise<{ call: Call; close(): void }> {
+async function grpcCaller(address: string): Promise<{ call: Call; stream: () => Promise<number>; close(): void }> {
   const client = new grpc.Client(address, grpc.credentials.createInsecure());
   const raw = (b: Buffer) => b;
   return {
@@ -76,6 +94,14 @@ async function grpcCaller(address: string): Promise<{ call: Call; close(): void 
       new Promise<void>((resolve, reject) =>
         client.makeUnaryRequest("/bench.Echo/Echo", raw, raw, payload, { deadline: Date.now() + 10_000 }, (e) => (e ? reject(e) : resolve())),
       ),
+    stream: () =>
+      new Promise<number>((resolve, reject) => {
+        let n = 0;
+        const call = client.makeServerStreamRequest("/bench.Echo/Stream", raw, raw, Buffer.from(String(STREAM_MESSAGES)));
+        call.on("data", () => n++);
+        call.on("end", () => resolve(n));
+        call.on("error", reject);
+      }),
     close: () => client.close(),
   };
 }
@@ -83,6 +109,7 @@ async function grpcCaller(address: string): Promise<{ call: Call; close(): void 
 async function main(): Promise<void> {
   const rows: string[] = [];
   const results: Record<string, Record<number, { rps: number; p50: number; p99: number }>> = {};
+  const streams: Record<string, number> = {};
   const kinds = (process.env.BENCH_ONLY ?? "micro,grpc").split(",");
   for (const kind of ["micro", "grpc"] as const) {
     if (!kinds.includes(kind)) continue;
@@ -91,6 +118,7 @@ async function main(): Promise<void> {
       const caller = kind === "micro" ? await microCaller(address) : await grpcCaller(address);
       results[kind] = {};
       for (const c of [1, 64]) results[kind]![c] = await run(caller.call, c, seconds * 1000);
+      streams[kind] = await runStream(caller.stream, seconds * 1000);
       caller.close();
     } finally {
       // Let it exit on its own (so a --cpu-prof profile gets written), then make sure.
@@ -115,6 +143,9 @@ async function main(): Promise<void> {
   }
   console.log(`raw transport unary echo, 64-byte payload, loopback, ${seconds}s per case, server in a child process`);
   console.log(rows.join("\n"));
+  const ms = streams.micro ?? NaN;
+  const gs = streams.grpc ?? NaN;
+  console.log(`\nserver stream, ${STREAM_MESSAGES} x 32-byte messages per call: micro/grpc ${(ms / gs).toFixed(2)}x, micro ${ms.toFixed(0)} msg/s, grpc ${gs.toFixed(0)} msg/s`);
 }
 
 main().catch((e) => {

@@ -1,7 +1,8 @@
 /**
  * Coalesces outgoing frames: frames are encoded straight into a slab buffer and the whole batch goes to
- * the socket in one write (writev when a large payload is referenced, not copied) once per event-loop
- * turn. Many small frames from many streams thus cost one syscall.
+ * the socket in one write (writev when a large payload is referenced, not copied) on process.nextTick,
+ * i.e. after the current callback and every promise continuation it triggered. Many small frames from
+ * many streams thus cost one syscall, without waiting for the next event-loop turn.
  */
 import type { Socket } from "node:net";
 import { DATA_COPY_LIMIT } from "./limits.js";
@@ -118,7 +119,7 @@ export class FrameWriter {
   private schedule(): void {
     if (this.scheduled || this.closed) return;
     this.scheduled = true;
-    setImmediate(this.flushBound);
+    process.nextTick(this.flushBound);
   }
 
   private readonly flushBound = (): void => this.flush();
