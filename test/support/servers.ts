@@ -4,8 +4,9 @@
  * A missing binary is an error that says what to install — these tests never skip.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
+import { get as httpsGet } from "node:https";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
@@ -147,13 +148,42 @@ async function httpProbe(url: string, accept: (status: number, body: string) => 
   }
 }
 
-/** Start a single-member etcd on loopback with a fresh data directory. */
-export async function startEtcd(): Promise<TestServer> {
+/** TLS material for an etcd that requires client certificates (PEM file paths). */
+export interface EtcdTls {
+  ca: string;
+  serverCert: string;
+  serverKey: string;
+  /** A client certificate signed by `ca`, used by the readiness probe. */
+  clientCert: string;
+  clientKey: string;
+}
+
+/** One HTTPS GET with client certificate and CA; true when the answer matches. */
+function httpsProbe(url: string, tls: EtcdTls, accept: (status: number, body: string) => boolean): Promise<boolean> {
+  return new Promise((resolve) => {
+    const request = httpsGet(
+      url,
+      { ca: readFileSync(tls.ca), cert: readFileSync(tls.clientCert), key: readFileSync(tls.clientKey), timeout: 1000 },
+      (response) => {
+        let body = "";
+        response.setEncoding("utf8").on("data", (chunk: string) => (body += chunk));
+        response.on("end", () => resolve(accept(response.statusCode ?? 0, body)));
+        response.on("error", () => resolve(false));
+      },
+    );
+    request.on("timeout", () => request.destroy());
+    request.on("error", () => resolve(false));
+  });
+}
+
+/** Start a single-member etcd on loopback with a fresh data directory (https with client certificates when `tls`). */
+export async function startEtcd(options: { tls?: EtcdTls } = {}): Promise<TestServer> {
   const binary = findBinary("etcd", "etcd-server");
   const dataDir = await mkdtemp(join(tmpdir(), "micro-etcd-"));
   const clientPort = await freePort();
   const peerPort = await freePort();
-  const client = `http://127.0.0.1:${clientPort}`;
+  const tls = options.tls;
+  const client = `${tls ? "https" : "http"}://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
   const args = [
     "--name", "default",
@@ -165,12 +195,15 @@ export async function startEtcd(): Promise<TestServer> {
     "--initial-cluster", `default=${peer}`,
     "--log-level", "error",
     "--logger", "zap",
+    ...(tls ? ["--cert-file", tls.serverCert, "--key-file", tls.serverKey, "--client-cert-auth", "--trusted-ca-file", tls.ca] : []),
   ];
   const server = new ManagedServer(client, clientPort, dataDir, {
     binary,
     args,
     what: "etcd",
-    probe: () => httpProbe(`${client}/health`, (status, body) => status === 200 && body.includes('"health":"true"')),
+    probe: tls
+      ? () => httpsProbe(`${client}/health`, tls, (status, body) => status === 200 && body.includes('"health":"true"'))
+      : () => httpProbe(`${client}/health`, (status, body) => status === 200 && body.includes('"health":"true"')),
   });
   try {
     await server.start();
@@ -181,13 +214,13 @@ export async function startEtcd(): Promise<TestServer> {
   return server;
 }
 
-/** Start nats-server on loopback (JetStream on, store in a fresh directory). */
-export async function startNats(): Promise<TestServer> {
+/** Start nats-server on loopback (JetStream on, store in a fresh directory); `args` are added (e.g. auth). */
+export async function startNats(options: { args?: string[] } = {}): Promise<TestServer> {
   const binary = findBinary("nats-server", "nats-server");
   const dataDir = await mkdtemp(join(tmpdir(), "micro-nats-"));
   const port = await freePort();
   const monitorPort = await freePort();
-  const args = ["-a", "127.0.0.1", "-p", String(port), "-m", String(monitorPort), "-js", "-sd", dataDir];
+  const args = ["-a", "127.0.0.1", "-p", String(port), "-m", String(monitorPort), "-js", "-sd", dataDir, ...(options.args ?? [])];
   const server = new ManagedServer(`nats://127.0.0.1:${port}`, port, dataDir, {
     binary,
     args,

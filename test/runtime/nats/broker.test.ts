@@ -222,3 +222,45 @@ describe("NATS broker (real nats-server)", () => {
     assert.deepEqual([...seen].sort((x, y) => x - y), Array.from({ length: total }, (_, i) => i + 1));
   });
 });
+
+describe("NATS broker against a server that requires credentials (real nats-server)", () => {
+  let nats: TestServer;
+  const brokers: Broker[] = [];
+
+  before(async () => {
+    nats = await startNats({ args: ["--user", "micro", "--pass", "s3cret"] });
+  });
+
+  after(async () => {
+    await Promise.all(brokers.map((b) => b.disconnect().catch(() => {})));
+    await nats?.dispose();
+  });
+
+  /** Build a broker with some MICRO_* variables set (read when it is created). */
+  const withEnv = (env: Record<string, string>) => {
+    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, env);
+    try {
+      const broker = natsBroker({ address: nats.address, timeout: 2000 });
+      brokers.push(broker);
+      return broker;
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  };
+
+  it("connects with MICRO_BROKER_USERNAME / MICRO_BROKER_PASSWORD; wrong ones are a 401", async () => {
+    const good = withEnv({ MICRO_BROKER_USERNAME: "micro", MICRO_BROKER_PASSWORD: "s3cret" });
+    const got = waiter(10_000, "the message");
+    const seen: string[] = [];
+    await good.subscribe("auth.ok", (e) => void (seen.push(str(e.message.body)), got.poke()));
+    await good.publish("auth.ok", { header: {}, body: text("in") });
+    await got.until(() => seen.length === 1);
+
+    const bad = withEnv({ MICRO_BROKER_USERNAME: "micro", MICRO_BROKER_PASSWORD: "wrong" });
+    await assert.rejects(bad.connect(), (e: unknown) => e instanceof MicroError && e.code === 401 && /MICRO_BROKER_PASSWORD/.test(e.detail));
+  });
+});

@@ -9,7 +9,7 @@
  * resolved, a thrown handler gets the message again, and messages published while a subscriber is down wait
  * for it. See `jetstream.ts`.
  */
-import { connect, headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
+import { AuthorizationError, connect, headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import type { JsMsg } from "@nats-io/jetstream";
 import { MicroError } from "../../errors/index.js";
 import { logger } from "../../logger/index.js";
@@ -196,6 +196,15 @@ class NatsBroker implements Broker {
         },
       });
     } catch (error) {
+      if (error instanceof AuthorizationError) {
+        throw new MicroError(
+          ID,
+          401,
+          `NATS at ${this.address} refused the credentials (${error.message}); check MICRO_BROKER_USERNAME / MICRO_BROKER_PASSWORD or MICRO_BROKER_TOKEN.`,
+          undefined,
+          { cause: error },
+        );
+      }
       throw new MicroError(
         ID,
         503,

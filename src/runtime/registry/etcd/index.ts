@@ -7,7 +7,16 @@
  * so callers can fall back to cached records rather than hang. `watch` follows etcd's watch on the prefix and
  * reconnects on its own, resuming from the last revision seen.
  */
-import { Etcd3, EtcdLeaseInvalidError, GRPCUnauthenticatedError, EtcdAuthenticationFailedError, EtcdPermissionDeniedError, type IKeyValue, type Lease } from "etcd3";
+import {
+  Etcd3,
+  EtcdAuthenticationFailedError,
+  EtcdInvalidAuthTokenError,
+  EtcdLeaseInvalidError,
+  EtcdPermissionDeniedError,
+  GRPCUnauthenticatedError,
+  type IKeyValue,
+  type Lease,
+} from "etcd3";
 import { ExponentialBackoff, noop } from "cockatiel";
 import { MicroError } from "../../errors/index.js";
 import { logger } from "../../logger/index.js";
@@ -229,7 +238,13 @@ class EtcdRegistry implements Registry {
     if (error instanceof MicroError) return error;
     const message = error instanceof Error ? error.message : String(error);
     const target = `${what} ${subject || "services"}`;
-    if (error instanceof GRPCUnauthenticatedError || error instanceof EtcdAuthenticationFailedError) {
+    if (
+      error instanceof GRPCUnauthenticatedError ||
+      error instanceof EtcdAuthenticationFailedError ||
+      error instanceof EtcdInvalidAuthTokenError ||
+      // An etcd with authentication on answers an anonymous request this way.
+      /user name is empty/i.test(message)
+    ) {
       return new MicroError(ID, 401, `etcd rejected the credentials (${target}): ${message}. Check MICRO_REGISTRY_USERNAME / MICRO_REGISTRY_PASSWORD.`, undefined, { cause: error });
     }
     if (error instanceof EtcdPermissionDeniedError) {
