@@ -13,8 +13,8 @@ import { CodeGeneratorRequestSchema, CodeGeneratorResponse_Feature, Edition, Fil
 import { HTTP_EXTENSION, httpBindings } from "../../src/generator/http.js";
 import { methodKeys, serviceName } from "../../src/generator/names.js";
 import { fieldRecords, MAX_DEPTH } from "../../src/generator/fields.js";
-import { runPlugin } from "../../src/generator/plugin.js";
-import { FIXTURES, run, tempDir } from "./support.js";
+import { PLUGIN_VERSION, runPlugin } from "../../src/generator/plugin.js";
+import { FIXTURES, ROOT, run, tempDir } from "./support.js";
 
 describe("names", () => {
   const service = (...names: string[]): DescService => ({ methods: names.map((name) => ({ name })) }) as unknown as DescService;
@@ -106,6 +106,10 @@ describe("plugin response and field descriptions", () => {
     assert.equal(response.minimumEdition, Edition.EDITION_PROTO2);
     assert.equal(response.maximumEdition, Edition.EDITION_2023);
     assert.deepEqual(response.file.map((f) => f.name), ["editions/editions.micro.ts", "legacy/legacy.micro.ts"]);
+  });
+
+  it("reports the package's version", () => {
+    assert.equal(PLUGIN_VERSION, (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version);
   });
 
   it("writes // @ts-nocheck with ts_nocheck=true", async () => {
