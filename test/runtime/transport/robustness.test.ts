@@ -2,7 +2,9 @@ import { test, describe, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Server, type Socket } from "node:net";
 import type { ChildProcess } from "node:child_process";
+import { pino } from "pino";
 import { MicroError } from "../../../src/runtime/errors/index.js";
+import { rootLogger, setRootLogger } from "../../../src/runtime/logger/index.js";
 import { tcpTransport } from "../../../src/runtime/transport/tcp/index.js";
 import { FrameType, GoAwayCode, encodeFrame, encodePreface, encodeSettings, DEFAULT_SETTINGS, decodeGoAway } from "../../../src/runtime/transport/tcp/frame.js";
 import { WRITE_HIGH_WATER } from "../../../src/runtime/transport/tcp/limits.js";
@@ -307,6 +309,29 @@ describe("bad input closes only that connection", () => {
       assert.equal(good.closed, false);
     });
   }
+});
+
+describe("logging", () => {
+  test("a closed connection's reason is logged by the transport logger", async () => {
+    const lines: string[] = [];
+    const previous = rootLogger();
+    setRootLogger(pino({ level: "warn" }, { write: (l: string) => void lines.push(l) }));
+    try {
+      const transport = tcpTransport();
+      const listener = await transport.listen("127.0.0.1:0", (s) => s.close());
+      cleanups.push(() => listener.close(0));
+      const raw = await rawSocket(listener.address);
+      raw.socket.write(Buffer.concat([handshake(), encodeFrame(42, 0, 1)]));
+      await raw.closed;
+      const entry = lines.map((l) => JSON.parse(l)).find((e) => /closing connection/.test(e.msg));
+      assert.ok(entry, `no log line in ${lines.join("")}`);
+      assert.equal(entry.component, "transport");
+      assert.match(entry.msg, /unknown frame type 42/);
+      assert.match(entry.peer, /^127\.0\.0\.1:\d+$/);
+    } finally {
+      setRootLogger(previous);
+    }
+  });
 });
 
 describe("addresses", () => {

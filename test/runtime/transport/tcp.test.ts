@@ -163,6 +163,22 @@ describe("tcp transport: calls and streams", () => {
     }
   });
 
+  test("large messages (beyond the window and the copy limit) and unicode metadata cross intact", async () => {
+    const big = new Uint8Array(1024 * 1024 + 7);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff;
+    const s = p.conn.openStream(header("Echo", "bidi_streaming", { metadata: { "x-req": "grüße ✓ 日本" } }));
+    const sending = (async () => {
+      for (let i = 0; i < 3; i++) await s.send(big);
+      s.closeSend();
+    })();
+    const got: Uint8Array[] = [];
+    for await (const m of s) got.push(m);
+    await sending;
+    assert.equal(got.length, 3);
+    for (const m of got) assert.ok(Buffer.from(m).equals(Buffer.from(big)));
+    assert.deepEqual((await s.trailer).metadata, { "x-reply": "grüße ✓ 日本" });
+  });
+
   test("many concurrent streams on one connection", async () => {
     const calls = Array.from({ length: 200 }, async (_, i) => {
       const s = p.conn.openStream(header("Unary"));

@@ -2,7 +2,7 @@
  * The server end: accepts connections, checks the preface and SETTINGS, opens a {@link ServerStream} per
  * HEADERS frame and hands it to the handler, enforces deadlines and limits, and drains on close.
  */
-import { createServer, type Server, type Socket } from "node:net";
+import type { Server, Socket } from "node:net";
 import type { Logger } from "../../logger/index.js";
 import { MicroError, fromError } from "../../errors/index.js";
 import type { Metadata } from "../../client/index.js";
