@@ -46,6 +46,7 @@ class NatsBroker implements Broker {
   private readonly subscriptions = new Set<ActiveSubscription>();
   private readonly log = logger("broker", { broker: "nats" });
   private reconnectAttempts = 0;
+  private warnedUnnamed = false;
 
   constructor(private readonly options: ResolvedNatsOptions) {
     this.address = options.servers.join(",");
@@ -135,6 +136,13 @@ class NatsBroker implements Broker {
 
   private async subscribeDurable(nc: NatsConnection, topic: string, handler: BrokerHandler, queue: string | undefined): Promise<ActiveSubscription> {
     const name = consumerName(`${queue ?? this.options.name}-${topic}`);
+    if (queue === undefined && !this.options.named && !this.warnedUnnamed) {
+      this.warnedUnnamed = true;
+      this.log.warn(
+        { topic, consumer: name },
+        "durable subscription without a queue group on an unnamed broker: every such subscriber shares the consumer named after the topic; give the broker a name (option name or MICRO_BROKER_NAME) or use a queue group",
+      );
+    }
     const deliver = async (msg: JsMsg) => {
       try {
         await handler({ topic: msg.subject, message: fromMsg(msg) });

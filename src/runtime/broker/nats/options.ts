@@ -23,7 +23,8 @@ export interface NatsBrokerOptions {
   /**
    * The connection name shown by the server, and the identity of durable subscribers without a queue
    * group: their consumer is named `<name>-<topic>`, so a restarted process resumes where it stopped.
-   * Default `micro`; services should set their service name.
+   * Default `MICRO_BROKER_NAME`, else `micro`; services with durable subscribers outside queue groups should
+   * set their service name.
    */
   name?: string;
   /** User (default `MICRO_BROKER_USERNAME`); requires `pass`. */
@@ -43,6 +44,8 @@ export interface ResolvedNatsOptions {
   durable: boolean;
   stream: string;
   name: string;
+  /** Whether `name` was chosen (option or `MICRO_BROKER_NAME`) rather than defaulted. */
+  named: boolean;
   user?: string;
   pass?: string;
   token?: string;
@@ -74,7 +77,8 @@ export function resolveOptions(options: NatsBrokerOptions = {}, env: NodeJS.Proc
     servers,
     durable: options.durable ?? parseBoolean(env.MICRO_BROKER_DURABLE),
     stream,
-    name: options.name ?? "micro",
+    name: options.name ?? nonEmpty(env.MICRO_BROKER_NAME) ?? "micro",
+    named: options.name !== undefined || nonEmpty(env.MICRO_BROKER_NAME) !== undefined,
     user,
     pass,
     token,
