@@ -161,6 +161,24 @@ function main(): void {
     const line = (r: string[]): string => r.map((v, i) => v.padEnd(widths[i]!)).join("  ");
     process.stdout.write(`median wall time of protoc with each plugin (same inputs, same run; ratio = protoc-gen-micro / peer)\n`);
     process.stdout.write(rows.map(line).join("\n") + "\n");
+
+    // Where a single-file run goes: Node's own start-up, then loading each plugin's modules (`--version` loads
+    // them and exits), the rest is decoding the request and generating.
+    const startup: [string, string[]][] = [
+      ["node (no script)", ["-e", "0"]],
+      ["protoc-gen-micro --version", [micro, "--version"]],
+      ["protoc-gen-es --version", [join(ROOT, "node_modules/@bufbuild/protoc-gen-es/bin/protoc-gen-es"), "--version"]],
+    ];
+    const startSamples = new Map<string, number[]>(startup.map(([label]) => [label, []]));
+    for (let r = 0; r < RUNS; r++) {
+      for (const [label, args] of startup) {
+        const start = process.hrtime.bigint();
+        execFileSync(process.execPath, args, { stdio: "ignore" });
+        startSamples.get(label)!.push(Number(process.hrtime.bigint() - start) / 1e6);
+      }
+    }
+    process.stdout.write("\nstart-up (median of the process alone, no protoc)\n");
+    for (const [label] of startup) process.stdout.write(`${label.padEnd(28)}  ${median(startSamples.get(label)!).toFixed(1)} ms\n`);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
