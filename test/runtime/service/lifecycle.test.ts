@@ -1,0 +1,49 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { healthMethod, newService, type RpcServer } from "../../../src/index.js";
+import { memoryRegistry } from "../../../src/runtime/registry/memory.js";
+import { memoryBroker } from "../../../src/runtime/broker/memory.js";
+import { Greeter } from "../../fixtures/runtime/greeter.js";
+
+test("hooks run around start and stop; run() resolves after stop(); the registration comes and goes", async () => {
+  const registry = memoryRegistry();
+  const order: string[] = [];
+  let started!: () => void;
+  const startedPromise = new Promise<void>((r) => (started = r));
+  const service = newService({
+    name: "greeter",
+    registry,
+    broker: memoryBroker(),
+    handleSignals: false,
+    argv: [],
+    env: {},
+    beforeStart: () => void order.push("beforeStart"),
+    afterStart: [() => void order.push("afterStart 1"), async () => (order.push("afterStart 2"), started())],
+    beforeStop: () => void order.push("beforeStop"),
+    afterStop: () => void order.push("afterStop"),
+  });
+  service.init();
+  service.server().handle(Greeter, {
+    hello: () => ({ message: "hi" }),
+    stream: async function* () {},
+    upload: async () => ({ message: "" }),
+    chat: async function* () {},
+  });
+  const running = service.run();
+  await startedPromise;
+  assert.equal((await registry.getService("greeter"))[0]?.nodes.length, 1);
+  const address = (service.server() as RpcServer).address!;
+  const health = await service.client().call({ service: "greeter", endpoint: "Debug.Health", method: healthMethod }, {}, { address });
+  assert.deepEqual(health, { status: "ok" });
+  await service.stop();
+  await running;
+  assert.deepEqual(order, ["beforeStart", "afterStart 1", "afterStart 2", "beforeStop", "afterStop"]);
+  assert.deepEqual(await registry.getService("greeter"), []);
+  await registry.close();
+});
+
+test("a service without a name refuses to start, saying how to name it", async () => {
+  const service = newService({ argv: [], env: {}, registry: memoryRegistry(), broker: memoryBroker(), handleSignals: false });
+  await assert.rejects(service.run(), /the service has no name: give newService\(\{ name \}\) or --server_name/);
+  await service.stop();
+});
