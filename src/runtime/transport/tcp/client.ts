@@ -220,7 +220,7 @@ function deadlineError(h: RequestHeader, _ms: number): MicroError {
   return MicroError.timeout("micro.transport", `deadline exceeded calling ${h.service} ${h.endpoint}`);
 }
 
-export class TcpClientStream extends StreamEnd implements ClientStream {
+export class TcpClientStream extends StreamEnd implements ClientStream, AsyncIterator<Uint8Array> {
   isStarted = false;
   private timer: NodeJS.Timeout | undefined;
   private result: StreamTrailer | undefined;
@@ -276,15 +276,21 @@ export class TcpClientStream extends StreamEnd implements ClientStream {
     this.finish(new MicroError("micro.transport", 499, reason ? `call cancelled: ${reason}` : "call cancelled"));
   }
 
+  /** The stream is its own iterator (no allocation per call). */
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    return {
-      next: () => this.inbox.next(),
-      return: () => {
-        if (!this.finished) this.cancel("the caller stopped reading the response");
-        this.inbox.clear();
-        return Promise.resolve(DONE);
-      },
-    };
+    return this;
+  }
+
+  /** The next response message (iterator protocol). */
+  next(): Promise<IteratorResult<Uint8Array>> {
+    return this.inbox.next();
+  }
+
+  /** Leaving the loop early cancels the call (iterator protocol). */
+  return(): Promise<IteratorResult<Uint8Array>> {
+    if (!this.finished) this.cancel("the caller stopped reading the response");
+    this.inbox.clear();
+    return Promise.resolve(DONE);
   }
 
   protected onRemoteEnd(): void {

@@ -95,14 +95,10 @@ export class ServerSession extends Session {
     if (this.streams.size >= this.local.maxConcurrentStreams) {
       throw new ProtocolError(GoAwayCode.TOO_MANY_STREAMS, `more than ${this.local.maxConcurrentStreams} concurrent streams`);
     }
-    const header: RequestHeader = {
-      service: h.service,
-      endpoint: h.endpoint,
-      contentType: h.contentType,
-      metadata: h.metadata,
-      kind: h.kind,
-      ...(h.timeout !== undefined ? { deadline: Date.now() + h.timeout } : {}),
-    };
+    const header: RequestHeader =
+      h.timeout === undefined
+        ? { service: h.service, endpoint: h.endpoint, contentType: h.contentType, metadata: h.metadata, kind: h.kind }
+        : { service: h.service, endpoint: h.endpoint, contentType: h.contentType, metadata: h.metadata, kind: h.kind, deadline: Date.now() + h.timeout };
     const s = new TcpServerStream(this, id, header);
     this.streams.set(id, s);
     if (flags & END_STREAM) {
@@ -160,7 +156,7 @@ export class ServerSession extends Session {
   }
 }
 
-export class TcpServerStream extends StreamEnd implements ServerStream {
+export class TcpServerStream extends StreamEnd implements ServerStream, AsyncIterator<Uint8Array> {
   private controller: AbortController | undefined;
   private abortReason: MicroError | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -204,14 +200,20 @@ export class TcpServerStream extends StreamEnd implements ServerStream {
     this.controller?.abort(reason);
   }
 
+  /** The stream is its own iterator (no allocation per call). */
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    return {
-      next: () => this.inbox.next(),
-      return: () => {
-        this.inbox.clear();
-        return Promise.resolve(DONE);
-      },
-    };
+    return this;
+  }
+
+  /** The next request message (iterator protocol). */
+  next(): Promise<IteratorResult<Uint8Array>> {
+    return this.inbox.next();
+  }
+
+  /** The handler stopped reading requests (iterator protocol); the stream stays open for responses. */
+  return(): Promise<IteratorResult<Uint8Array>> {
+    this.inbox.clear();
+    return Promise.resolve(DONE);
   }
 
   send(message: Uint8Array): Promise<void> {

@@ -22,6 +22,10 @@ function closedError(): MicroError {
 type Pending = { message: Uint8Array; resolve: () => void; reject: (e: unknown) => void };
 type Waiter = { resolve: () => void; reject: (e: unknown) => void };
 
+// Shared empty lists: most streams never queue, so they never allocate their own (never push into these).
+const NO_PENDING: Pending[] = [];
+const NO_WAITERS: Waiter[] = [];
+
 export abstract class StreamEnd implements SessionStream {
   id = 0;
   /** Bytes we may still send. */
@@ -31,8 +35,8 @@ export abstract class StreamEnd implements SessionStream {
   /** Consumed bytes not yet granted back. */
   private consumed = 0;
   readonly inbox: Inbox;
-  private queue: Pending[] = [];
-  private waiters: Waiter[] = [];
+  private queue: Pending[] = NO_PENDING;
+  private waiters: Waiter[] = NO_WAITERS;
   /** closeSend was called while messages were queued. */
   private endAfterQueue = false;
   /** No more sends from this side. */
@@ -46,7 +50,7 @@ export abstract class StreamEnd implements SessionStream {
 
   constructor(protected readonly session: Session) {
     this.recvWindow = session.local.initialWindow;
-    this.inbox = new Inbox((n) => this.onConsume(n));
+    this.inbox = new Inbox(this);
   }
 
   /** Messages waiting for window or socket. */
@@ -71,9 +75,9 @@ export abstract class StreamEnd implements SessionStream {
     if (this.queue.length === 0 && this.started() && this.canWrite()) {
       this.writeData(message, false);
       if (this.canWrite()) return RESOLVED;
-      return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+      return new Promise((resolve, reject) => (this.waiters === NO_WAITERS ? (this.waiters = []) : this.waiters).push({ resolve, reject }));
     }
-    return new Promise((resolve, reject) => this.queue.push({ message, resolve, reject }));
+    return new Promise((resolve, reject) => (this.queue === NO_PENDING ? (this.queue = []) : this.queue).push({ message, resolve, reject }));
   }
 
   /** HEADERS have gone out (client streams wait for a free slot first). */
@@ -123,7 +127,7 @@ export abstract class StreamEnd implements SessionStream {
     }
     if (this.queue.length === 0 && this.waiters.length > 0 && this.canWrite()) {
       const w = this.waiters;
-      this.waiters = [];
+      this.waiters = NO_WAITERS;
       for (const x of w) x.resolve();
     }
   }
@@ -155,7 +159,8 @@ export abstract class StreamEnd implements SessionStream {
   /** The peer half-closed. */
   protected abstract onRemoteEnd(): void;
 
-  private onConsume(n: number): void {
+  /** The application took a message of `n` bytes (called by the inbox). */
+  onConsume(n: number): void {
     if (this.remoteClosed || this.finished) return;
     this.consumed += n + FRAME_HEADER_LENGTH;
     if (this.consumed >= this.session.local.initialWindow >>> 1) {
@@ -173,8 +178,8 @@ export abstract class StreamEnd implements SessionStream {
     if (this.queue.length === 0 && this.waiters.length === 0) return;
     const q = this.queue;
     const w = this.waiters;
-    this.queue = [];
-    this.waiters = [];
+    this.queue = NO_PENDING;
+    this.waiters = NO_WAITERS;
     for (const p of q) p.reject(error ?? closedError());
     for (const x of w) x.resolve();
   }
