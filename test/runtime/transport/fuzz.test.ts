@@ -154,7 +154,8 @@ describe("frame decoder fuzz (in-process)", () => {
     assert.equal(decodeAll(rand, Buffer.concat(clientCapture()), true, limits).frames, clientCapture().length - 1 + 1);
   });
 
-  test("random and mutated bytes only ever raise ProtocolError", () => {
+  test("random and mutated bytes only ever raise ProtocolError", (t) => {
+    t.diagnostic(`FUZZ_SEED=${seed}`);
     const rand = prng(seed);
     const client = clientCapture();
     const server = serverCapture();
@@ -175,7 +176,8 @@ describe("frame decoder fuzz (in-process)", () => {
 });
 
 describe("server fuzz over sockets (child process)", () => {
-  test("garbage connections are closed while a good client keeps being served", async () => {
+  test("garbage connections are closed while a good client keeps being served", async (t) => {
+    t.diagnostic(`FUZZ_SEED=${seed}`);
     // Log level error: a bug (anything but a clean protocol error) shows up as an "internal error" line.
     const { child, address, stderr } = await spawnServer({ handshakeTimeout: 200, maxMessageSize: 64 * 1024, maxHeaderSize: 4096 }, "error");
     children.push(child);

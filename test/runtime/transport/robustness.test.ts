@@ -311,6 +311,83 @@ describe("bad input closes only that connection", () => {
   }
 });
 
+describe("handshake and limits", () => {
+  async function fakeServer(onConnection: (s: Socket) => void): Promise<string> {
+    const sockets: Socket[] = [];
+    const server: Server = createServer((sock) => {
+      sockets.push(sock);
+      sock.on("error", () => {});
+      onConnection(sock);
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    cleanups.push(() => {
+      for (const s of sockets) s.destroy();
+      return new Promise((r) => server.close(r));
+    });
+    return `127.0.0.1:${(server.address() as { port: number }).port}`;
+  }
+
+  test("dialing something that accepts but never answers fails with 503 at the dial timeout", async () => {
+    const address = await fakeServer(() => {});
+    await assert.rejects(tcpTransport().dial(address, { timeout: 100 }), (e: unknown) => e instanceof MicroError && e.code === 503 && /no answer within 100ms/.test(e.detail));
+  });
+
+  test("dialing something that is not a micro server fails the handshake with 503", async () => {
+    const address = await fakeServer((s) => s.write("SSH-2.0-OpenSSH_9.6\r\n"));
+    await assert.rejects(tcpTransport().dial(address, { timeout: 2000 }), (e: unknown) => e instanceof MicroError && e.code === 503 && /handshake failed.*preface/.test(e.detail));
+  });
+
+  test("dial honours an abort signal", async () => {
+    const address = await fakeServer(() => {});
+    const ac = new AbortController();
+    const dialing = tcpTransport().dial(address, { timeout: 5000, signal: ac.signal });
+    ac.abort();
+    await assert.rejects(dialing, (e: unknown) => e instanceof MicroError && e.code === 503 && /aborted/.test(e.detail));
+  });
+
+  test("version negotiation: a newer client gets the server's version, version 0 is refused", async () => {
+    const transport = tcpTransport();
+    const listener = await transport.listen("127.0.0.1:0", (s) => s.close());
+    cleanups.push(() => listener.close(0));
+    const newer = await rawSocket(listener.address);
+    newer.socket.write(Buffer.concat([encodePreface(9), handshake().subarray(8)]));
+    await until(() => parseFrames(newer.received()).some((f) => f.type === FrameType.SETTINGS), 5000, "server SETTINGS");
+    assert.equal(newer.received()[6], 1);
+    newer.socket.destroy();
+    const old = await rawSocket(listener.address);
+    old.socket.write(encodePreface(0));
+    await old.closed;
+    assert.equal(goAwayCode(old.received()), GoAwayCode.UNSUPPORTED_VERSION);
+  });
+
+  test("request metadata over the server's header limit fails the stream with 400, the connection stays", async () => {
+    const p = await pair(router({ async Echo(s) { for await (const m of s) await s.send(m); s.close(); } }), { maxHeaderSize: 1024 });
+    cleanups.push(() => p.close());
+    const s = p.conn.openStream(header("Echo", "unary", { metadata: { big: "x".repeat(2000) } }));
+    const t = await s.trailer;
+    assert.equal(t.error?.code, 400);
+    assert.match(t.error!.detail, /exceeds the server's limit/);
+    const ok = p.conn.openStream(header("Echo"));
+    await ok.send(enc("still"));
+    ok.closeSend();
+    assert.deepEqual(await readAll(ok), ["still"]);
+  });
+
+  test("a response trailer over the client's limit becomes a short error instead of breaking the connection", async () => {
+    const transport = tcpTransport();
+    const listener = await transport.listen("127.0.0.1:0", (s) => s.close(undefined, { big: "y".repeat(4000) }));
+    cleanups.push(() => listener.close(0));
+    const conn = await tcpTransport({ maxHeaderSize: 1024 }).dial(listener.address);
+    cleanups.push(() => conn.close());
+    const s = conn.openStream(header("X"));
+    s.closeSend();
+    const t = await s.trailer;
+    assert.equal(t.error?.code, 500);
+    assert.match(t.error!.detail, /trailer of \d+ bytes exceeds the client's limit/);
+    assert.equal(conn.closed, false);
+  });
+});
+
 describe("logging", () => {
   test("a closed connection's reason is logged by the transport logger", async () => {
     const lines: string[] = [];
