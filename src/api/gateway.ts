@@ -122,6 +122,12 @@ export function newGateway(options: GatewayOptions): Gateway {
   app.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: maxBody }, (_req, body, done) => done(null, body));
   app.setErrorHandler((error, _req, reply) => sendError(reply, error));
   app.setNotFoundHandler((_req, reply) => sendError(reply, MicroError.notFound("micro.api", "not found")));
+  let closing = false;
+  // While draining, every response closes its connection, so keep-alive clients cannot hold the stop open.
+  app.addHook("onSend", async (_req, reply, payload) => {
+    if (closing) reply.header("connection", "close");
+    return payload;
+  });
   app.addHook("onResponse", async (req, reply) => {
     log.info({ method: req.method, url: req.raw.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, remote: req.ip }, "request");
   });
@@ -143,9 +149,16 @@ export function newGateway(options: GatewayOptions): Gateway {
       log.info({ address: bound, handler, namespace: ctx.namespace }, "gateway listening");
     },
     async stop() {
+      closing = true;
       routes.stop();
       ws?.close();
-      await app.close();
+      // In-flight requests get up to the backend timeout (plus a little) to finish; then connections are cut.
+      const force = setTimeout(() => app.server.closeAllConnections(), ctx.timeout + 1000);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(force);
+      }
     },
     get address() {
       return bound;

@@ -11,7 +11,7 @@ import type { Registry } from "../../../runtime/registry/index.js";
 import { UsageError } from "../../usage-error.js";
 import type { CallArguments } from "../call.js";
 import type { StreamArguments } from "../stream.js";
-import { durationFlag, formatReply, metadataFlag, ndjsonStdin, out, requestArgument, runCommand } from "./io.js";
+import { durationFlag, formatReply, isStdinArgument, metadataFlag, ndjsonStdin, out, requestArgument, runCommand } from "./io.js";
 import { openRuntime } from "./runtime.js";
 
 const ENDPOINT = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/;
@@ -78,7 +78,7 @@ export async function stream(args: StreamArguments): Promise<void> {
     } else if (kind === "server_streaming") {
       for await (const m of rt.client.serverStream(target, await requestArgument(args.request), options)) print(m);
     } else {
-      const requests = args.request !== undefined && args.request !== "-" ? linesOf(args.request) : ndjsonStdin();
+      const requests = args.request !== undefined && !isStdinArgument(args.request) ? linesOf(args.request) : ndjsonStdin();
       if (kind === "client_streaming") print(await rt.client.clientStream(target, requests, options));
       else for await (const m of rt.client.bidiStream(target, requests, options)) print(m);
     }

@@ -14,9 +14,14 @@ export async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
+/** Whether a positional argument means "read stdin": `-` (which yargs hands over as an empty string). */
+export function isStdinArgument(text: string | undefined): boolean {
+  return text === "-" || text === "";
+}
+
 /** Parse a JSON request argument (`-` reads stdin; absent means `{}`). @throws UsageError on bad JSON. */
 export async function requestArgument(text: string | undefined, what = "request"): Promise<unknown> {
-  const raw = text === "-" ? await readStdin() : text;
+  const raw = isStdinArgument(text) ? await readStdin() : text;
   if (raw === undefined || raw.trim() === "") return {};
   try {
     return JSON.parse(raw);
