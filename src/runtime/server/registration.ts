@@ -8,8 +8,8 @@ import type { MessageCodec } from "../codec/index.js";
 import type { MethodDefinition, ValueRecord } from "../definition/index.js";
 import type { EndpointRecord } from "../registry/index.js";
 
-/** The name of the wire protocol spoken by the default transport, published in node metadata. */
-export const PROTOCOL = "mucp";
+/** The wire protocol the server speaks (docs/protocol.md), published in node metadata (`http` is for HTTP backends). */
+export const PROTOCOL = "micro";
 
 function valueOf(codec: MessageCodec<unknown>): ValueRecord {
   const short = codec.typeName.slice(codec.typeName.lastIndexOf(".") + 1);

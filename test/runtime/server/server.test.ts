@@ -31,7 +31,7 @@ test("the server registers its node and every endpoint with fields, kind and HTT
     assert.match(node.id, /^greeter-/);
     assert.deepEqual(
       { transport: node.metadata.transport, broker: node.metadata.broker, registry: node.metadata.registry, protocol: node.metadata.protocol, server: node.metadata.server, team: node.metadata.team },
-      { transport: "tcp", broker: "memory", registry: "memory", protocol: "mucp", server: "micro-ts", team: "core" },
+      { transport: "tcp", broker: "memory", registry: "memory", protocol: "micro", server: "micro-ts", team: "core" },
     );
     assert.deepEqual(svc.endpoints.map((e) => e.name).sort(), ["Greeter.Chat", "Greeter.Hello", "Greeter.Stream", "Greeter.Upload"], "internal handlers and Debug.Health are not published");
     const hello = svc.endpoints.find((e) => e.name === "Greeter.Hello")!;
