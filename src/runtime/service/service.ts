@@ -195,11 +195,17 @@ class MicroService implements Service {
     if (!this.initialized) this.init();
     if (!this.name) throw new Error("the service has no name: give newService({ name }) or --server_name");
     if (this.running) return;
-    await this.plugins();
-    for (const hook of list(this.code.beforeStart)) await hook();
-    const server = this.server() as RpcServer;
-    server.init(this.serverOptions());
-    await server.start();
+    try {
+      await this.plugins();
+      for (const hook of list(this.code.beforeStart)) await hook();
+      const server = this.server() as RpcServer;
+      server.init(this.serverOptions());
+      await server.start();
+    } catch (error) {
+      // Release what was built so a failed start leaves nothing open (watchers, sockets).
+      await this.doStop().catch(() => undefined);
+      throw error;
+    }
     this.running = true;
     this.stopped = withResolvers();
     if (this.code.handleSignals !== false) {

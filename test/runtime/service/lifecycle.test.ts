@@ -47,3 +47,15 @@ test("a service without a name refuses to start, saying how to name it", async (
   await assert.rejects(service.run(), /the service has no name: give newService\(\{ name \}\) or --server_name/);
   await service.stop();
 });
+
+test("a start that fails (address taken) rejects with the reason and releases what it built", async () => {
+  const registry = memoryRegistry();
+  const first = newService({ name: "one", registry, broker: memoryBroker(), handleSignals: false, argv: [], env: {} });
+  await first.start();
+  const taken = (first.server() as RpcServer).address!;
+  const second = newService({ name: "two", address: taken, registry, broker: memoryBroker(), handleSignals: false, argv: [], env: {} });
+  await assert.rejects(second.start(), /cannot listen on .*port is taken/);
+  assert.deepEqual(await registry.getService("two"), []);
+  await first.stop();
+  await registry.close();
+});
