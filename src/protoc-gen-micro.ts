@@ -26,7 +26,7 @@ async function main(args: readonly string[]): Promise<number> {
   }
   try {
     const request = deps.fromBinary(deps.CodeGeneratorRequestSchema, await readStdin());
-    const response = runPlugin(request);
+    const response = await runPlugin(request);
     const bytes = deps.toBinary(deps.CodeGeneratorResponseSchema, response);
     await new Promise<void>((resolve, reject) => process.stdout.write(bytes, (err) => (err ? reject(err) : resolve())));
     return 0;
