@@ -54,6 +54,11 @@ class AddressPool {
     return p;
   }
 
+  /** Resolves when no dial is in flight (tests and diagnostics). */
+  async settled(): Promise<void> {
+    await this.dialing?.catch(noop);
+  }
+
   close(): void {
     for (const c of this.connections.splice(0)) c.close();
   }
@@ -96,6 +101,11 @@ export class ConnectionPool {
   /** Open connections to an address (tests and diagnostics). */
   connections(address: string): number {
     return this.pools.get(address)?.connections.length ?? 0;
+  }
+
+  /** Resolves when no dial to `address` is in flight (tests and diagnostics). */
+  settled(address: string): Promise<void> {
+    return this.pools.get(address)?.settled() ?? Promise.resolve();
   }
 
   close(): void {

@@ -1,0 +1,41 @@
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import { ConnectionPool } from "../../../src/runtime/client/pool.js";
+import { tcpTransport } from "../../../src/runtime/transport/tcp/index.js";
+import type { ClientStream, Connection, Listener, ServerStream } from "../../../src/index.js";
+
+const transport = tcpTransport();
+const held: ServerStream[] = [];
+let listener: Listener;
+
+after(async () => {
+  for (const s of held) s.close();
+  await listener?.close(100);
+});
+
+test("the pool reuses one connection, and opens more (up to its size) only when it is busy", async () => {
+  listener = await transport.listen("127.0.0.1:0", (s) => void held.push(s));
+  const pool = new ConnectionPool(transport, { size: 3, spreadAt: 4 });
+  const get = async (): Promise<Connection> => pool.get(listener.address);
+  const open = async (): Promise<ClientStream> => (await get()).openStream({ service: "s", endpoint: "E.P", contentType: "application/json", metadata: {}, kind: "bidi_streaming" });
+
+  const first = await get();
+  assert.equal(await get(), first, "an idle connection is reused");
+  assert.equal(pool.connections(listener.address), 1);
+
+  const streams: ClientStream[] = [];
+  // Fill past spreadAt: the pool dials another connection in the background while the busy one keeps serving.
+  for (let i = 0; i < 4; i++) streams.push(await open());
+  const busy = await get();
+  assert.equal(busy, first, "the busy connection still serves while another is dialled");
+  // Once the new one is up, streams go to the least busy connection.
+  await pool.settled(listener.address);
+  assert.equal(pool.connections(listener.address), 2, "a second connection was opened");
+  assert.notEqual(await get(), first, "the idle new connection is preferred");
+  for (let i = 0; i < 20; i++) streams.push(await open());
+  assert.ok(pool.connections(listener.address) <= 3, "never more than the pool size");
+
+  for (const s of streams) s.cancel();
+  pool.close();
+  assert.equal(pool.connections(listener.address), 0);
+});
