@@ -308,31 +308,24 @@ export class RpcServer implements Server {
       stream.close(fromError(error, "micro.server"));
       return;
     }
-    const context: Context = {
-      service: h.service,
-      endpoint: h.endpoint,
-      metadata: h.metadata,
-      signal: stream.signal,
-      deadline: h.deadline,
-      responseMetadata: {},
-    };
+    const context = new CallContext(stream);
     const run = entry.method.kind === "unary" ? this.unary(stream, entry, codec, context) : this.streaming(stream, entry, codec, context);
     run.catch((error: unknown) => {
       const e = fromError(error, this.options.name);
       if (e.code >= 500 && !stream.signal.aborted) log.warn({ endpoint: h.endpoint, err: error }, "handler failed");
-      stream.close(e, context.responseMetadata);
+      stream.close(e, context.sentMetadata());
     });
   }
 
-  private async unary(stream: ServerStream, entry: Entry, codec: Codec, context: Context): Promise<void> {
+  private async unary(stream: ServerStream, entry: Entry, codec: Codec, context: CallContext): Promise<void> {
     const request = codec.unmarshal(entry.method.input, await firstMessage(stream));
     const response = await entry.invoke(request, context);
     if (response === undefined || response === null) throw MicroError.internalServerError(this.options.name, `${entry.endpoint}: the handler returned no response`);
     stream.send(codec.marshal(entry.method.output, response)).catch(noop);
-    stream.close(undefined, context.responseMetadata);
+    stream.close(undefined, context.sentMetadata());
   }
 
-  private async streaming(stream: ServerStream, entry: Entry, codec: Codec, context: Context): Promise<void> {
+  private async streaming(stream: ServerStream, entry: Entry, codec: Codec, context: CallContext): Promise<void> {
     const m = entry.method;
     const input = m.kind === "client_streaming" || m.kind === "bidi_streaming" ? decodeAll(stream, codec, m.input) : codec.unmarshal(m.input, await firstMessage(stream));
     const result = await entry.invoke(input, context);
@@ -348,7 +341,38 @@ export class RpcServer implements Server {
         await stream.send(codec.marshal(m.output, message));
       }
     }
-    stream.close(undefined, context.responseMetadata);
+    stream.close(undefined, context.sentMetadata());
+  }
+}
+
+/**
+ * A handler's context. The signal and the response metadata are created only when the handler touches
+ * them, so a plain unary handler costs no AbortSignal and no extra object.
+ */
+class CallContext implements Context {
+  readonly service: string;
+  readonly endpoint: string;
+  readonly metadata: Readonly<Metadata>;
+  readonly deadline: number | undefined;
+  private response: Metadata | undefined;
+
+  constructor(private readonly stream: ServerStream) {
+    const h = stream.header;
+    this.service = h.service;
+    this.endpoint = h.endpoint;
+    this.metadata = h.metadata;
+    this.deadline = h.deadline;
+  }
+
+  get signal(): AbortSignal {
+    return this.stream.signal;
+  }
+  get responseMetadata(): Metadata {
+    return (this.response ??= {});
+  }
+  /** The response metadata to send, if the handler set any. */
+  sentMetadata(): Metadata | undefined {
+    return this.response;
   }
 }
 
