@@ -262,14 +262,35 @@ describe("connection loss, drain, keepalive", () => {
   });
 
   test("an idle connection with a live peer stays open across keepalive rounds", async () => {
-    const p = await pair(router({ async Echo(s) { for await (const m of s) await s.send(m); s.close(); } }), { keepaliveInterval: 20, keepaliveTimeout: 200 });
-    cleanups.push(() => p.close());
-    await new Promise((r) => setTimeout(r, 150));
-    assert.equal(p.conn.closed, false);
-    const s = p.conn.openStream(header("Echo"));
-    await s.send(enc("still here"));
-    s.closeSend();
-    assert.deepEqual(await readAll(s), ["still here"]);
+    const transport = tcpTransport({ keepaliveInterval: 20, keepaliveTimeout: 20 });
+    const listener = await transport.listen("127.0.0.1:0", router({ async Echo(s) { for await (const m of s) await s.send(m); s.close(); } }));
+    cleanups.push(() => listener.close(0));
+    // A raw peer that answers every PING, and otherwise says nothing.
+    const raw = await rawSocket(listener.address);
+    let pings = 0;
+    let seen = 0;
+    const gotFivePings = new Promise<void>((resolve) => {
+      raw.socket.on("data", () => {
+        const frames = parseFrames(raw.received());
+        for (const f of frames.slice(seen)) {
+          if (f.type === FrameType.PING && f.flags === 0) {
+            pings++;
+            raw.socket.write(encodeFrame(FrameType.PING, 1, 0, f.payload));
+          }
+        }
+        seen = frames.length;
+        if (pings >= 5) resolve();
+      });
+    });
+    raw.socket.write(handshake());
+    await gotFivePings;
+    assert.equal(goAwayCode(raw.received()), undefined, "no GOAWAY for a live peer");
+    // Still usable: a call on the same raw connection is answered.
+    raw.socket.write(Buffer.concat([headersFrame(1), encodeFrame(FrameType.DATA, 1, 1, Buffer.from("alive"))]));
+    await until(() => parseFrames(raw.received()).some((f) => f.type === FrameType.TRAILER && f.id === 1), 5000, "the call's trailer");
+    const data = parseFrames(raw.received()).find((f) => f.type === FrameType.DATA && f.id === 1);
+    assert.equal(data?.payload.toString(), "alive");
+    raw.socket.destroy();
   });
 });
 
