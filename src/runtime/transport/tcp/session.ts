@@ -145,6 +145,7 @@ export abstract class Session {
 
   private checkKeepalive(): void {
     const now = Date.now();
+    this.writer.trim();
     if (this.pingSentAt > 0) {
       if (this.lastRead >= this.pingSentAt) this.pingSentAt = 0;
       else if (now - this.pingSentAt >= this.opts.keepaliveTimeout) {

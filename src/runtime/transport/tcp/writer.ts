@@ -9,9 +9,11 @@ import { DATA_COPY_LIMIT } from "./limits.js";
 import { END_STREAM, FRAME_HEADER_LENGTH, FrameType } from "./frame.js";
 
 const SLAB = 64 * 1024;
+/** No slab yet: the first frame allocates one. Idle connections give theirs back ({@link FrameWriter.trim}). */
+const NO_SLAB = Buffer.alloc(0);
 
 export class FrameWriter {
-  private buf = Buffer.allocUnsafe(SLAB);
+  private buf: Buffer = NO_SLAB;
   private start = 0;
   private pos = 0;
   private out: Buffer[] = [];
@@ -107,6 +109,14 @@ export class FrameWriter {
       socket.uncork();
     }
     this.onFlush(!ok);
+  }
+
+  /** Release the slab while nothing is pending, so that idle connections hold no write memory. */
+  trim(): void {
+    if (this.scheduled || this.out.length > 0 || this.pos !== this.start) return;
+    this.buf = NO_SLAB;
+    this.start = this.pos = 0;
+    this.lastDataFlags = -1;
   }
 
   /** Drop anything unsent; later frames are ignored. */
