@@ -318,7 +318,7 @@ export class RpcServer implements Server {
   }
 
   private async unary(stream: ServerStream, entry: Entry, codec: Codec, context: CallContext): Promise<void> {
-    const request = codec.unmarshal(entry.method.input, await firstMessage(stream));
+    const request = decodeRequest(codec, entry.method.input, await firstMessage(stream));
     const response = await entry.invoke(request, context);
     if (response === undefined || response === null) throw MicroError.internalServerError(this.options.name, `${entry.endpoint}: the handler returned no response`);
     stream.send(codec.marshal(entry.method.output, response)).catch(noop);
@@ -327,7 +327,7 @@ export class RpcServer implements Server {
 
   private async streaming(stream: ServerStream, entry: Entry, codec: Codec, context: CallContext): Promise<void> {
     const m = entry.method;
-    const input = m.kind === "client_streaming" || m.kind === "bidi_streaming" ? decodeAll(stream, codec, m.input) : codec.unmarshal(m.input, await firstMessage(stream));
+    const input = m.kind === "client_streaming" || m.kind === "bidi_streaming" ? decodeAll(stream, codec, m.input) : decodeRequest(codec, m.input, await firstMessage(stream));
     const result = await entry.invoke(input, context);
     if (m.kind === "client_streaming") {
       if (result === undefined || result === null) throw MicroError.internalServerError(this.options.name, `${entry.endpoint}: the handler returned no response`);
@@ -382,7 +382,17 @@ async function firstMessage(stream: ServerStream): Promise<Uint8Array> {
 }
 
 async function* decodeAll(stream: ServerStream, codec: Codec, input: MessageCodec<unknown>): AsyncGenerator<unknown> {
-  for await (const bytes of stream) yield codec.unmarshal(input, bytes);
+  for await (const bytes of stream) yield decodeRequest(codec, input, bytes);
+}
+
+/** Decode one request message; a malformed one is the caller's fault (400), not the handler's. */
+function decodeRequest(codec: Codec, input: MessageCodec<unknown>, bytes: Uint8Array): unknown {
+  try {
+    return codec.unmarshal(input, bytes);
+  } catch (error) {
+    if (error instanceof MicroError) throw error;
+    throw MicroError.badRequest("micro.server", `cannot decode ${input.typeName} from ${codec.contentType}: ${(error as Error)?.message ?? String(error)}`);
+  }
 }
 
 /** A server over the given plugins, or over plugins resolved at start. */

@@ -189,3 +189,10 @@ test("bidi streaming: the client breaking out cancels the handler", async () => 
   assert.deepEqual(got, ["echo n0", "echo n1"]);
   await node.waitFor((e) => e.event === "aborted" && e.name === "chat-break");
 });
+
+test("a malformed request is a 400 naming the message type, and the server keeps serving", async () => {
+  const garbage = { ...Greeter.methods.hello.input, encode: () => new Uint8Array([0x0f, 0xff]) };
+  const method = { ...Greeter.methods.hello, input: garbage };
+  await assert.rejects(client.call({ ...hello, method }, { name: "x" }), isError(400, /cannot decode greeter\.v1\.HelloRequest from application\/protobuf/, "micro.server"));
+  assert.equal((await client.call(hello, { name: "after" })).message, "Hello after from solo");
+});
