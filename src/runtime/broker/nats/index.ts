@@ -105,13 +105,15 @@ class NatsBroker implements Broker {
     }
     const nc = await this.nc();
     const durable = options.durable ?? this.options.durable;
-    const subscription = durable ? await this.subscribeDurable(nc, topic, handler, options.queue) : this.subscribeCore(nc, topic, handler, options.queue);
+    const subscription = durable ? await this.subscribeDurable(nc, topic, handler, options.queue) : await this.subscribeCore(nc, topic, handler, options.queue);
     this.subscriptions.add(subscription);
     return subscription;
   }
 
-  private subscribeCore(nc: NatsConnection, topic: string, handler: BrokerHandler, queue: string | undefined): ActiveSubscription {
+  private async subscribeCore(nc: NatsConnection, topic: string, handler: BrokerHandler, queue: string | undefined): Promise<ActiveSubscription> {
     const sub = nc.subscribe(topic, queue !== undefined ? { queue } : undefined);
+    // Resolve once the server has the subscription, so a message published right after is not missed.
+    const flushed = nc.flush();
     // One message at a time per subscription, in order (as Go Micro's NATS broker does).
     const loop = (async () => {
       for await (const msg of sub) {
@@ -131,6 +133,17 @@ class NatsBroker implements Broker {
         await loop;
       })());
     const subscription: ActiveSubscription = { topic, queue, stop, unsubscribe: stop };
+    // While reconnecting the flush waits for the server; the subscription is restored with the connection, so
+    // after the timeout it is returned anyway.
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([flushed, new Promise((resolve) => (timer = setTimeout(resolve, this.options.timeout)))]);
+    } catch (error) {
+      await stop();
+      throw this.describe(error, `subscribe to "${topic}"`);
+    } finally {
+      clearTimeout(timer);
+    }
     return subscription;
   }
 

@@ -106,6 +106,13 @@ export class DurableStore {
     return {
       stop: async () => {
         await messages.close().catch(() => {});
+        // Make sure the server saw the unsubscribe before this resolves: until then it may still hand messages
+        // to the closed pull, and those would only come back after the ack wait.
+        if (!this.nc.isClosed()) {
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([this.nc.flush().catch(() => {}), new Promise((resolve) => (timer = setTimeout(resolve, this.timeout)))]);
+          clearTimeout(timer);
+        }
         await loop;
       },
     };
