@@ -112,6 +112,13 @@ describe("tcp transport: calls and streams", () => {
     assert.equal((seen.signalAborted as MicroError).code, 408);
   });
 
+  test("a deadline far in the future is no deadline (no timer overflow)", async () => {
+    const s = p.conn.openStream(header("Unary", "unary", { deadline: Date.now() + 1e12 }));
+    await s.send(enc("far"));
+    s.closeSend();
+    assert.deepEqual(await readAll(s), ["hello far"]);
+  });
+
   test("a deadline already passed fails at once without reaching the server", async () => {
     const s = p.conn.openStream(header("Hang", "unary", { deadline: Date.now() - 1 }));
     assert.equal((await s.trailer).error?.code, 408);

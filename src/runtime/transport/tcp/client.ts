@@ -25,6 +25,7 @@ import type { ResolvedOptions } from "./limits.js";
 import { Session, connectionError } from "./session.js";
 import { StreamEnd } from "./stream.js";
 
+const MAX_TIMER = 0x7fffffff;
 const DONE: IteratorResult<Uint8Array> = Object.freeze({ value: undefined, done: true }) as IteratorResult<Uint8Array>;
 const NO_METADATA: Metadata = Object.freeze({}) as Metadata;
 const MAX_STREAM_ID = 0x7fffffff;
@@ -255,6 +256,8 @@ export class TcpClientStream extends StreamEnd implements ClientStream, AsyncIte
   }
 
   armDeadline(ms: number): void {
+    // setTimeout fires at once beyond 2^31-1 ms; a deadline that far away is no deadline.
+    if (ms > MAX_TIMER) return;
     this.timer = setTimeout(() => {
       if (this.finished) return;
       if (this.isStarted) this.conn.sendCancel(this.id, "deadline exceeded", true);

@@ -56,10 +56,10 @@ export function resolveOptions(o: TcpTransportOptions = {}): ResolvedOptions {
     maxHeaderSize: pos(o.maxHeaderSize, 64 * 1024, "maxHeaderSize"),
     maxConcurrentStreams: pos(o.maxConcurrentStreams, 1024, "maxConcurrentStreams"),
     initialWindow: pos(o.initialWindow, 256 * 1024, "initialWindow", 0x7fffffff),
-    keepaliveInterval: pos(o.keepaliveInterval, 30_000, "keepaliveInterval"),
-    keepaliveTimeout: pos(o.keepaliveTimeout, 10_000, "keepaliveTimeout"),
-    handshakeTimeout: pos(o.handshakeTimeout, 5_000, "handshakeTimeout"),
+    keepaliveInterval: pos(o.keepaliveInterval, 30_000, "keepaliveInterval", 0x7fffffff),
+    keepaliveTimeout: pos(o.keepaliveTimeout, 10_000, "keepaliveTimeout", 0x7fffffff),
+    handshakeTimeout: pos(o.handshakeTimeout, 5_000, "handshakeTimeout", 0x7fffffff),
     maxWriteBuffer: pos(o.maxWriteBuffer, 64 * 1024 * 1024, "maxWriteBuffer"),
-    drainTimeout: pos(o.drainTimeout, 10_000, "drainTimeout"),
+    drainTimeout: pos(o.drainTimeout, 10_000, "drainTimeout", 0x7fffffff),
   };
 }

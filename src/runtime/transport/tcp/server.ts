@@ -25,6 +25,7 @@ import type { ResolvedOptions } from "./limits.js";
 import { Session, connectionError } from "./session.js";
 import { StreamEnd } from "./stream.js";
 
+const MAX_TIMER = 0x7fffffff;
 const DONE: IteratorResult<Uint8Array> = Object.freeze({ value: undefined, done: true }) as IteratorResult<Uint8Array>;
 
 export class ServerSession extends Session {
@@ -185,6 +186,8 @@ export class TcpServerStream extends StreamEnd implements ServerStream, AsyncIte
   }
 
   armDeadline(ms: number): void {
+    // setTimeout fires at once beyond 2^31-1 ms; a deadline that far away is no deadline.
+    if (ms > MAX_TIMER) return;
     this.timer = setTimeout(() => {
       if (this.finished) return;
       const err = MicroError.timeout("micro.transport", `deadline exceeded after ${ms}ms in ${this.header.service} ${this.header.endpoint}`);
@@ -309,7 +312,7 @@ export class TcpListener implements Listener {
     for (const s of [...this.sessions]) s.goAway();
     if (this.sessions.size > 0) {
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.max(0, drainMs));
+        const t = setTimeout(resolve, Math.min(MAX_TIMER, Math.max(0, drainMs)));
         this.drained = () => {
           clearTimeout(t);
           resolve();
