@@ -68,7 +68,7 @@ export function tcpTransport(options: TcpTransportOptions = {}): Transport {
     let onAbort: (() => void) | undefined;
     try {
       await new Promise<void>((resolve, reject) => {
-        timer = setTimeout(() => reject(fail(`no answer within ${timeout}ms`)), timeout);
+        timer = setTimeout(() => reject(fail(`no answer within ${timeout}ms`)), Math.min(0x7fffffff, Math.max(0, timeout)));
         onAbort = () => reject(fail("aborted"));
         signal?.addEventListener("abort", onAbort, { once: true });
         socket.once("error", (e: NodeJS.ErrnoException) => reject(fail(e.code ?? e.message, e)));
