@@ -3,6 +3,7 @@
  * another one (up to `size`) when the least busy connection already carries `spreadAt` streams; new
  * connections are dialled in the background while the busy ones keep serving.
  */
+import { MicroError } from "../errors/index.js";
 import type { Connection, Transport } from "../transport/index.js";
 
 const noop = (): void => {};
@@ -78,6 +79,7 @@ export class ConnectionPool {
   private readonly size: number;
   private readonly spreadAt: number;
   private readonly dialTimeout: number;
+  private closed = false;
 
   constructor(
     private readonly transport: Transport,
@@ -90,6 +92,7 @@ export class ConnectionPool {
 
   /** A connection to `address`: synchronously when one is open, else a promise of one. */
   get(address: string): Connection | Promise<Connection> {
+    if (this.closed) throw new MicroError("micro.client", 500, "the connection pool is closed");
     let pool = this.pools.get(address);
     if (pool === undefined) {
       pool = new AddressPool(this.transport, address, this.size, this.spreadAt, this.dialTimeout);
@@ -109,6 +112,7 @@ export class ConnectionPool {
   }
 
   close(): void {
+    this.closed = true;
     for (const pool of this.pools.values()) pool.close();
     this.pools.clear();
   }

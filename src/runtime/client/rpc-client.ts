@@ -210,6 +210,8 @@ export class RpcClient implements Client {
   }
 
   private async once(req: ClientRequest): Promise<unknown> {
+    // A retry after close() must not dial again: nothing would ever close that connection.
+    if (this.closed) throw markFinal(new MicroError("micro.client", 503, "client is closed"));
     const node = await this.pick(req);
     try {
       return await this.attempt(node, req);
