@@ -66,6 +66,24 @@ describe("tcp transport: calls and streams", () => {
     assert.deepEqual(t.metadata, { served: "yes" });
   });
 
+  test("empty messages are messages (a half-close right after one keeps it)", async () => {
+    for (const n of [1, 3]) {
+      const s = p.conn.openStream(header("Echo", "bidi_streaming"));
+      for (let i = 0; i < n; i++) await s.send(new Uint8Array(0));
+      s.closeSend();
+      const got: Uint8Array[] = [];
+      for await (const m of s) got.push(m);
+      assert.equal(got.length, n);
+      assert.ok(got.every((m) => m.length === 0));
+    }
+    // Sent without awaiting, then half-closed at once.
+    const s = p.conn.openStream(header("Echo", "bidi_streaming"));
+    void s.send(new Uint8Array(0));
+    void s.send(new Uint8Array(0));
+    s.closeSend();
+    assert.deepEqual(await readAll(s), ["", ""]);
+  });
+
   test("server streaming", async () => {
     const s = p.conn.openStream(header("Count", "server_streaming"));
     await s.send(enc("5"));

@@ -8,7 +8,7 @@
  * reader that stops makes the peer stop.
  */
 import { MicroError } from "../../errors/index.js";
-import { FRAME_HEADER_LENGTH, FrameType, ProtocolError, GoAwayCode } from "./frame.js";
+import { END_STREAM, FRAME_HEADER_LENGTH, FrameType, ProtocolError, GoAwayCode } from "./frame.js";
 import { Inbox } from "./inbox.js";
 import type { Session, SessionStream } from "./session.js";
 
@@ -87,7 +87,13 @@ export abstract class StreamEnd implements SessionStream {
 
   protected writeData(message: Uint8Array, end: boolean): void {
     this.sendWindow -= message.length + FRAME_HEADER_LENGTH;
-    this.session.writer.frame(FrameType.DATA, end ? 1 : 0, this.id, message);
+    // An empty DATA frame with END_STREAM means "no more messages", not "one empty message".
+    if (end && message.length === 0) {
+      this.session.writer.frame(FrameType.DATA, 0, this.id, message);
+      this.session.writer.endStream(this.id);
+      return;
+    }
+    this.session.writer.frame(FrameType.DATA, end ? END_STREAM : 0, this.id, message);
   }
 
   /** Half-close: after queued messages, if any. */

@@ -69,7 +69,8 @@ export class FrameWriter {
       this.out.push(Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength));
       this.outBytes += size;
     }
-    if (type === FrameType.DATA && size <= DATA_COPY_LIMIT) {
+    // An empty DATA frame with END_STREAM is a pure half-close, so an empty message never gets the bit.
+    if (type === FrameType.DATA && size > 0 && size <= DATA_COPY_LIMIT) {
       this.lastDataFlags = this.pos - size - FRAME_HEADER_LENGTH + 5;
       this.lastDataStream = streamId;
     }
