@@ -41,7 +41,6 @@ export const GoAwayCode = {
   TOO_MANY_STREAMS: 4,
   UNSUPPORTED_VERSION: 5,
   KEEPALIVE_TIMEOUT: 6,
-  OVERLOADED: 7,
 } as const;
 
 export const SettingId = {
