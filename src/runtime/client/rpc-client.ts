@@ -57,6 +57,8 @@ export interface ClientOptions {
 }
 
 const EMPTY: Metadata = Object.freeze({}) as Metadata;
+/** Shared by calls that give no options (no allocation per call). */
+const NO_OPTIONS: CallOptions = Object.freeze({});
 const noop = (): void => {};
 /** Errors raised after a request stream began to be consumed: a retry could not replay it. */
 const final = new WeakSet<object>();
@@ -143,20 +145,20 @@ export class RpcClient implements Client {
     return this.depsPromise;
   }
 
-  call<I, O>(target: CallTarget<I, O>, request: I, options: CallOptions = {}): Promise<O> {
+  call<I, O>(target: CallTarget<I, O>, request: I, options: CallOptions = NO_OPTIONS): Promise<O> {
     const req: ClientRequest = { service: target.service, endpoint: target.endpoint, method: target.method, body: request, options };
     return (this.wrapped ? this.wrapped(req) : this.invoke(req)) as Promise<O>;
   }
 
-  clientStream<I, O>(target: CallTarget<I, O>, requests: AsyncIterable<I>, options: CallOptions = {}): Promise<O> {
+  clientStream<I, O>(target: CallTarget<I, O>, requests: AsyncIterable<I>, options: CallOptions = NO_OPTIONS): Promise<O> {
     return this.call(target as CallTarget<any, O>, requests, options);
   }
 
-  serverStream<I, O>(target: CallTarget<I, O>, request: I, options: CallOptions = {}): AsyncIterable<O> {
+  serverStream<I, O>(target: CallTarget<I, O>, request: I, options: CallOptions = NO_OPTIONS): AsyncIterable<O> {
     return lazyIterable(() => this.call(target as CallTarget<I, any>, request, options) as Promise<AsyncIterable<O>>);
   }
 
-  bidiStream<I, O>(target: CallTarget<I, O>, requests: AsyncIterable<I>, options: CallOptions = {}): AsyncIterable<O> {
+  bidiStream<I, O>(target: CallTarget<I, O>, requests: AsyncIterable<I>, options: CallOptions = NO_OPTIONS): AsyncIterable<O> {
     return lazyIterable(() => this.call(target as CallTarget<any, any>, requests, options) as Promise<AsyncIterable<O>>);
   }
 
