@@ -214,13 +214,17 @@ export async function startEtcd(options: { tls?: EtcdTls } = {}): Promise<TestSe
   return server;
 }
 
-/** Start nats-server on loopback (JetStream on, store in a fresh directory); `args` are added (e.g. auth). */
-export async function startNats(options: { args?: string[] } = {}): Promise<TestServer> {
+/**
+ * Start nats-server on loopback, JetStream on (store in a fresh directory) unless `jetstream: false`; `args`
+ * are added (e.g. auth).
+ */
+export async function startNats(options: { args?: string[]; jetstream?: boolean } = {}): Promise<TestServer> {
   const binary = findBinary("nats-server", "nats-server");
   const dataDir = await mkdtemp(join(tmpdir(), "micro-nats-"));
   const port = await freePort();
   const monitorPort = await freePort();
-  const args = ["-a", "127.0.0.1", "-p", String(port), "-m", String(monitorPort), "-js", "-sd", dataDir, ...(options.args ?? [])];
+  const jetstream = options.jetstream === false ? [] : ["-js", "-sd", dataDir];
+  const args = ["-a", "127.0.0.1", "-p", String(port), "-m", String(monitorPort), ...jetstream, ...(options.args ?? [])];
   const server = new ManagedServer(`nats://127.0.0.1:${port}`, port, dataDir, {
     binary,
     args,

@@ -264,3 +264,31 @@ describe("NATS broker against a server that requires credentials (real nats-serv
     await assert.rejects(bad.connect(), (e: unknown) => e instanceof MicroError && e.code === 401 && /MICRO_BROKER_PASSWORD/.test(e.detail));
   });
 });
+
+describe("NATS broker: durable publishing only resolves once stored (real nats-server)", () => {
+  const servers: TestServer[] = [];
+  const brokers: Broker[] = [];
+
+  after(async () => {
+    await Promise.all(brokers.map((b) => b.disconnect().catch(() => {})));
+    await Promise.all(servers.map((s) => s.dispose()));
+  });
+
+  it("rejects a durable publish while the server is down, and explains a server without JetStream", async () => {
+    const nats = await startNats();
+    servers.push(nats);
+    const broker = natsBroker({ address: nats.address, durable: true, stream: "DOWN", timeout: 1000, maxReconnectWait: 500 });
+    brokers.push(broker);
+    await broker.publish("down.topic", { header: {}, body: text("stored") });
+    await nats.stop();
+    await assert.rejects(broker.publish("down.topic", { header: {}, body: text("not stored") }), (e: unknown) => e instanceof MicroError && e.code === 503);
+    await nats.start();
+
+    const plain = await startNats({ jetstream: false });
+    servers.push(plain);
+    const noJs = natsBroker({ address: plain.address, durable: true, timeout: 1000 });
+    brokers.push(noJs);
+    await assert.rejects(noJs.publish("plain.topic", { header: {}, body: text("x") }), (e: unknown) => e instanceof MicroError && /-js/.test(e.detail));
+    await assert.rejects(noJs.subscribe("plain.topic", () => {}), (e: unknown) => e instanceof MicroError && /-js/.test(e.detail));
+  });
+});

@@ -121,7 +121,7 @@ export class DurableStore {
   private jsm(): Promise<JetStreamManager> {
     this.manager ??= jetstreamManager(this.nc, { timeout: this.timeout }).catch((error: unknown) => {
       this.manager = undefined;
-      if (/jetstream not enabled/i.test(String(error))) {
+      if (/jetstream (is )?not enabled/i.test(String(error))) {
         throw new MicroError(ID, 503, "durable delivery needs JetStream, which this NATS server does not have enabled: start nats-server with -js (and a store dir, -sd)", undefined, { cause: error });
       }
       throw error;
