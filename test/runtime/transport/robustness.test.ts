@@ -173,6 +173,31 @@ describe("connection loss, drain, keepalive", () => {
     assert.equal((await late.trailer).error?.code, 503);
   });
 
+  test("closing the client connection fails its streams with 503 and fires the server signal", async () => {
+    let signal: AbortSignal | undefined;
+    const p = await pair(
+      router({
+        async Hang(s) {
+          signal = s.signal;
+          await new Promise((r) => s.signal.addEventListener("abort", r));
+        },
+      }),
+    );
+    cleanups.push(() => p.close());
+    const s = p.conn.openStream(header("Hang"));
+    s.closeSend();
+    await until(() => signal !== undefined);
+    const closed = new Promise<Error | undefined>((r) => p.conn.onClose(r));
+    p.conn.close();
+    await assert.rejects(readAll(s), (e: unknown) => e instanceof MicroError && e.code === 503);
+    await closed;
+    await until(() => signal!.aborted, 5000, "server signal");
+    assert.equal((signal!.reason as MicroError).code, 503);
+    // onClose registered after the fact still fires once.
+    const late = await new Promise<Error | undefined>((r) => p.conn.onClose(r));
+    assert.equal((late as MicroError).code, 503);
+  });
+
   test("dialing a closed port fails with a retryable 503", async () => {
     const t = tcpTransport();
     const l = await t.listen("127.0.0.1:0", (s) => s.close());
