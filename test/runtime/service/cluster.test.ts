@@ -37,13 +37,24 @@ async function start(tag: string): Promise<{ node: Fixture; id: string; address:
   return r;
 }
 
-/** Resolves when the registry no longer lists node `id` of greeter. */
+/**
+ * Resolves when the registry no longer lists node `id` of greeter. Checks on every watch event, and every
+ * 250 ms as well: a change that lands before the watch's first scan is not reported as an event.
+ */
 async function waitGone(id: string): Promise<void> {
   const watcher = registry.watch({ service: "greeter" });
+  const events = watcher[Symbol.asyncIterator]();
+  const listed = async () => (await registry.getService("greeter")).some((s) => s.nodes.some((n) => n.id === id));
   try {
-    const listed = async () => (await registry.getService("greeter")).some((s) => s.nodes.some((n) => n.id === id));
-    if (!(await listed())) return;
-    for await (const _ of watcher) if (!(await listed())) return;
+    let next = events.next();
+    while (await listed()) {
+      let timer: NodeJS.Timeout | undefined;
+      const tick = new Promise<"tick">((r) => (timer = setTimeout(() => r("tick"), 250)));
+      const got = await Promise.race([next, tick]);
+      clearTimeout(timer);
+      // After the watch ends, only the ticks remain.
+      if (got !== "tick") next = got.done ? new Promise<never>(() => {}) : events.next();
+    }
   } finally {
     watcher.stop();
   }
