@@ -8,9 +8,59 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Fixture } from "../fixtures/runtime/harness.js";
 
-export { Fixture };
+/** One JSON event a fixture printed on stdout. */
+export type Event = Record<string, unknown> & { event: string };
+
+/** A spawned process whose stdout is read as JSON events, one per line; stderr is kept (the last 1 MB). */
+export class Fixture {
+  readonly events: Event[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderr = "";
+  private waiters: { pred: (e: Event) => boolean; resolve: (e: Event) => void }[] = [];
+
+  constructor(readonly proc: ChildProcess) {
+    let buffer = "";
+    proc.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+      buffer += chunk;
+      for (let i = buffer.indexOf("\n"); i >= 0; i = buffer.indexOf("\n")) {
+        const line = buffer.slice(0, i);
+        buffer = buffer.slice(i + 1);
+        if (!line.trim()) continue;
+        let e: Event;
+        try {
+          e = JSON.parse(line) as Event;
+        } catch {
+          e = { event: "text", text: line };
+        }
+        this.events.push(e);
+        this.waiters = this.waiters.filter((w) => (w.pred(e) ? (w.resolve(e), false) : true));
+      }
+    });
+    proc.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
+      this.stderr = (this.stderr + chunk).slice(-1_000_000);
+    });
+    this.exited = new Promise((resolve) => proc.once("exit", (code, signal) => resolve({ code, signal })));
+  }
+
+  /** The first event (seen or to come) that matches; rejects after `ms`, or when the process exits first. */
+  waitFor(pred: (e: Event) => boolean, ms = 15_000): Promise<Event> {
+    const seen = this.events.find(pred);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for an event; saw ${JSON.stringify(this.events)}; stderr: ${this.stderr.slice(-2000)}`)), ms);
+      this.waiters.push({ pred, resolve: (e) => (clearTimeout(timer), resolve(e)) });
+      void this.exited.then(({ code, signal }) => {
+        clearTimeout(timer);
+        reject(new Error(`process exited (${code ?? signal}) before the event; saw ${JSON.stringify(this.events)}; stderr: ${this.stderr.slice(-2000)}`));
+      });
+    });
+  }
+
+  kill(signal: NodeJS.Signals = "SIGKILL"): void {
+    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill(signal);
+  }
+}
 
 /** The compiled `micro` bin. */
 export const MICRO_BIN = fileURLToPath(new URL("../../../dist/micro.js", import.meta.url));
