@@ -103,10 +103,14 @@ function nextSteps(dir: string, names: ProjectNames, installed: boolean): string
   const service = `${names.pascal}Service`;
   if (names.type === "api") {
     const ns = gatewayNamespace(names);
-    lines.push(
-      `  micro api --handler api${ns ? ` --namespace ${ns}` : ""}   # in another terminal, with the backend running (README.md)`,
-      `  curl -s localhost:8080/${names.alias}/call -d '{"name":"John"}'`,
-    );
+    if (ns === null) {
+      lines.push(`  micro api --handler api   # routes /<path>/call to <namespace>.<path>: ${names.fqdn} must match that (README.md)`);
+    } else {
+      lines.push(
+        `  micro api --handler api${ns ? ` --namespace ${ns}` : ""}   # in another terminal, with the backend running (README.md)`,
+        `  curl -s localhost:8080/${names.alias}/call -d '{"name":"John"}'`,
+      );
+    }
   } else {
     lines.push(`  micro call ${names.fqdn} ${service}.Call '{"name":"John"}'   # in another terminal`);
   }
