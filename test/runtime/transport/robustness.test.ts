@@ -1,7 +1,8 @@
 import { test, describe, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Server, type Socket } from "node:net";
-import type { ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { MicroError } from "../../../src/runtime/errors/index.js";
 import { rootLogger, setRootLogger } from "../../../src/runtime/logger/index.js";
@@ -196,6 +197,22 @@ describe("connection loss, drain, keepalive", () => {
     // onClose registered after the fact still fires once.
     const late = await new Promise<Error | undefined>((r) => p.conn.onClose(r));
     assert.equal((late as MicroError).code, 503);
+  });
+
+  test("an idle client connection does not keep its process alive", async () => {
+    const p = await pair(router({ async Echo(s) { for await (const m of s) await s.send(m); s.close(); } }));
+    cleanups.push(() => p.close());
+    const script = fileURLToPath(new URL("./idle-client.js", import.meta.url));
+    const child = spawn(process.execPath, [script, p.listener.address], { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, MICRO_LOG_LEVEL: "silent" } });
+    children.push(child);
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    const [code, signal] = await new Promise<[number | null, string | null]>((r) => child.once("exit", (c, s) => r([c, s])));
+    clearTimeout(timer);
+    assert.equal(out, "hi\n");
+    assert.equal(signal, null, "the client process had to be killed: the idle connection kept it alive");
+    assert.equal(code, 0);
   });
 
   test("dialing a closed port fails with a retryable 503", async () => {

@@ -73,12 +73,26 @@ export class ClientSession extends Session implements Connection {
 
   protected onSettings(): void {
     this.startKeepalive();
+    if (this.activeStreams === 0) this.idle(true);
     this.readyResolve?.();
     this.readyResolve = this.readyReject = undefined;
   }
 
+  /**
+   * An idle connection does not keep the process alive (a command-line client that forgot to close its
+   * pool still exits); a connection with open streams does.
+   */
+  private idle(yes: boolean): void {
+    if (yes === this.unrefd) return;
+    this.unrefd = yes;
+    if (yes) this.socket.unref();
+    else this.socket.ref();
+  }
+  private unrefd = false;
+
   openStream(header: RequestHeader): ClientStream {
     const s = new TcpClientStream(this, header);
+    if (this.unrefd && !this.isClosed) this.idle(false);
     if (this.isClosed) {
       s.finish(this.error ?? connectionError(this.address, "connection is closed"));
       return s;
@@ -145,6 +159,7 @@ export class ClientSession extends Session implements Connection {
       this.start(this.pendingOpen.shift()!);
     }
     if (this.goingAway && this.streams.size === 0 && !this.isClosed) this.destroy(undefined, "none", true);
+    else if (this.activeStreams === 0 && !this.isClosed) this.idle(true);
   }
 
   /** CANCEL: a cause byte (0 cancelled, 1 deadline exceeded), then the reason in UTF-8. */
