@@ -186,7 +186,7 @@ export class RpcClient implements Client {
   /** The innermost client call: retries around single attempts. */
   private invoke(req: ClientRequest): Promise<unknown> {
     if (this.deps === undefined) return this.ready().then(() => this.invoke(req));
-    if (this.closed) return Promise.reject(new MicroError("micro.client", 503, "client is closed"));
+    if (this.closed) return Promise.reject(markFinal(new MicroError("micro.client", 503, "client is closed")));
     const signal = req.options.signal;
     if (signal?.aborted) return Promise.reject(cancelled(req.endpoint, signal.reason));
     const retries = req.options.retries ?? this.retries;
@@ -240,7 +240,7 @@ export class RpcClient implements Client {
     let c = this.codecCache.get(contentType);
     if (c === undefined) {
       c = codecFor(contentType);
-      this.codecCache.set(contentType, c);
+      if (this.codecCache.size < 64) this.codecCache.set(contentType, c);
     }
     return c;
   }
@@ -297,7 +297,7 @@ export class RpcClient implements Client {
     } finally {
       guard?.done();
     }
-    if (!got) throw new MicroError("micro.client", 502, `${req.endpoint}: the server ended the call without a response`);
+    if (!got) throw markFinal(new MicroError("micro.client", 502, `${req.endpoint}: the server ended the call without a response`));
     if (o.onResponseMetadata) o.onResponseMetadata((await stream.trailer).metadata);
     return result;
   }
