@@ -5,7 +5,8 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { MicroError, healthMethod, newService, rawJsonCodec, type Client, type Service } from "../../../src/index.js";
+import { createServer } from "node:net";
+import { MicroError, healthMethod, newClient, newService, rawJsonCodec, type CallWrapper, type Client, type Service } from "../../../src/index.js";
 import { Greeter, type HelloRequest } from "../../fixtures/runtime/greeter.js";
 import { startGreeter, tempRegistry, type Fixture } from "../../fixtures/runtime/harness.js";
 
@@ -195,4 +196,26 @@ test("a malformed request is a 400 naming the message type, and the server keeps
   const method = { ...Greeter.methods.hello, input: garbage };
   await assert.rejects(client.call({ ...hello, method }, { name: "x" }), isError(400, /cannot decode greeter\.v1\.HelloRequest from application\/protobuf/, "micro.server"));
   assert.equal((await client.call(hello, { name: "after" })).message, "Hello after from solo");
+});
+
+test("retries: connection failures are retried, application errors (even a 503) never", async () => {
+  const plugins = await caller.plugins();
+  let attempts = 0;
+  const count: CallWrapper = (next) => (node, request) => (attempts++, next(node, request));
+  const counting = newClient({ deps: { selector: plugins.selector, transport: plugins.transport }, callWrappers: [count], retries: 2, backoff: { initialDelay: 1, maxDelay: 5 } });
+  try {
+    await assert.rejects(counting.call(hello, { name: "unavailable:down for maintenance" }), isError(503, /^down for maintenance$/, "greeter"));
+    assert.equal(attempts, 1, "an application error is not retried");
+
+    // A port nobody listens on: every attempt fails to connect.
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+    const dead = `127.0.0.1:${(probe.address() as { port: number }).port}`;
+    await new Promise<void>((r) => probe.close(() => r()));
+    attempts = 0;
+    await assert.rejects(counting.call(hello, { name: "x" }, { address: dead }), (e: unknown) => e instanceof MicroError && e.code === 503 && e.id === "micro.transport");
+    assert.equal(attempts, 3, "1 attempt + 2 retries");
+  } finally {
+    counting.close();
+  }
 });
