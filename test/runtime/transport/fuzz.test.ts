@@ -204,7 +204,11 @@ describe("server fuzz over sockets (child process)", () => {
     const worker = async () => {
       while (next < total) {
         const i = next++;
-        const bytes = i % 5 === 0 ? randomBytes(rand) : mutate(rand, client);
+        // Random bytes; mutated whole conversations; or a clean handshake followed by mutated frames, so
+        // that the stream state machine (ids, windows, cancels, half-close) sees the damage too.
+        const mode = i % 5;
+        const bytes =
+          mode === 0 ? randomBytes(rand) : mode < 3 ? mutate(rand, client) : Buffer.concat([client[0]!, mutate(rand, client.slice(1))]);
         const raw = await rawSocket(address);
         raw.socket.write(bytes);
         // Either the server closes it, or we give up and close it ourselves.
