@@ -29,6 +29,12 @@ describe("tcp transport: calls and streams", () => {
           await s.send(enc(String(sum)));
           s.close();
         },
+        async Burst(s) {
+          // No awaiting: everything beyond the window queues in the stream, and close() waits behind it.
+          const chunk = new Uint8Array(1024);
+          for (let i = 0; i < 1000; i++) void s.send(chunk);
+          s.close(undefined, { sent: "1000" });
+        },
         async Fail(s) {
           s.close(new MicroError("test.fail", 404, "no such thing"), { why: "because" });
         },
@@ -82,6 +88,18 @@ describe("tcp transport: calls and streams", () => {
     void s.send(new Uint8Array(0));
     s.closeSend();
     assert.deepEqual(await readAll(s), ["", ""]);
+  });
+
+  test("a handler that sends without awaiting and closes at once loses nothing", async () => {
+    const s = p.conn.openStream(header("Burst", "server_streaming"));
+    s.closeSend();
+    let n = 0;
+    for await (const m of s) {
+      assert.equal(m.length, 1024);
+      n++;
+    }
+    assert.equal(n, 1000);
+    assert.deepEqual((await s.trailer).metadata, { sent: "1000" });
   });
 
   test("server streaming", async () => {
