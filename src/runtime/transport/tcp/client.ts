@@ -1,5 +1,5 @@
 /**
- * The client end of a tcp connection: opens streams (odd-free, strictly increasing ids from 1), honours
+ * The client end of a tcp connection: opens streams (strictly increasing ids from 1), honours
  * the server's stream limit by queueing, fails streams at their deadline, and follows GOAWAY.
  */
 import type { Socket } from "node:net";
