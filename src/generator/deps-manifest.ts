@@ -1,7 +1,7 @@
 /**
- * What the plugin uses of its dependencies at run time: the single list that ./deps.ts loads and
- * ./bundle.ts bundles. Keys are module specifiers; `protoplugin:<file>` is a file of protoplugin's build
- * (its entry point would load TypeScript, see ./deps.ts).
+ * What the plugin uses of its dependencies at run time: ./bundle.ts bundles exactly these exports, and the
+ * `Deps` interface of ./deps.ts names the same ones. Keys are module specifiers; `protoplugin:<file>` is a file of
+ * protoplugin's build (its entry point would load TypeScript, see ./deps.ts).
  */
 export const BUNDLE_FILE = "deps.bundle.cjs";
 
