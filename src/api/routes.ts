@@ -62,6 +62,8 @@ export class RouteTable {
   private watchAbort?: AbortController;
   private timer?: NodeJS.Timeout;
   private pending = new Set<string>();
+  /** Services recently looked up and not found: not asked again for a second (requests to unknown names are cheap). */
+  private readonly missing = new Map<string, number>();
   private pendingTimer?: NodeJS.Timeout;
 
   constructor(
@@ -99,8 +101,16 @@ export class RouteTable {
   async endpoint(service: string, endpoint: string): Promise<EndpointInfo | undefined> {
     let records = this.services.get(service);
     if (!records) {
+      const missedAt = this.missing.get(service);
+      if (missedAt !== undefined && Date.now() - missedAt < 1000) return undefined;
       records = await this.registry.getService(service).catch(() => []);
-      if (records.length > 0) this.services.set(service, records);
+      if (records.length > 0) {
+        this.services.set(service, records);
+        this.missing.delete(service);
+      } else {
+        if (this.missing.size >= 10_000) this.missing.clear();
+        this.missing.set(service, Date.now());
+      }
     }
     for (const rec of records) {
       const ep = rec.endpoints.find((e) => e.name === endpoint);
@@ -122,6 +132,7 @@ export class RouteTable {
       await Promise.all(names.map(async (n) => fresh.set(n, await this.registry.getService(n))));
       this.services.clear();
       for (const [n, recs] of fresh) if (recs.length > 0) this.services.set(n, recs);
+      this.missing.clear();
       this.rebuild();
     } catch (error) {
       log.warn({ err: error }, "route refresh failed; keeping the previous routes");
@@ -131,8 +142,10 @@ export class RouteTable {
   private async refreshService(name: string): Promise<void> {
     try {
       const recs = await this.registry.getService(name);
-      if (recs.length > 0) this.services.set(name, recs);
-      else this.services.delete(name);
+      if (recs.length > 0) {
+        this.services.set(name, recs);
+        this.missing.delete(name);
+      } else this.services.delete(name);
     } catch (error) {
       log.warn({ err: error, service: name }, "route refresh failed");
     }

@@ -89,13 +89,18 @@ function serve(ctx: GatewayContext, ws: WebSocket, target: Target, metadata: Met
   const t = jsonTarget(target.service, target.endpoint, target.kind);
 
   if (target.kind === "unary") {
+    // Each frame is one call; at most 64 in flight per socket (reading pauses until one finishes).
+    let inflight = 0;
     ws.on("message", (data) => {
+      if (++inflight >= 64) ws.pause();
       void (async () => {
         try {
           const req = parseFrame(data) ?? {};
           await sendJson(ws, target, await ctx.client.call(t, req, options()));
         } catch (error) {
           fail(ws, error);
+        } finally {
+          if (inflight-- === 64) ws.resume();
         }
       })();
     });

@@ -215,6 +215,27 @@ describe("streams", () => {
     assert.deepEqual(chat, { messages: [{ message: "hi a" }, { message: "hi b" }], code: 1000 });
   });
 
+  test("unary calls over WebSocket: one reply per frame", async () => {
+    const replies = await new Promise<unknown[]>((resolve, reject) => {
+      const ws = new WebSocket(`${base.replace("http", "ws")}/greeter/hello`);
+      const got: unknown[] = [];
+      ws.on("open", () => {
+        ws.send('{"name":"a"}');
+        ws.send('{"name":"b"}');
+      });
+      ws.on("message", (d) => {
+        got.push(JSON.parse(d.toString()));
+        if (got.length === 2) ws.close(1000);
+      });
+      ws.on("close", () => resolve(got));
+      ws.on("error", reject);
+    });
+    assert.deepEqual(
+      replies.map((r) => (r as { message: string }).message).sort(),
+      ["Hello a", "Hello b"],
+    );
+  });
+
   test("WebSocket errors: a JSON error frame and close code 4000+status", async () => {
     const r = await wsMessages(`${base.replace("http", "ws")}/greeter/stream`, ["{not json"]);
     assert.equal(r.code, 4400);
