@@ -8,12 +8,12 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { jsonTarget } from "../src/api/targets.js";
 import { newClient, readConfig, resolvePlugins } from "../src/index.js";
+import { HttpConnection, jsonPost } from "./http-load.js";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 3);
 const registryDir = mkdtempSync(join(tmpdir(), "micro-bench-gateway-"));
@@ -40,18 +40,19 @@ interface Result {
   p99: number;
 }
 
-async function measure(call: () => Promise<unknown>, concurrency: number): Promise<Result> {
+/** Run `call` from `concurrency` loops (loop i gets `i`) for `seconds`, after a short warm-up. */
+async function measure(call: (loop: number) => Promise<unknown>, concurrency: number): Promise<Result> {
   const warmEnd = performance.now() + 500;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (performance.now() < warmEnd) await call();
+  await Promise.all(Array.from({ length: concurrency }, async (_, i) => {
+    while (performance.now() < warmEnd) await call(i);
   }));
   const latencies: number[] = [];
   const begin = performance.now();
   const end = begin + seconds * 1000;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
+  await Promise.all(Array.from({ length: concurrency }, async (_, i) => {
     while (performance.now() < end) {
       const t = performance.now();
-      await call();
+      await call(i);
       latencies.push(performance.now() - t);
     }
   }));
@@ -72,16 +73,13 @@ try {
   const body = JSON.stringify({ name: "bench" });
   const direct = (): Promise<unknown> => client.call(target, { name: "bench" }, { contentType: "application/json" });
 
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  const viaGateway = (): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const req = request({ host, port, agent, method: "POST", path: "/greeter/hello", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
-        res.resume();
-        res.on("end", () => (res.statusCode === 200 ? resolve() : reject(new Error(`gateway answered ${res.statusCode}`))));
-      });
-      req.on("error", reject);
-      req.end(body);
-    });
+  // One keep-alive connection per loop, with a lean HTTP client so that the load generator stays cheap.
+  const connections = Array.from({ length: 64 }, () => new HttpConnection(host, port, jsonPost(gateway, "/greeter/hello", body)));
+  await Promise.all(connections.map((c) => c.ready));
+  const viaGateway = async (loop: number): Promise<void> => {
+    const status = await connections[loop]!.send();
+    if (status !== 200) throw new Error(`gateway answered ${status}`);
+  };
 
   const rows: { name: string; c: number; r: Result }[] = [];
   for (const c of [1, 64]) {
@@ -100,7 +98,7 @@ try {
   for (const { name, c, r } of rows) {
     console.log(`${name.padEnd(12)} ${String(c).padEnd(6)} ${fmt(r.throughput, 0).padEnd(10)} ${fmt(r.p50).padEnd(8)} ${fmt(r.p99)}`);
   }
-  agent.destroy();
+  for (const c of connections) c.close();
   client.close();
   await plugins.selector.close();
   await plugins.registry.close();
