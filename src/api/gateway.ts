@@ -56,6 +56,8 @@ export interface Gateway {
   routes(): readonly Route[];
   /** Re-read every service from the registry now. */
   refresh(): Promise<void>;
+  /** Resolves after the routes are next rebuilt (a registry change or a refresh). */
+  nextRoutesUpdate(): Promise<void>;
 }
 
 const log = logger("api");
@@ -170,5 +172,6 @@ export function newGateway(options: GatewayOptions): Gateway {
     },
     routes: () => routes.list(),
     refresh: () => routes.refreshAll(),
+    nextRoutesUpdate: () => routes.nextUpdate(),
   };
 }

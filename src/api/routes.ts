@@ -62,6 +62,7 @@ export class RouteTable {
   private watchAbort?: AbortController;
   private timer?: NodeJS.Timeout;
   private pending = new Set<string>();
+  private changeWaiters: (() => void)[] = [];
   /** Services recently looked up and not found: not asked again for a second (requests to unknown names are cheap). */
   private readonly missing = new Map<string, number>();
   private pendingTimer?: NodeJS.Timeout;
@@ -117,6 +118,11 @@ export class RouteTable {
       if (ep) return { kind: endpointKind(ep), requestFields: ep.request?.values };
     }
     return undefined;
+  }
+
+  /** Resolves after the next rebuild of the routes (from the watch or a refresh). */
+  nextUpdate(): Promise<void> {
+    return new Promise((resolve) => this.changeWaiters.push(resolve));
   }
 
   /** Every route, for diagnostics and tests. */
@@ -197,5 +203,8 @@ export class RouteTable {
         a.template.variables.length - b.template.variables.length,
     );
     this.routes = routes;
+    const waiters = this.changeWaiters;
+    this.changeWaiters = [];
+    for (const w of waiters) w();
   }
 }

@@ -114,7 +114,7 @@ describe("rpc handler (default)", () => {
     const marker = `/greeter/hello?marker=${Date.now()}`;
     await fetch(rpc + marker);
     // The log goes to stderr (pino, JSON lines); wait until the line for this request shows up.
-    for (let i = 0; i < 200 && !rpcProc.stderr.includes(marker); i++) await new Promise((r) => setTimeout(r, 10));
+    await rpcProc.waitForStderr(`${marker}"`);
     const lines = rpcProc.stderr.split("\n").filter((l) => l.includes(marker));
     assert.equal(lines.length, 1);
     const entry = JSON.parse(lines[0]!);

@@ -174,17 +174,21 @@ describe("http rule routes", () => {
 
   test("routes follow the registry", async () => {
     client.on("late", "Late.Get", () => ({ late: true }));
+    const added = gw.nextRoutesUpdate();
     await registry.register({
       name: "late",
       version: "1",
       nodes: [],
       endpoints: [{ name: "Late.Get", metadata: { http: JSON.stringify([{ method: "GET", path: "/late/thing" }]) } }],
     });
-    for (let i = 0; i < 200 && !gw.routes().some((r) => r.service === "late"); i++) await new Promise((r) => setTimeout(r, 10));
+    await added;
+    while (!gw.routes().some((r) => r.service === "late")) await gw.nextRoutesUpdate();
     assert.deepEqual(await (await fetch(`${base}/late/thing`)).json(), { late: true });
+    const removed = gw.nextRoutesUpdate();
     await registry.deregister({ name: "late", version: "1", nodes: [], endpoints: [] });
-    for (let i = 0; i < 200 && gw.routes().some((r) => r.service === "late"); i++) await new Promise((r) => setTimeout(r, 10));
-    assert.equal(gw.routes().some((r) => r.service === "late"), false);
+    await removed;
+    while (gw.routes().some((r) => r.service === "late")) await gw.nextRoutesUpdate();
+    assert.equal((await fetch(`${base}/late/thing`)).status, 404);
   });
 });
 

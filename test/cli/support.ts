@@ -18,6 +18,7 @@ export class Fixture {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stderr = "";
   private waiters: { pred: (e: Event) => boolean; resolve: (e: Event) => void }[] = [];
+  private stderrWaiters: { text: string; resolve: () => void }[] = [];
 
   constructor(readonly proc: ChildProcess) {
     let buffer = "";
@@ -39,6 +40,7 @@ export class Fixture {
     });
     proc.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
       this.stderr = (this.stderr + chunk).slice(-1_000_000);
+      for (const w of [...this.stderrWaiters]) if (this.stderr.includes(w.text)) w.resolve();
     });
     this.exited = new Promise((resolve) => proc.once("exit", (code, signal) => resolve({ code, signal })));
   }
@@ -54,6 +56,26 @@ export class Fixture {
         clearTimeout(timer);
         reject(new Error(`process exited (${code ?? signal}) before the event; saw ${JSON.stringify(this.events)}; stderr: ${this.stderr.slice(-2000)}`));
       });
+    });
+  }
+
+  /** Resolves once stderr contains `text`; rejects after `ms`. */
+  waitForStderr(text: string, ms = 15_000): Promise<void> {
+    if (this.stderr.includes(text)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const entry = {
+        text,
+        resolve: () => {
+          clearTimeout(timer);
+          this.stderrWaiters = this.stderrWaiters.filter((w) => w !== entry);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        this.stderrWaiters = this.stderrWaiters.filter((w) => w !== entry);
+        reject(new Error(`timed out waiting for ${JSON.stringify(text)} on stderr: ${this.stderr.slice(-2000)}`));
+      }, ms);
+      this.stderrWaiters.push(entry);
     });
   }
 
