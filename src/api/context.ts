@@ -42,7 +42,10 @@ export async function resolveTarget(ctx: GatewayContext, method: string, segment
   return { service, endpoint, kind: info?.kind ?? "unary", fields: info?.requestFields };
 }
 
-/** Call options for one gateway request. */
-export function callOptions(ctx: GatewayContext, metadata: Metadata, signal: AbortSignal, contentType = "application/json"): CallOptions {
-  return { timeout: ctx.timeout, metadata, signal, contentType };
+/**
+ * Call options for one gateway request. Unary calls get the backend timeout; streams live as long as the
+ * client stays connected (they end on the client's disconnect, through `signal`).
+ */
+export function callOptions(ctx: GatewayContext, metadata: Metadata, signal: AbortSignal, contentType = "application/json", stream = false): CallOptions {
+  return stream ? { metadata, signal, contentType } : { timeout: ctx.timeout, metadata, signal, contentType };
 }

@@ -85,7 +85,7 @@ function sendJson(ws: WebSocket, target: Target, message: unknown): Promise<void
 function serve(ctx: GatewayContext, ws: WebSocket, target: Target, metadata: Metadata): void {
   const ac = new AbortController();
   ws.once("close", () => ac.abort(new Error("websocket closed")));
-  const options = (): ReturnType<typeof callOptions> => callOptions(ctx, metadata, ac.signal);
+  const options = (): ReturnType<typeof callOptions> => callOptions(ctx, metadata, ac.signal, "application/json", target.kind !== "unary");
   const t = jsonTarget(target.service, target.endpoint, target.kind);
 
   if (target.kind === "unary") {

@@ -40,6 +40,8 @@ function wsMessages(url: string, send: string[]): Promise<{ messages: unknown[];
 }
 
 const client = new FakeClient();
+let cancelEndless!: () => void;
+const endlessCancelled = { promise: new Promise<void>((r) => (cancelEndless = r)), resolve: () => cancelEndless() };
 const registry = new FakeRegistry();
 let gw: Gateway;
 let base: string;
@@ -77,6 +79,22 @@ before(async () => {
         throw MicroError.conflict("greeter", "stream broke");
       })(),
     )
+    .on("greeter", "Greeter.Long", () =>
+      (async function* () {
+        // Outlives the gateway's 300 ms call timeout: streams are bounded by the client's connection instead.
+        await new Promise((r) => setTimeout(r, 400));
+        yield { message: "late" };
+      })(),
+    )
+    .on("greeter", "Greeter.Endless", ({ signal }) =>
+      (async function* () {
+        signal?.addEventListener("abort", () => endlessCancelled.resolve(), { once: true });
+        for (let i = 0; !signal?.aborted; i++) {
+          yield { message: `${i}` };
+          await new Promise((r) => setImmediate(r));
+        }
+      })(),
+    )
     .on("users", "Users.Get", ({ request }) => ({ user: { id: (request as { userId: string }).userId, q: request } }))
     .on("users", "Users.Update", ({ request }) => ({ updated: request }));
   await registry.register({
@@ -87,6 +105,8 @@ before(async () => {
       { name: "Greeter.Hello", metadata: {} },
       { name: "Greeter.Stream", metadata: { stream: "server_streaming" }, request: { name: "req", type: "R", values: [{ name: "count", type: "int32" }] } },
       { name: "Greeter.StreamFail", metadata: { stream: "server_streaming" } },
+      { name: "Greeter.Long", metadata: { stream: "server_streaming" } },
+      { name: "Greeter.Endless", metadata: { stream: "server_streaming" } },
       { name: "Greeter.Upload", metadata: { stream: "client_streaming" } },
       { name: "Greeter.Chat", metadata: { stream: "bidi_streaming" } },
     ],
@@ -204,6 +224,19 @@ describe("streams", () => {
     assert.equal(await (await post("/greeter/stream", '{"count":2}')).text(), '{"message":"tick 0"}\n{"message":"tick 1"}\n');
     const text = await (await post("/greeter/stream_fail", "{}")).text();
     assert.equal(text, '{"message":"one"}\n{"error":{"id":"greeter","code":409,"detail":"stream broke","status":"Conflict"}}\n');
+  });
+
+  test("streams are not cut by the unary call timeout", async () => {
+    assert.equal(await (await post("/greeter/long", "{}")).text(), '{"message":"late"}\n');
+  });
+
+  test("a client that goes away cancels the stream", async () => {
+    const ac = new AbortController();
+    const r = await fetch(`${base}/greeter/endless`, { headers: { accept: "text/event-stream" }, signal: ac.signal });
+    const reader = r.body!.getReader();
+    await reader.read();
+    ac.abort();
+    await endlessCancelled.promise;
   });
 
   test("server stream over WebSocket", async () => {

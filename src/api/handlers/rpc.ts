@@ -51,7 +51,7 @@ function sseEvent(event: string | undefined, data: unknown): string {
 /** Send a server stream as SSE or NDJSON; the first message (or error) is awaited so failures keep their status. */
 async function sendServerStream(ctx: GatewayContext, reply: FastifyReply, target: Target, request: unknown, metadata: Metadata, sse: boolean): Promise<void> {
   const signal = disconnectSignal(reply);
-  const stream = ctx.client.serverStream(jsonTarget(target.service, target.endpoint, "server_streaming"), request, callOptions(ctx, metadata, signal));
+  const stream = ctx.client.serverStream(jsonTarget(target.service, target.endpoint, "server_streaming"), request, callOptions(ctx, metadata, signal, "application/json", true));
   const it = stream[Symbol.asyncIterator]();
   const first = await it.next();
   const rule = target.rule;
