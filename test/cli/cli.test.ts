@@ -123,6 +123,9 @@ describe("micro call", () => {
       ["call", "greeter", "Greeter.Hello", "{}", "--output", "xml"],
       ["cal", "greeter"],
       ["list", "things"],
+      ["api", "--address", "nonsense"],
+      ["api", "--handler", "soap"],
+      ["api", "--max_body", "-1"],
     ]) {
       const r = await micro(args, env);
       assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);

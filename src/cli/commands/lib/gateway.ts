@@ -1,7 +1,7 @@
 /**
  * `micro api`: the gateway in this process until SIGINT/SIGTERM, then a graceful stop.
  */
-import { newGateway } from "../../../api/gateway.js";
+import { newGateway, parseListenAddress } from "../../../api/gateway.js";
 import type { ApiArguments } from "../api.js";
 import { UsageError } from "../../usage-error.js";
 import { durationFlag, runCommand } from "./io.js";
@@ -10,6 +10,11 @@ import { openRuntime } from "./runtime.js";
 export async function runGateway(args: ApiArguments): Promise<void> {
   const timeout = durationFlag(args.timeout, "timeout");
   if (!Number.isInteger(args.max_body) || args.max_body <= 0) throw new UsageError("--max_body must be a positive number of bytes");
+  try {
+    parseListenAddress(args.address);
+  } catch (error) {
+    throw new UsageError(`--address: ${(error as Error).message}`);
+  }
   const cors = args.cors === undefined ? undefined : args.cors.trim() === "*" || args.cors === "" ? true : args.cors.split(",").map((s) => s.trim()).filter(Boolean);
   const rt = await openRuntime(args);
   await runCommand(async () => {
