@@ -271,6 +271,8 @@ export class RpcServer implements Server {
     this.listener = undefined;
     if (listener) await listener.close(this.options.drainTimeout ?? 10_000);
     this.record = undefined;
+    // Resolved plugins belong to whoever resolved them (the service releases them on stop): resolve anew on restart.
+    if (!this.options.deps) this.deps = undefined;
   }
 
   private codecOf(contentType: string): Codec {
