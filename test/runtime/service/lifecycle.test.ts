@@ -59,3 +59,14 @@ test("a start that fails (address taken) rejects with the reason and releases wh
   await first.stop();
   await registry.close();
 });
+
+test("a stopped service starts again on fresh plugins", async () => {
+  const service = newService({ name: "again", argv: ["--registry", "memory", "--broker", "memory"], env: {}, handleSignals: false });
+  await service.start();
+  await service.stop();
+  await service.start();
+  const address = (service.server() as RpcServer).address!;
+  assert.deepEqual(await service.client().call({ service: "again", endpoint: "Debug.Health", method: healthMethod }, {}, { address }), { status: "ok" });
+  assert.equal((await (await service.plugins()).registry.getService("again"))[0]?.nodes[0]?.address, address);
+  await service.stop();
+});
