@@ -1,7 +1,9 @@
 /**
  * What every gateway handler shares: the runtime client and registry, the route table, and the options.
  */
-import type { Client, CallOptions, Metadata } from "../runtime/client/index.js";
+import type { FastifyReply } from "fastify";
+import type { Client, CallOptions, CallTarget, Metadata } from "../runtime/client/index.js";
+import { MicroError } from "../runtime/errors/index.js";
 import type { HttpRule, MethodKind, ValueRecord } from "../runtime/definition/index.js";
 import type { Registry } from "../runtime/registry/index.js";
 import { resolveSegments } from "./resolve.js";
@@ -48,4 +50,39 @@ export async function resolveTarget(ctx: GatewayContext, method: string, segment
  */
 export function callOptions(ctx: GatewayContext, metadata: Metadata, signal: AbortSignal, contentType = "application/json", stream = false): CallOptions {
   return stream ? { metadata, signal, contentType } : { timeout: ctx.timeout, metadata, signal, contentType };
+}
+
+/** Aborts when the client goes away before the response is complete. */
+export function disconnectSignal(reply: FastifyReply): AbortSignal {
+  const ac = new AbortController();
+  reply.raw.once("close", () => {
+    if (!reply.raw.writableFinished) ac.abort(new Error("client disconnected"));
+  });
+  return ac.signal;
+}
+
+/**
+ * One unary call for an HTTP request, bounded as a whole by the gateway's timeout (retries included) and
+ * cancelled when the client goes away. Running out of time is a 504.
+ */
+export async function callUnary<I, O>(ctx: GatewayContext, reply: FastifyReply, target: CallTarget<I, O>, request: I, metadata: Metadata, contentType = "application/json"): Promise<O> {
+  const ac = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    ac.abort(new Error("gateway timeout"));
+  }, ctx.timeout);
+  const onClose = (): void => {
+    if (!reply.raw.writableFinished) ac.abort(new Error("client disconnected"));
+  };
+  reply.raw.once("close", onClose);
+  try {
+    return await ctx.client.call(target, request, { timeout: ctx.timeout, metadata, signal: ac.signal, contentType });
+  } catch (error) {
+    if (timedOut) throw new MicroError("micro.api", 504, `${target.service} did not answer ${target.endpoint} within ${ctx.timeout} ms`);
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    reply.raw.off("close", onClose);
+  }
 }

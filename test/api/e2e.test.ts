@@ -24,7 +24,7 @@ before(async () => {
   listener = l.proc;
   greeter = g.proc;
   procs.push(g.proc, l.proc, w.proc);
-  const gw = await startGateway({ ...env, MICRO_LOG_LEVEL: "info" }, ["--timeout", "400ms", "--max_body", "65536", "--client_retries", "0"]);
+  const gw = await startGateway({ ...env, MICRO_LOG_LEVEL: "info" }, ["--timeout", "400ms", "--max_body", "65536"]);
   rpc = gw.url;
   rpcProc = gw.proc;
   procs.push(gw.proc);

@@ -32,7 +32,18 @@ export class FakeClient implements Client {
     if (!h) throw MicroError.notFound("go.micro.client", `service ${target.service}: not found`);
     const call: FakeCall = { service: target.service, endpoint: target.endpoint, request, metadata: options.metadata ?? {}, contentType: options.contentType, signal: options.signal };
     this.calls.push(call);
-    const work = Promise.resolve().then(() => h(call));
+    let work = Promise.resolve().then(() => h(call));
+    const signal = options.signal;
+    if (signal) {
+      // As the real client: an aborted call rejects, whatever the handler does.
+      const aborted = new Promise<never>((_, reject) => {
+        const fail = (): void => reject(new MicroError("micro.client", 499, "call cancelled"));
+        if (signal.aborted) fail();
+        else signal.addEventListener("abort", fail, { once: true });
+      });
+      aborted.catch(() => undefined);
+      work = Promise.race([work, aborted]);
+    }
     if (!options.timeout) return work;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {

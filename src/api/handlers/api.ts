@@ -5,12 +5,11 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { MicroError } from "../../runtime/errors/index.js";
 import { logger } from "../../runtime/logger/index.js";
-import { callOptions, type GatewayContext } from "../context.js";
+import { callUnary, type GatewayContext } from "../context.js";
 import { headerMetadata, headerPairs, paramPairs, safeHeader, splitUrl } from "../request.js";
 import { pathSegments, resolveSegments } from "../resolve.js";
 import { jsonTarget } from "../targets.js";
 import { apiResponseCodec, type ApiRequest } from "../types.js";
-import { disconnectSignal } from "./rpc.js";
 
 const log = logger("api");
 
@@ -33,7 +32,7 @@ export async function apiHandler(ctx: GatewayContext, req: FastifyRequest, reply
     body: text,
     url: rawUrl,
   };
-  const rsp = await ctx.client.call(jsonTarget(service, endpoint), apiRequest, callOptions(ctx, headerMetadata(req.headers), disconnectSignal(reply)));
+  const rsp = await callUnary(ctx, reply, jsonTarget(service, endpoint), apiRequest as unknown, headerMetadata(req.headers));
   const out = apiResponseCodec.fromJSON(rsp);
   const status = out.statusCode === 0 ? 200 : out.statusCode;
   if (!Number.isInteger(status) || status < 200 || status > 599) {

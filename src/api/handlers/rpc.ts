@@ -7,21 +7,13 @@ import { Readable } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Metadata } from "../../runtime/client/index.js";
 import { MicroError } from "../../runtime/errors/index.js";
-import { callOptions, resolveTarget, type GatewayContext, type Target } from "../context.js";
+import { callOptions, callUnary, disconnectSignal, resolveTarget, type GatewayContext, type Target } from "../context.js";
 import { toGatewayError } from "../errors.js";
 import { applyQuery, buildRuleRequest, ruleResponse } from "../http-rule.js";
 import { bodyKind, headerMetadata, parseFormBody, parseJsonBody, splitUrl } from "../request.js";
 import { pathSegments } from "../resolve.js";
 import { bytesTarget, jsonTarget } from "../targets.js";
 
-/** Aborts when the client goes away before the response is complete. */
-export function disconnectSignal(reply: FastifyReply): AbortSignal {
-  const ac = new AbortController();
-  reply.raw.once("close", () => {
-    if (!reply.raw.writableFinished) ac.abort(new Error("client disconnected"));
-  });
-  return ac.signal;
-}
 
 function requireObject(value: unknown, what: string): Record<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
@@ -80,7 +72,7 @@ async function callTarget(ctx: GatewayContext, req: FastifyRequest, reply: Fasti
   if (target.kind !== "unary") {
     throw MicroError.badRequest("micro.api", `${target.endpoint} is a ${target.kind.replace("_", " ")} endpoint: connect with a WebSocket to stream requests`);
   }
-  const rsp = await ctx.client.call(jsonTarget(target.service, target.endpoint), request, callOptions(ctx, metadata, disconnectSignal(reply)));
+  const rsp = await callUnary(ctx, reply, jsonTarget(target.service, target.endpoint), request, metadata);
   const out = target.rule ? ruleResponse(target.rule, rsp) : rsp;
   await reply.code(200).type("application/json").send(JSON.stringify(out ?? null));
 }
@@ -120,7 +112,7 @@ export async function rpcHandler(ctx: GatewayContext, req: FastifyRequest, reply
   const body = req.body as Buffer | undefined;
   if (!target.rule && target.kind === "unary" && bodyKind(req.headers["content-type"], body) === "protobuf") {
     // Protobuf in, protobuf out: the bytes pass through untouched.
-    const rsp = await ctx.client.call(bytesTarget(target.service, target.endpoint), new Uint8Array(body!), callOptions(ctx, metadata, disconnectSignal(reply), "application/protobuf"));
+    const rsp = await callUnary(ctx, reply, bytesTarget(target.service, target.endpoint), new Uint8Array(body!), metadata, "application/protobuf");
     await reply.code(200).type("application/protobuf").send(Buffer.from(rsp.buffer, rsp.byteOffset, rsp.byteLength));
     return;
   }
