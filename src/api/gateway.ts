@@ -116,6 +116,8 @@ export function newGateway(options: GatewayOptions): Gateway {
     bodyLimit: maxBody,
     return503OnClosing: true,
     forceCloseConnections: "idle",
+    // A client must finish sending its request within a minute (slow-request protection; streams are not affected).
+    requestTimeout: 60_000,
     // Errors fastify raises before routing (a bad URL, a malformed header) get the same JSON body.
     frameworkErrors: (error, _req, reply) => sendError(reply, new MicroError("micro.api", 400, error.message)),
   });

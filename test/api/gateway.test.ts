@@ -348,6 +348,15 @@ describe("errors", () => {
     assert.equal(client.calls.length, before);
   });
 
+  test("bad query parameter names 400, an overlong request line is refused, the gateway keeps serving", async () => {
+    const bad = await fetch(`${base}/greeter/hello?na%20me=x`);
+    assert.equal(bad.status, 400);
+    assert.match((await json(bad)).detail, /query parameter/);
+    const long = await rawRequest(gw.address, `GET /greeter/${"a".repeat(70_000)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    assert.match(long.split("\r\n")[0]!, / 4\d\d /);
+    assert.equal((await fetch(`${base}/greeter/hello?name=ok`)).status, 200);
+  });
+
   test("CR/LF in a header value is rejected and nothing is injected", async () => {
     const text = await rawRequest(gw.address, "POST /greeter/hello HTTP/1.1\r\nHost: x\r\nX-User: a\rSet-Cookie: evil=1\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
     assert.match(text.split("\r\n")[0]!, / 400 /);
