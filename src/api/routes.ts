@@ -203,6 +203,7 @@ export class RouteTable {
         a.template.variables.length - b.template.variables.length,
     );
     this.routes = routes;
+    log.debug({ routes: routes.length, services: this.services.size }, "routes updated");
     const waiters = this.changeWaiters;
     this.changeWaiters = [];
     for (const w of waiters) w();

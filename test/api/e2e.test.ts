@@ -158,6 +158,24 @@ describe("other handlers", () => {
     assert.equal(m.data, '{"order":1}');
   });
 
+  test("routes follow the registry's watch: a service started after the gateway is routed", async () => {
+    const fresh = testEnv();
+    let gw: Fixture | undefined;
+    let late: Fixture | undefined;
+    try {
+      const started = await startGateway({ ...fresh.env, MICRO_LOG_LEVEL: "debug" });
+      gw = started.proc;
+      assert.equal((await fetch(`${started.url}/v1/greet/Late`)).status, 404);
+      late = (await startFixture("greeter-service", fresh.env)).proc;
+      // The fixture declares 5 http rules (test/fixtures/cli/definitions.ts).
+      await gw.waitForStderr('"routes":5,');
+      assert.deepEqual(await json(await fetch(`${started.url}/v1/greet/Late`)), { message: "Hello Late" });
+    } finally {
+      await Promise.all([stop(gw), stop(late)]);
+      fresh.remove();
+    }
+  });
+
   test("SIGTERM: in-flight requests finish, then the gateway exits 0", async () => {
     const gw = await startGateway(env, ["--timeout", "10s"]);
     procs.push(gw.proc);
