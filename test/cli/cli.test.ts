@@ -4,6 +4,7 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { readConfig, resolvePlugins } from "../../src/index.js";
 import { micro, startFixture, stop, testEnv, type Env, type Fixture } from "./support.js";
 
 let env: Env;
@@ -185,6 +186,15 @@ describe("micro publish / health", () => {
     assert.match(r.stdout, new RegExp(`\\t${greeterAddress.replace(/\./g, "\\.")}\\t1\\.0\\.0\\tok$`, "m"));
     const j = await micro(["health", "greeter", "--output", "json"], env);
     assert.equal(JSON.parse(j.stdout)[0].status, "ok");
+    // A node that does not answer makes the check fail, with the others still listed.
+    const plugins = await resolvePlugins(readConfig([], env));
+    await plugins.registry.register({ name: "ghost", version: "1", endpoints: [], nodes: [{ id: "ghost-1", address: "127.0.0.1:1", metadata: {} }] }, { ttl: 60 });
+    await plugins.selector.close();
+    await plugins.registry.close();
+    const ghost = await micro(["health", "ghost", "--timeout", "2s"], env);
+    assert.equal(ghost.code, 1);
+    assert.match(ghost.stdout, /^ghost-1\t127\.0\.0\.1:1\t1\tunreachable/m);
+    assert.equal(errorJson(ghost.stderr).code, 503);
     const none = await micro(["health", "nosuch"], env);
     assert.equal(none.code, 1);
     assert.equal(errorJson(none.stderr).code, 404);
