@@ -158,6 +158,18 @@ describe("other handlers", () => {
     assert.equal(m.data, '{"order":1}');
   });
 
+  test("--namespace and --cors", async () => {
+    const named = await startFixture("greeter-service", { ...env, SERVICE_NAME: "com.example.greeter" });
+    procs.push(named.proc);
+    const gw = await startGateway(env, ["--namespace", "com.example", "--cors", "https://app.example"]);
+    procs.push(gw.proc);
+    const r = await fetch(`${gw.url}/greeter/hello?name=Ns`, { headers: { origin: "https://app.example" } });
+    assert.deepEqual(await json(r), { message: "Hello Ns" });
+    assert.equal(r.headers.get("access-control-allow-origin"), "https://app.example");
+    const pre = await fetch(`${gw.url}/greeter/hello`, { method: "OPTIONS", headers: { origin: "https://app.example", "access-control-request-method": "POST" } });
+    assert.equal(pre.status, 204);
+  });
+
   test("routes follow the registry's watch: a service started after the gateway is routed", async () => {
     const fresh = testEnv();
     let gw: Fixture | undefined;
