@@ -2,6 +2,7 @@
  * How the gateway turns any failure into an HTTP status and a `{ id, code, detail, status }` body. The
  * client never sees a stack trace: unknown errors become a plain 500 with a generic detail.
  */
+import type { Duplex } from "node:stream";
 import { MicroError, statusText } from "../runtime/errors/index.js";
 
 /** The HTTP status for a MicroError: its code when it is one; a backend timeout (408) becomes 504. */
@@ -36,4 +37,13 @@ export function toGatewayError(error: unknown): MicroError {
     if (e.statusCode >= 400 && e.statusCode < 500) return new MicroError("micro.api", e.statusCode, e.message ?? "bad request", statusText(e.statusCode));
   }
   return new MicroError("micro.api", 500, "internal gateway error");
+}
+
+/** Answer an upgrade request that will not be upgraded with the JSON error, and close the socket. */
+export function rejectUpgrade(socket: Duplex, error: unknown): void {
+  const e = toGatewayError(error);
+  const body = JSON.stringify(e.toJSON());
+  socket.end(
+    `HTTP/1.1 ${httpStatus(e)} ${e.status.replace(/[^\x20-\x7e]/g, "")}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

@@ -13,7 +13,7 @@ import type { GatewayContext } from "./context.js";
 import { httpStatus, toGatewayError } from "./errors.js";
 import { apiHandler } from "./handlers/api.js";
 import { eventHandler } from "./handlers/event.js";
-import { httpHandler } from "./handlers/http.js";
+import { httpHandler, proxyUpgrades } from "./handlers/http.js";
 import { rpcHandler } from "./handlers/rpc.js";
 import { RouteTable, type Route } from "./routes.js";
 import { websocketUpgrades } from "./websocket.js";
@@ -149,6 +149,7 @@ export function newGateway(options: GatewayOptions): Gateway {
       const { host, port } = parseListenAddress(options.address ?? ":8080");
       await routes.start();
       if (handler === "rpc") ws = websocketUpgrades(ctx, app.server);
+      else if (handler === "http") ws = proxyUpgrades(ctx, app.server);
       await app.listen({ host, port });
       const a = app.server.address() as AddressInfo;
       bound = a.family === "IPv6" ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;

@@ -16,7 +16,7 @@ import type { Metadata } from "../runtime/client/index.js";
 import { MicroError } from "../runtime/errors/index.js";
 import { logger } from "../runtime/logger/index.js";
 import { callOptions, resolveTarget, type GatewayContext, type Target } from "./context.js";
-import { httpStatus, toGatewayError } from "./errors.js";
+import { httpStatus, rejectUpgrade, toGatewayError } from "./errors.js";
 import { ruleResponse } from "./http-rule.js";
 import { headerMetadata, splitUrl } from "./request.js";
 import { pathSegments } from "./resolve.js";
@@ -143,14 +143,6 @@ function serve(ctx: GatewayContext, ws: WebSocket, target: Target, metadata: Met
       fail(ws, error);
     }
   })();
-}
-
-function rejectUpgrade(socket: Duplex, error: unknown): void {
-  const e = toGatewayError(error);
-  const body = JSON.stringify(e.toJSON());
-  socket.end(
-    `HTTP/1.1 ${httpStatus(e)} ${e.status.replace(/[^\x20-\x7e]/g, "")}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
 }
 
 /** Attach WebSocket streaming to the gateway's HTTP server (rpc handler paths). */

@@ -135,7 +135,7 @@ describe("other handlers", () => {
     assert.deepEqual(await json(r), { path: "/greeter/api/echo", q: ["1", "2"], body: "hello", ua: "t" });
   });
 
-  test("http handler proxies to a service that registered an HTTP node", async () => {
+  test("http handler proxies requests and WebSockets to a service that registered an HTTP node", async () => {
     const gw = await startGateway(env, ["--handler", "http"]);
     procs.push(gw.proc);
     const r = await post(`${gw.url}/web/some/path?x=1`, "data", { "content-type": "text/plain" });
@@ -144,6 +144,23 @@ describe("other handlers", () => {
     const body = await json(r);
     assert.deepEqual({ method: body.method, url: body.url, body: body.body }, { method: "POST", url: "/web/some/path?x=1", body: "data" });
     assert.equal((await fetch(`${gw.url}/greeter/hello`)).status, 404); // greeter has no HTTP node
+    const echoed = await new Promise<string>((resolve, reject) => {
+      const socket = new WebSocket(`${gw.url.replace(/^http/, "ws")}/web/socket?a=1`);
+      socket.on("open", () => socket.send("hi"));
+      socket.on("message", (d) => {
+        resolve(d.toString());
+        socket.close();
+      });
+      socket.on("error", reject);
+    });
+    assert.equal(echoed, "echo hi /web/socket?a=1");
+    const refused = await new Promise<number>((resolve) => {
+      const socket = new WebSocket(`${gw.url.replace(/^http/, "ws")}/greeter/socket`);
+      socket.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+      socket.on("open", () => resolve(101));
+      socket.on("error", () => resolve(-1));
+    });
+    assert.equal(refused, 404);
   });
 
   test("event handler publishes to the broker", async () => {

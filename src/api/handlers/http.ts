@@ -3,9 +3,13 @@
  * says `protocol: http`. `/greeter/...` goes to service `[namespace.]greeter`, `/v1/greeter/...` to
  * `[namespace.]v1.greeter`; the path is forwarded unchanged.
  */
-import { Agent, request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from "node:http";
+import { Agent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type Server } from "node:http";
+import { connect } from "node:net";
+import type { Duplex } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { MicroError } from "../../runtime/errors/index.js";
+import { logger } from "../../runtime/logger/index.js";
+import { rejectUpgrade } from "../errors.js";
 import type { NodeRecord } from "../../runtime/registry/index.js";
 import type { GatewayContext } from "../context.js";
 import { splitUrl } from "../request.js";
@@ -37,6 +41,8 @@ function filterHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   return out;
 }
 
+const log = logger("api");
+
 async function pickNode(ctx: GatewayContext, service: string): Promise<NodeRecord> {
   const records = await ctx.registry.getService(service);
   const nodes = records.flatMap((r) => r.nodes).filter((n) => n.metadata?.protocol === "http");
@@ -44,13 +50,16 @@ async function pickNode(ctx: GatewayContext, service: string): Promise<NodeRecor
   return nodes[Math.floor(Math.random() * nodes.length)]!;
 }
 
+function splitAddress(address: string): { host: string; port: number } {
+  const sep = address.lastIndexOf(":");
+  return { host: address.slice(0, sep).replace(/^\[|\]$/g, ""), port: Number(address.slice(sep + 1)) };
+}
+
 export async function httpHandler(ctx: GatewayContext, req: FastifyRequest, reply: FastifyReply): Promise<void> {
   const rawUrl = req.raw.url ?? "/";
   const service = proxyService(pathSegments(splitUrl(rawUrl).path), ctx.namespace);
   const node = await pickNode(ctx, service);
-  const sep = node.address.lastIndexOf(":");
-  const host = node.address.slice(0, sep).replace(/^\[|\]$/g, "");
-  const port = Number(node.address.slice(sep + 1));
+  const { host, port } = splitAddress(node.address);
   const headers = filterHeaders(req.headers);
   const prior = req.headers["x-forwarded-for"];
   headers["x-forwarded-for"] = prior ? `${prior}, ${req.ip}` : req.ip;
@@ -74,4 +83,58 @@ export async function httpHandler(ctx: GatewayContext, req: FastifyRequest, repl
     if (v !== undefined && k !== "content-length") reply.header(k, v);
   }
   await reply.send(upstream);
+}
+
+/**
+ * WebSocket (and other upgrade) passthrough for the http handler: the upgrade request goes to a node of the
+ * resolved service as it came, then bytes flow both ways untouched until either side closes.
+ */
+export function proxyUpgrades(ctx: GatewayContext, server: Server): { close(): void } {
+  const open = new Set<Duplex>();
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on("error", () => socket.destroy());
+    void (async () => {
+      try {
+        const rawUrl = req.url ?? "/";
+        const service = proxyService(pathSegments(splitUrl(rawUrl).path), ctx.namespace);
+        const node = await pickNode(ctx, service);
+        const upstream = connect(splitAddress(node.address));
+        open.add(socket);
+        open.add(upstream);
+        const lines = [`${req.method} ${rawUrl} HTTP/1.1`];
+        for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+        lines.push(`X-Forwarded-For: ${req.socket.remoteAddress ?? ""}`);
+        let connected = false;
+        upstream.once("connect", () => {
+          connected = true;
+          upstream.write(`${lines.join("\r\n")}\r\n\r\n`);
+          if (head.length > 0) upstream.write(head);
+          upstream.pipe(socket);
+          socket.pipe(upstream);
+        });
+        const end = (): void => {
+          open.delete(socket);
+          open.delete(upstream);
+          socket.destroy();
+          upstream.destroy();
+        };
+        upstream.once("error", (error) => {
+          if (!connected) rejectUpgrade(socket, new MicroError("micro.api", 502, `cannot reach ${service} at ${node.address}: ${(error as NodeJS.ErrnoException).code ?? error.message}`));
+          end();
+        });
+        upstream.once("close", end);
+        socket.once("close", end);
+        log.info({ method: "UPGRADE", url: rawUrl, service, node: node.address }, "request");
+      } catch (error) {
+        rejectUpgrade(socket, error);
+      }
+    })();
+  };
+  server.on("upgrade", onUpgrade);
+  return {
+    close() {
+      server.off("upgrade", onUpgrade);
+      for (const s of open) s.destroy();
+    },
+  };
 }
