@@ -1,5 +1,5 @@
 /**
- * Behaviour: a generated client and handler (ts-proto messages, greeter fixture) round-trip through a tiny fake
+ * Behaviour: a generated client and handler (greeter fixture, ts-proto and protobuf-es) round-trip through a tiny fake
  * Client/Server written here, for all four method kinds. Requests and responses cross as bytes through the
  * generated codecs, so the definition, the client factory, the registration and the handler shape all run.
  * The handler itself is TypeScript compiled strictly against the generated interface (async generators): once
@@ -171,3 +171,67 @@ for (const mode of ["ts", "js"] as const) {
     });
   });
 }
+
+const protobufEsHandlerSource = `
+import { create } from "@bufbuild/protobuf";
+import type { Context } from "micro-ts";
+import type { GreeterHandler } from "./greeter/v1/greeter.micro.js";
+import { HelloResponseSchema, type HelloRequest, type HelloResponse, type StreamRequest } from "./greeter/v1/greeter_pb.js";
+
+export class Greeter implements GreeterHandler {
+  hello(request: HelloRequest, context: Context): HelloResponse {
+    return create(HelloResponseSchema, { message: "Hello " + request.name + " via " + context.endpoint });
+  }
+  async *stream(request: StreamRequest): AsyncGenerator<HelloResponse> {
+    for (let i = 0; i < request.count; i++) yield create(HelloResponseSchema, { message: request.name + " " + i });
+  }
+  async upload(requests: AsyncIterable<HelloRequest>): Promise<HelloResponse> {
+    const names: string[] = [];
+    for await (const r of requests) names.push(r.name);
+    return create(HelloResponseSchema, { message: names.join(",") });
+  }
+  async *chat(requests: AsyncIterable<HelloRequest>): AsyncGenerator<HelloResponse> {
+    for await (const r of requests) yield create(HelloResponseSchema, { message: "hi " + r.name });
+  }
+}
+`;
+
+describe("generated client and handler round-trip (messages=protobuf-es)", () => {
+  const tmp = tempDir("roundtrip-es");
+  let generated: Record<string, any>;
+  let impl: Record<string, any>;
+  let schemas: Record<string, any>;
+  after(() => tmp.remove());
+
+  before(async () => {
+    makeProject(tmp.dir, "js-dir");
+    const variant = variants.find((v) => v.name === "protobuf-es")!;
+    // protoc-gen-es' greeter_pb.ts imports the descriptors of the files it depends on.
+    const protos = ["greeter/v1/greeter.proto", "google/api/annotations.proto", "google/api/http.proto"];
+    const gen = await protoc(tmp.dir, variant.microOpt, protos, { variant, out: tmp.dir });
+    assert.equal(gen.code, 0, gen.stderr);
+    writeFileSync(join(tmp.dir, "handler.ts"), protobufEsHandlerSource);
+    const built = await tsc(tmp.dir);
+    assert.equal(built.code, 0, built.stdout + built.stderr);
+    generated = await import(pathToFileURL(join(tmp.dir, "js/greeter/v1/greeter.micro.js")).href);
+    schemas = await import(pathToFileURL(join(tmp.dir, "js/greeter/v1/greeter_pb.js")).href);
+    impl = await import(pathToFileURL(join(tmp.dir, "js/handler.js")).href);
+  });
+
+  it("runs all four method kinds through protobuf-es codecs", async () => {
+    const { create } = await import("@bufbuild/protobuf");
+    const server = new FakeServer();
+    generated.registerGreeterHandler(server, new impl.Greeter());
+    const greeter = generated.newGreeterClient("greeter", new FakeClient(server));
+    const req = (name: string) => create(schemas.HelloRequestSchema, { name });
+    const text = (m: { message: string }) => m.message;
+
+    assert.equal(text(await greeter.hello(req("John"))), "Hello John via Greeter.Hello");
+    assert.deepEqual((await collect<{ message: string }>(greeter.stream(create(schemas.StreamRequestSchema, { name: "n", count: 2 })))).map(text), ["n 0", "n 1"]);
+    assert.equal(text(await greeter.upload(from([req("a"), req("b")]))), "a,b");
+    assert.deepEqual((await collect<{ message: string }>(greeter.chat(from([req("x")])))).map(text), ["hi x"]);
+    const hello = (generated.Greeter as ServiceDefinition).methods.hello!;
+    assert.equal(hello.output.typeName, "greeter.v1.HelloResponse");
+    assert.deepEqual(hello.output.toJSON(hello.output.fromJSON({ message: "m" })), { message: "m" });
+  });
+});
