@@ -45,6 +45,13 @@ async function main(): Promise<void> {
       minifyWhitespace: true,
       minifySyntax: true,
       legalComments: "eof",
+      // The bundled code keeps its licence: say whose it is at the top of the file.
+      banner: {
+        js:
+          "/*! Parts of @bufbuild/protobuf and @bufbuild/protoplugin, bundled by protoc-gen-micro's build. " +
+          "Copyright 2021-2026 Buf Technologies, Inc. Licensed under the Apache License, Version 2.0 " +
+          "(http://www.apache.org/licenses/LICENSE-2.0). */",
+      },
       logLevel: "error",
     });
     // Several builds may run at once in one tree: write aside, then rename into place.
