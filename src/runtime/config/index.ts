@@ -13,6 +13,7 @@ export {
   selectorPlugins,
   defaultPlugins,
   type Plugins,
+  type PluginContext,
   type RegistryFactory,
   type TransportFactory,
   type BrokerFactory,

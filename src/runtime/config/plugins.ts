@@ -20,8 +20,11 @@ export function addressList(value: string | undefined): string[] | undefined {
 export type RegistryFactory = (addresses: string[] | undefined) => Promise<Registry>;
 /** Builds a transport from its `--transport_address` parts. */
 export type TransportFactory = (addresses: string[] | undefined) => Promise<Transport>;
-/** Builds a broker; the `direct` broker needs the registry and transport it delivers through. */
-export type BrokerFactory = (addresses: string[] | undefined, deps: { registry: Registry; transport: Transport }) => Promise<Broker>;
+/**
+ * Builds a broker; the `direct` broker needs the registry and transport it delivers through. `service` is the
+ * name of the service the broker is built for (absent for a pure client).
+ */
+export type BrokerFactory = (addresses: string[] | undefined, deps: { registry: Registry; transport: Transport; service?: string }) => Promise<Broker>;
 /** Builds a selector over a registry. */
 export type SelectorFactory = (deps: { registry: Registry }) => Promise<Selector>;
 
@@ -59,9 +62,12 @@ export const brokerPlugins: Readonly<Record<string, BrokerFactory>> = {
     const { memoryBroker } = await import("../broker/memory.js");
     return memoryBroker();
   },
-  nats: async (addresses) => {
+  nats: async (addresses, { service }) => {
     const { natsBroker } = await import("../broker/nats/index.js");
-    return natsBroker(addresses ? { servers: addresses } : {});
+    // The broker's name identifies durable subscribers outside a queue group: default it to the service's, so
+    // that two services do not share one consumer (and each gets every message). MICRO_BROKER_NAME still wins.
+    const named = (process.env.MICRO_BROKER_NAME ?? "") !== "";
+    return natsBroker({ ...(addresses ? { servers: addresses } : {}), ...(service && !named ? { name: service } : {}) });
   },
 };
 
@@ -104,12 +110,18 @@ export function checkPluginNames(values: ConfigValues): void {
   pick("selector", selectorPlugins, (values.selector ?? defaultPlugins.selector).toLowerCase());
 }
 
+/** Who the plugins are built for. */
+export interface PluginContext {
+  /** The service's name: the NATS broker's default name (its durable subscribers' identity). */
+  service?: string;
+}
+
 /**
  * Build the plugins named by `values` (flags/env, see `readConfig`), using the instances in `given` where the
  * code supplied one (code wins). Only the chosen implementations are loaded.
  * @throws MicroError (400) for an unknown name, listing the available ones.
  */
-export async function resolvePlugins(values: ConfigValues, given: Partial<Plugins> = {}): Promise<Plugins> {
+export async function resolvePlugins(values: ConfigValues, given: Partial<Plugins> = {}, context: PluginContext = {}): Promise<Plugins> {
   // Fail on any bad name before loading anything; names of plugins given in code do not matter.
   checkPluginNames({
     ...values,
@@ -120,7 +132,7 @@ export async function resolvePlugins(values: ConfigValues, given: Partial<Plugin
   });
   const registry = given.registry ?? (await pick("registry", registryPlugins, values.registry ?? defaultPlugins.registry)(addressList(values.registry_address)));
   const transport = given.transport ?? (await pick("transport", transportPlugins, values.transport ?? defaultPlugins.transport)(addressList(values.transport_address)));
-  const broker = given.broker ?? (await pick("broker", brokerPlugins, values.broker ?? defaultPlugins.broker)(addressList(values.broker_address), { registry, transport }));
+  const broker = given.broker ?? (await pick("broker", brokerPlugins, values.broker ?? defaultPlugins.broker)(addressList(values.broker_address), { registry, transport, ...(context.service ? { service: context.service } : {}) }));
   const selector = given.selector ?? (await pick("selector", selectorPlugins, (values.selector ?? defaultPlugins.selector).toLowerCase())({ registry }));
   return { registry, transport, broker, selector };
 }

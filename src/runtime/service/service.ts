@@ -150,7 +150,7 @@ class MicroService implements Service {
       ...(this.code.transport ? { transport: this.code.transport } : {}),
       ...(this.code.broker ? { broker: this.code.broker } : {}),
       ...(this.code.selector ? { selector: this.code.selector } : {}),
-    });
+    }, this.name ? { service: this.name } : {});
     return this.pluginsPromise;
   }
 
