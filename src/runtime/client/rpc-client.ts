@@ -283,6 +283,16 @@ export class RpcClient implements Client {
     const guard = o.signal !== undefined ? new CallGuard(stream, req.endpoint, o.signal) : undefined;
     stream.send(payload).catch(noop);
     stream.closeSend();
+    return this.singleResponse(stream, codec, req, guard);
+  }
+
+  /**
+   * The one response of a unary or client-streaming call: the first message is the result (any further ones
+   * are drained), then the trailer's metadata goes to `onResponseMetadata`. With `pump` (client streaming),
+   * a failure is final — the request messages were consumed and cannot be sent again — and a failing request
+   * source is the error reported.
+   */
+  private async singleResponse(stream: ClientStream, codec: Codec, req: ClientRequest, guard: CallGuard | undefined, pump?: PumpState): Promise<unknown> {
     let result: unknown;
     let got = false;
     try {
@@ -293,12 +303,14 @@ export class RpcClient implements Client {
         }
       }
     } catch (error) {
-      throw guard !== undefined ? guard.map(error) : error;
+      const mapped = guard !== undefined ? guard.map(error) : error;
+      throw pump === undefined ? mapped : markFinal(pump.error !== undefined ? pump.error : mapped);
     } finally {
       guard?.done();
+      if (pump !== undefined) pump.stopped = true;
     }
     if (!got) throw markFinal(new MicroError("micro.client", 502, `${req.endpoint}: the server ended the call without a response`));
-    if (o.onResponseMetadata) o.onResponseMetadata((await stream.trailer).metadata);
+    if (req.options.onResponseMetadata) req.options.onResponseMetadata((await stream.trailer).metadata);
     return result;
   }
 
@@ -353,24 +365,7 @@ export class RpcClient implements Client {
     const guard = o.signal !== undefined ? new CallGuard(stream, req.endpoint, o.signal) : undefined;
     const pump: PumpState = { stopped: false };
     void this.pump(stream, codec, req.method.input, req.body as AsyncIterable<unknown>, pump);
-    let result: unknown;
-    let got = false;
-    try {
-      for await (const message of stream) {
-        if (!got) {
-          result = codec.unmarshal(req.method.output, message);
-          got = true;
-        }
-      }
-    } catch (error) {
-      throw markFinal(pump.error !== undefined ? pump.error : guard !== undefined ? guard.map(error) : error);
-    } finally {
-      guard?.done();
-      pump.stopped = true;
-    }
-    if (!got) throw markFinal(new MicroError("micro.client", 502, `${req.endpoint}: the server ended the call without a response`));
-    if (o.onResponseMetadata) o.onResponseMetadata((await stream.trailer).metadata);
-    return result;
+    return this.singleResponse(stream, codec, req, guard, pump);
   }
 
   /** Send the caller's request messages; a failing source cancels the call with its error. */
