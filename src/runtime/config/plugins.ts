@@ -102,8 +102,20 @@ function pick<F>(kind: string, table: Readonly<Record<string, F>>, name: string)
   return factory;
 }
 
-/** Check plugin names without loading anything. @throws MicroError (400) listing the available ones. */
-export function checkPluginNames(values: ConfigValues): void {
+/**
+ * Check plugin names without loading anything; the names of plugins given in code (`given`) do not matter,
+ * since those are used as they are. @throws MicroError (400) listing the available ones.
+ */
+export function checkPluginNames(values: ConfigValues, given: Partial<Plugins> = {}): void {
+  if (given.registry || given.transport || given.broker || given.selector) {
+    values = {
+      ...values,
+      ...(given.registry ? { registry: undefined } : {}),
+      ...(given.transport ? { transport: undefined } : {}),
+      ...(given.broker ? { broker: undefined } : {}),
+      ...(given.selector ? { selector: undefined } : {}),
+    };
+  }
   pick("registry", registryPlugins, values.registry ?? defaultPlugins.registry);
   pick("transport", transportPlugins, values.transport ?? defaultPlugins.transport);
   pick("broker", brokerPlugins, values.broker ?? defaultPlugins.broker);
@@ -122,14 +134,8 @@ export interface PluginContext {
  * @throws MicroError (400) for an unknown name, listing the available ones.
  */
 export async function resolvePlugins(values: ConfigValues, given: Partial<Plugins> = {}, context: PluginContext = {}): Promise<Plugins> {
-  // Fail on any bad name before loading anything; names of plugins given in code do not matter.
-  checkPluginNames({
-    ...values,
-    ...(given.registry ? { registry: undefined } : {}),
-    ...(given.transport ? { transport: undefined } : {}),
-    ...(given.broker ? { broker: undefined } : {}),
-    ...(given.selector ? { selector: undefined } : {}),
-  });
+  // Fail on any bad name before loading anything.
+  checkPluginNames(values, given);
   const registry = given.registry ?? (await pick("registry", registryPlugins, values.registry ?? defaultPlugins.registry)(addressList(values.registry_address)));
   const transport = given.transport ?? (await pick("transport", transportPlugins, values.transport ?? defaultPlugins.transport)(addressList(values.transport_address)));
   const broker = given.broker ?? (await pick("broker", brokerPlugins, values.broker ?? defaultPlugins.broker)(addressList(values.broker_address), { registry, transport, ...(context.service ? { service: context.service } : {}) }));

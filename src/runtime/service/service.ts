@@ -113,14 +113,7 @@ class MicroService implements Service {
     this.code = { ...this.code, ...options };
     this.values = readConfig(this.code.argv ?? process.argv.slice(2), this.code.env ?? process.env);
     // Plugins given in code are used as they are, whatever the flags say.
-    const names: ConfigValues = {
-      ...this.values,
-      ...(this.code.registry ? { registry: undefined } : {}),
-      ...(this.code.transport ? { transport: undefined } : {}),
-      ...(this.code.broker ? { broker: undefined } : {}),
-      ...(this.code.selector ? { selector: undefined } : {}),
-    };
-    checkPluginNames(names);
+    checkPluginNames(this.values, this.givenPlugins());
     this.initialized = true;
     this.srv?.init(this.serverOptions());
   }
@@ -145,13 +138,19 @@ class MicroService implements Service {
 
   plugins(): Promise<Plugins> {
     if (!this.initialized) this.init();
-    this.pluginsPromise ??= resolvePlugins(this.values, {
-      ...(this.code.registry ? { registry: this.code.registry } : {}),
-      ...(this.code.transport ? { transport: this.code.transport } : {}),
-      ...(this.code.broker ? { broker: this.code.broker } : {}),
-      ...(this.code.selector ? { selector: this.code.selector } : {}),
-    }, this.name ? { service: this.name } : {});
+    this.pluginsPromise ??= resolvePlugins(this.values, this.givenPlugins(), this.name ? { service: this.name } : {});
     return this.pluginsPromise;
+  }
+
+  /** The plugins given in code (they win over flags and environment). */
+  private givenPlugins(): Partial<Plugins> {
+    const { registry, transport, broker, selector } = this.code;
+    return {
+      ...(registry ? { registry } : {}),
+      ...(transport ? { transport } : {}),
+      ...(broker ? { broker } : {}),
+      ...(selector ? { selector } : {}),
+    };
   }
 
   private serverOptions() {
