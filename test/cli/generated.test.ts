@@ -5,11 +5,11 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeProject, protoc, tempDir, tsc, variants } from "../generator/support.js";
-import { Fixture, micro, startGateway, stop, testEnv, type Env } from "./support.js";
+import { spawnNode, type Fixture } from "../support/process.js";
+import { micro, startGateway, stop, testEnv, type Env } from "./support.js";
 
 const SERVER = `
 import { newService, type Context } from "micro-ts";
@@ -58,7 +58,7 @@ before(async () => {
   writeFileSync(join(tmp.dir, "server.ts"), SERVER);
   const built = await tsc(tmp.dir);
   assert.equal(built.code, 0, built.stdout + built.stderr);
-  service = new Fixture(spawn(process.execPath, [join(tmp.dir, "js/server.js")], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] }));
+  service = spawnNode([join(tmp.dir, "js/server.js")], env);
   await service.waitFor((e) => e.event === "ready", 30_000);
   const gw = await startGateway(env);
   gateway = gw.proc;
