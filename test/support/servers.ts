@@ -205,6 +205,11 @@ export async function startEtcd(options: { tls?: EtcdTls } = {}): Promise<TestSe
       ? () => httpsProbe(`${client}/health`, tls, (status, body) => status === 200 && body.includes('"health":"true"'))
       : () => httpProbe(`${client}/health`, (status, body) => status === 200 && body.includes('"health":"true"')),
   });
+  return started(server);
+}
+
+/** Start `server`; if it does not come up, remove its data directory before failing. */
+async function started(server: ManagedServer): Promise<TestServer> {
   try {
     await server.start();
   } catch (error) {
@@ -232,11 +237,5 @@ export async function startNats(options: { args?: string[]; jetstream?: boolean 
     // /healthz answers 200 once the server, including JetStream, is ready.
     probe: () => httpProbe(`http://127.0.0.1:${monitorPort}/healthz`, (status) => status === 200),
   });
-  try {
-    await server.start();
-  } catch (error) {
-    await server.dispose();
-    throw error;
-  }
-  return server;
+  return started(server);
 }
