@@ -15,15 +15,11 @@ import { natsBroker } from "../src/runtime/broker/nats/index.js";
 import { localRegistry } from "../src/runtime/registry/local/index.js";
 import { tcpTransport } from "../src/runtime/transport/tcp/index.js";
 import { startNats } from "../test/support/servers.js";
+import { measure, type LoadResult } from "./support/load.js";
+import { markdownTable, ratio } from "./support/table.js";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 3);
 const body = new Uint8Array(256).fill(7);
-
-interface Result {
-  throughput: number;
-  p50: number;
-  p99: number;
-}
 
 interface Pair {
   publisher: Broker;
@@ -54,26 +50,6 @@ function roundTrip(publisher: Broker, topic: string, fanout: number): Promise<vo
   return Promise.all([publisher.publish(topic, { header: { "X-Id": id }, body }), delivered]).then(() => undefined);
 }
 
-async function measure(call: () => Promise<void>, concurrency: number): Promise<Result> {
-  const warmEnd = performance.now() + 500;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (performance.now() < warmEnd) await call();
-  }));
-  const latencies: number[] = [];
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (performance.now() < end) {
-      const t = performance.now();
-      await call();
-      latencies.push(performance.now() - t);
-    }
-  }));
-  const elapsed = (performance.now() - start) / 1000;
-  latencies.sort((a, b) => a - b);
-  return { throughput: latencies.length / elapsed, p50: latencies[Math.floor(latencies.length * 0.5)], p99: latencies[Math.floor(latencies.length * 0.99)] };
-}
-
 async function directPair(dir: string, fanout: number): Promise<Pair> {
   const registry = localRegistry({ address: dir });
   const make = () => directBroker({ registry, transport: tcpTransport() });
@@ -98,19 +74,19 @@ const nats = await startNats();
 const dir = mkdtempSync(join(tmpdir(), "micro-bench-broker-"));
 try {
   for (const [fanout, concurrency] of [[1, 1], [1, 64], [4, 16]] as const) {
-    const results: Result[] = [];
+    const results: LoadResult[] = [];
     for (const make of [() => directPair(dir, fanout), () => natsPair(nats.address, fanout)]) {
       const pair = await make();
       const topic = `bench.${fanout}.${concurrency}.${results.length}`;
       await subscribeAll(pair.subscribers, topic);
       await new Promise((r) => setTimeout(r, 100)); // let NATS propagate the subscriptions
-      results.push(await measure(() => roundTrip(pair.publisher, topic, fanout), concurrency));
+      results.push(await measure(() => roundTrip(pair.publisher, topic, fanout), concurrency, { seconds }));
       await pair.close();
     }
     const [d, n] = results;
     rows.push([
       `${fanout} subscriber${fanout > 1 ? "s" : ""}, ${concurrency} in flight`,
-      (d.throughput / n.throughput).toFixed(2) + "x",
+      ratio(d.throughput, n.throughput),
       d.throughput.toFixed(0),
       n.throughput.toFixed(0),
       `${d.p50.toFixed(3)} / ${d.p99.toFixed(3)}`,
@@ -123,9 +99,5 @@ try {
 }
 
 const header = ["case", "ratio direct/nats (msg/s)", "direct msg/s", "nats msg/s", "direct p50/p99 ms", "nats p50/p99 ms"];
-const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-const line = (cells: string[]) => "| " + cells.map((c, i) => c.padEnd(widths[i])).join(" | ") + " |";
 console.log(`broker benchmark: 256-byte messages, publish until every subscriber has it, ${seconds} s per case, node ${process.version}`);
-console.log(line(header));
-console.log("|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|");
-for (const r of rows) console.log(line(r));
+console.log(markdownTable(header, rows));

@@ -5,65 +5,24 @@
  *
  *   npm run bench:rpc            # BENCH_SECONDS=3 by default per measurement
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { newService, type CallTarget } from "../src/index.js";
 import { BenchGreeter, grpcDescriptor, type HelloRequest, type HelloResponse } from "./rpc-messages.js";
+import { measure } from "./support/load.js";
+import { startReady, stopAll } from "./support/process.js";
+import { markdownTable } from "./support/table.js";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 3);
 const streamMessages = 10_000;
 const registryDir = mkdtempSync(join(tmpdir(), "micro-bench-rpc-"));
 const children: ChildProcess[] = [];
 
-function startServer(file: string, args: string[]): Promise<string> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL(file, import.meta.url)), ...args], {
-    env: { ...process.env, MICRO_LOG_LEVEL: "warn" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let buffer = "";
-    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
-      buffer += chunk;
-      const line = buffer.split("\n").find((l) => l.includes('"ready"'));
-      if (line) resolve(String((JSON.parse(line) as { address: string }).address));
-    });
-    child.once("exit", (code) => reject(new Error(`${file} exited with ${code} before it was ready`)));
-  });
-}
-
-interface Result {
-  throughput: number;
-  p50: number;
-  p99: number;
-}
-
-/** Run `call` from `concurrency` loops for `seconds`, after a short warm-up. */
-async function measure(call: () => Promise<unknown>, concurrency: number): Promise<Result> {
-  const warmEnd = performance.now() + 500;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (performance.now() < warmEnd) await call();
-  }));
-  const latencies: number[] = [];
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (performance.now() < end) {
-      const t = performance.now();
-      await call();
-      latencies.push(performance.now() - t);
-    }
-  }));
-  const elapsed = (performance.now() - start) / 1000;
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
-  return { throughput: latencies.length / elapsed, p50: q(0.5), p99: q(0.99) };
-}
+const startServer = (file: string, args: string[]) => startReady(children, file, import.meta.url, args, { ...process.env, MICRO_LOG_LEVEL: "warn" });
 
 /** Median rate of 5 streams after 3 warm-up streams (the JIT needs a few to settle on both sides). */
 async function timeStream(run: () => Promise<number>): Promise<number> {
@@ -103,8 +62,8 @@ async function main(): Promise<void> {
 
   const rows: { name: string; micro: number; grpc: number; unit: string; higherIsBetter: boolean }[] = [];
   for (const c of [1, 64]) {
-    const m = await measure(microCall, c);
-    const g = await measure(grpcCall, c);
+    const m = await measure(microCall, c, { seconds });
+    const g = await measure(grpcCall, c, { seconds });
     rows.push({ name: `unary c=${c} throughput`, micro: m.throughput, grpc: g.throughput, unit: "req/s", higherIsBetter: true });
     rows.push({ name: `unary c=${c} p50`, micro: m.p50, grpc: g.p50, unit: "ms", higherIsBetter: false });
     rows.push({ name: `unary c=${c} p99`, micro: m.p99, grpc: g.p99, unit: "ms", higherIsBetter: false });
@@ -128,18 +87,13 @@ async function main(): Promise<void> {
   rows.push({ name: `server stream ${streamMessages} msgs`, micro: microStream, grpc: grpcStream, unit: "msg/s", higherIsBetter: true });
 
   const fmt = (v: number, unit: string) => (unit === "ms" ? `${v.toFixed(3)} ms` : `${Math.round(v).toLocaleString("en-US")} ${unit}`);
-  const lines = [
-    `micro-ts vs @grpc/grpc-js — unary greeter and server stream, loopback, servers in separate processes, ${seconds}s per measurement (node ${process.version})`,
-    "",
-    "| benchmark | ratio (micro-ts / grpc-js) | micro-ts | grpc-js |",
-    "|---|---|---|---|",
-    ...rows.map((r) => {
-      const ratio = r.micro / r.grpc;
-      const note = r.higherIsBetter ? (ratio >= 1 ? "better" : "worse") : ratio <= 1 ? "better" : "worse";
-      return `| ${r.name} | ${ratio.toFixed(2)}× (${note}) | ${fmt(r.micro, r.unit)} | ${fmt(r.grpc, r.unit)} |`;
-    }),
-  ];
-  console.log(lines.join("\n"));
+  console.log(`micro-ts vs @grpc/grpc-js — unary greeter and server stream, loopback, servers in separate processes, ${seconds}s per measurement (node ${process.version})\n`);
+  const table = rows.map((r) => {
+    const ratio = r.micro / r.grpc;
+    const note = r.higherIsBetter ? (ratio >= 1 ? "better" : "worse") : ratio <= 1 ? "better" : "worse";
+    return [r.name, `${ratio.toFixed(2)}× (${note})`, fmt(r.micro, r.unit), fmt(r.grpc, r.unit)];
+  });
+  console.log(markdownTable(["benchmark", "ratio (micro-ts / grpc-js)", "micro-ts", "grpc-js"], table));
 
   grpcClient.close();
   await service.stop();
@@ -148,7 +102,6 @@ async function main(): Promise<void> {
 try {
   await main();
 } finally {
-  for (const c of children) c.kill("SIGTERM");
-  await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once("exit", r)))));
+  await stopAll(children);
   rmSync(registryDir, { recursive: true, force: true });
 }

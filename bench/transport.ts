@@ -7,6 +7,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import { tcpTransport } from "../src/runtime/transport/tcp/index.js";
+import { measure, type LoadResult } from "./support/load.js";
+import { markdownTable, ratio } from "./support/table.js";
 
 const seconds = Number(process.argv[2] ?? 3);
 const payload = Buffer.alloc(64, 7);
@@ -38,27 +40,6 @@ async function runStream(stream: () => Promise<number>, ms: number): Promise<num
   const start = performance.now();
   while (performance.now() - start < ms) n += await stream();
   return n / ((performance.now() - start) / 1000);
-}
-
-async function run(call: Call, concurrency: number, ms: number): Promise<{ rps: number; p50: number; p99: number }> {
-  // Warm up.
-  const warmEnd = Date.now() + Math.min(1000, ms / 3);
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (Date.now() < warmEnd) await call();
-  }));
-  const lat: number[] = [];
-  const end = Date.now() + ms;
-  const start = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (Date.now() < end) {
-      const t = process.hrtime.bigint();
-      await call();
-      lat.push(Number(process.hrtime.bigint() - t) / 1e6);
-    }
-  }));
-  const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
-  lat.sort((a, b) => a - b);
-  return { rps: lat.length / elapsed, p50: lat[Math.floor(lat.length * 0.5)]!, p99: lat[Math.floor(lat.length * 0.99)]! };
 }
 
 async function microCaller(address: string): Promise<{ call: Call; stream: () => Promise<number>; close(): void }> {
@@ -107,8 +88,8 @@ async function grpcCaller(address: string): Promise<{ call: Call; stream: () => 
 }
 
 async function main(): Promise<void> {
-  const rows: string[] = [];
-  const results: Record<string, Record<number, { rps: number; p50: number; p99: number }>> = {};
+  const rows: string[][] = [];
+  const results: Record<string, Record<number, LoadResult>> = {};
   const streams: Record<string, number> = {};
   const kinds = (process.env.BENCH_ONLY ?? "micro,grpc").split(",");
   for (const kind of ["micro", "grpc"] as const) {
@@ -117,7 +98,7 @@ async function main(): Promise<void> {
     try {
       const caller = kind === "micro" ? await microCaller(address) : await grpcCaller(address);
       results[kind] = {};
-      for (const c of [1, 64]) results[kind]![c] = await run(caller.call, c, seconds * 1000);
+      for (const c of [1, 64]) results[kind]![c] = await measure(caller.call, c, { seconds, warmupMs: Math.min(1000, (seconds * 1000) / 3) });
       streams[kind] = await runStream(caller.stream, seconds * 1000);
       caller.close();
     } finally {
@@ -133,16 +114,14 @@ async function main(): Promise<void> {
       child.kill();
     }
   }
-  rows.push("| concurrency | micro/grpc rps | micro rps | grpc rps | micro p50 ms | micro p99 ms | grpc p50 ms | grpc p99 ms |");
-  rows.push("|---|---|---|---|---|---|---|---|");
   for (const c of [1, 64]) {
-    const none = { rps: NaN, p50: NaN, p99: NaN };
+    const none = { throughput: NaN, p50: NaN, p99: NaN };
     const m = results.micro?.[c] ?? none;
     const g = results.grpc?.[c] ?? none;
-    rows.push(`| ${c} | ${(m.rps / g.rps).toFixed(2)}x | ${m.rps.toFixed(0)} | ${g.rps.toFixed(0)} | ${m.p50.toFixed(3)} | ${m.p99.toFixed(3)} | ${g.p50.toFixed(3)} | ${g.p99.toFixed(3)} |`);
+    rows.push([String(c), ratio(m.throughput, g.throughput), m.throughput.toFixed(0), g.throughput.toFixed(0), m.p50.toFixed(3), m.p99.toFixed(3), g.p50.toFixed(3), g.p99.toFixed(3)]);
   }
   console.log(`raw transport unary echo, 64-byte payload, loopback, ${seconds}s per case, server in a child process`);
-  console.log(rows.join("\n"));
+  console.log(markdownTable(["concurrency", "micro/grpc rps", "micro rps", "grpc rps", "micro p50 ms", "micro p99 ms", "grpc p50 ms", "grpc p99 ms"], rows));
   const ms = streams.micro ?? NaN;
   const gs = streams.grpc ?? NaN;
   console.log(`\nserver stream, ${STREAM_MESSAGES} x 32-byte messages per call: micro/grpc ${(ms / gs).toFixed(2)}x, micro ${ms.toFixed(0)} msg/s, grpc ${gs.toFixed(0)} msg/s`);
