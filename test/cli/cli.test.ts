@@ -200,3 +200,39 @@ describe("micro publish / health", () => {
     assert.equal(errorJson(none.stderr).code, 404);
   });
 });
+
+describe("errors that say what to do", () => {
+  test("a registered node that does not answer, and an address where nothing listens", async () => {
+    const plugins = await resolvePlugins(readConfig([], env));
+    await plugins.registry.register({ name: "stale", version: "1", endpoints: [], nodes: [{ id: "stale-1", address: "127.0.0.1:1", metadata: {} }] }, { ttl: 60 });
+    await plugins.selector.close();
+    await plugins.registry.close();
+    const stale = await micro(["call", "stale", "Stale.Hello", "{}", "--timeout", "2s"], env);
+    assert.equal(stale.code, 1);
+    const e = errorJson(stale.stderr);
+    assert.equal(e.code, 503);
+    assert.match(e.detail, /stale is registered but its node does not answer: is the service still running\?.*`micro health stale`/);
+    const direct = await micro(["call", "greeter", "Greeter.Hello", "{}", "--address", "127.0.0.1:1", "--timeout", "2s"], env);
+    assert.equal(direct.code, 1);
+    assert.match(errorJson(direct.stderr).detail, /nothing answers at 127\.0\.0\.1:1: is greeter running there\?/);
+  });
+
+  test("a service that is not registered: stream and health point at the registry", async () => {
+    for (const args of [["stream", "nosuch", "Nosuch.Stream"], ["health", "nosuch"]]) {
+      const r = await micro(args, env);
+      assert.equal(r.code, 1, args.join(" "));
+      const e = errorJson(r.stderr);
+      assert.equal(e.code, 404);
+      assert.match(e.detail, /is it running, and on the same registry .*`micro list services`/);
+    }
+  });
+
+  test("micro stream checks a request argument before looking anything up (exit 2)", async () => {
+    const one = await micro(["stream", "nosuch", "Nosuch.Stream", "{nope"], env);
+    assert.equal(one.code, 2);
+    assert.match(one.stderr, /the request is not valid JSON/);
+    const lines = await micro(["stream", "nosuch", "Nosuch.Chat", '{"name":"a"}\nnope'], env);
+    assert.equal(lines.code, 2);
+    assert.match(lines.stderr, /line 2 of the request is not valid JSON/);
+  });
+});

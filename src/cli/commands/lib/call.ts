@@ -6,13 +6,14 @@ import { jsonTarget } from "../../../api/targets.js";
 import { endpointKind } from "../../../api/routes.js";
 import type { CallOptions } from "../../../runtime/client/index.js";
 import type { MethodKind } from "../../../runtime/definition/index.js";
-import { MicroError } from "../../../runtime/errors/index.js";
+import { isConnectionError } from "../../../runtime/client/rpc-client.js";
+import { fromError, MicroError } from "../../../runtime/errors/index.js";
 import type { Registry } from "../../../runtime/registry/index.js";
 import { UsageError } from "../../usage-error.js";
 import type { CallArguments } from "../call.js";
 import type { StreamArguments } from "../stream.js";
 import { durationFlag, formatReply, isStdinArgument, metadataFlag, ndjsonStdin, out, requestArgument, runCommand } from "./io.js";
-import { openRuntime } from "./runtime.js";
+import { openRuntime, type CliRuntime } from "./runtime.js";
 
 const ENDPOINT = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/;
 
@@ -28,13 +29,32 @@ function callOptions(args: { metadata?: string[]; timeout?: string; address?: st
   return options;
 }
 
+/** What to do when a service is not in the registry. */
+export const NOT_REGISTERED_HINT = "is it running, and on the same registry (--registry / MICRO_REGISTRY, --registry_address)? `micro list services` shows what is registered";
+
+/**
+ * A connection failure says what failed (`dial 127.0.0.1:4000: ECONNREFUSED`) but not why nor what to do:
+ * add that. Other errors are returned as they are.
+ */
+export function explainConnectionError(error: unknown, service: string, address: string | undefined): unknown {
+  if (!isConnectionError(error)) return error;
+  const e = error instanceof MicroError ? error : fromError(error, "micro.cli");
+  const hint =
+    address !== undefined
+      ? `nothing answers at ${address}: is ${service} running there?`
+      : `${service} is registered but its node does not answer: is the service still running? A node that stopped without deregistering stays registered until its TTL runs out (--register_ttl); \`micro health ${service}\` checks each node`;
+  return new MicroError(e.id, e.code, `${e.detail} — ${hint}`);
+}
+
 export async function call(args: CallArguments): Promise<void> {
   checkEndpoint(args.endpoint);
   const options = callOptions(args);
   const request = await requestArgument(args.request);
   const rt = await openRuntime(args);
   await runCommand(async () => {
-    const reply = await rt.client.call(jsonTarget(args.service, args.endpoint), request, options);
+    const reply = await rt.client.call(jsonTarget(args.service, args.endpoint), request, options).catch((error: unknown) => {
+      throw explainConnectionError(error, args.service, args.address);
+    });
     out(formatReply(reply, args.output));
   }, rt.close);
 }
@@ -44,7 +64,7 @@ const KIND_FLAG: Record<string, MethodKind> = { server: "server_streaming", clie
 /** The stream kind of an endpoint as its server published it. */
 async function lookupKind(registry: Registry, service: string, endpoint: string): Promise<MethodKind> {
   const records = await registry.getService(service);
-  if (records.length === 0) throw MicroError.notFound("micro.cli", `service ${service} is not registered (pass --kind with --address to skip the registry)`);
+  if (records.length === 0) throw MicroError.notFound("micro.cli", `service ${service} is not registered: ${NOT_REGISTERED_HINT}; or pass --kind with --address to skip the registry`);
   for (const rec of records) {
     const ep = rec.endpoints.find((e) => e.name === endpoint);
     if (ep) return endpointKind(ep);
@@ -65,22 +85,56 @@ async function* linesOf(text: string): AsyncGenerator<unknown> {
   }
 }
 
+/**
+ * Check a request argument before anything is looked up: one JSON value (unary and server streams) or NDJSON
+ * lines (client and bidi streams); which one applies is known only later, from the registry.
+ * @throws UsageError naming the first bad line.
+ */
+function checkStreamRequest(text: string | undefined): void {
+  if (text === undefined || isStdinArgument(text)) return;
+  try {
+    JSON.parse(text);
+    return;
+  } catch {
+    // Not one value: then every non-empty line must be one.
+  }
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i]!.trim() === "") continue;
+    try {
+      JSON.parse(lines[i]!);
+    } catch (error) {
+      const where = lines.length > 1 ? `line ${i + 1} of the request` : "the request";
+      throw new UsageError(`${where} is not valid JSON (${(error as Error).message}); quote it, e.g. '{"name":"John"}' (client and bidi streams: one JSON value per line)`);
+    }
+  }
+}
+
 export async function stream(args: StreamArguments): Promise<void> {
   checkEndpoint(args.endpoint);
+  checkStreamRequest(args.request);
   const options = callOptions(args);
   const rt = await openRuntime(args);
   await runCommand(async () => {
-    const kind = args.kind ? KIND_FLAG[args.kind]! : await lookupKind(rt.plugins.registry, args.service, args.endpoint);
-    const target = jsonTarget(args.service, args.endpoint, kind);
-    const print = (m: unknown): void => out(JSON.stringify(m));
-    if (kind === "unary") {
-      print(await rt.client.call(target, await requestArgument(args.request), options));
-    } else if (kind === "server_streaming") {
-      for await (const m of rt.client.serverStream(target, await requestArgument(args.request), options)) print(m);
-    } else {
-      const requests = args.request !== undefined && !isStdinArgument(args.request) ? linesOf(args.request) : ndjsonStdin();
-      if (kind === "client_streaming") print(await rt.client.clientStream(target, requests, options));
-      else for await (const m of rt.client.bidiStream(target, requests, options)) print(m);
+    try {
+      await streamBody(rt, args, options);
+    } catch (error) {
+      throw explainConnectionError(error, args.service, args.address);
     }
   }, rt.close);
+}
+
+async function streamBody(rt: CliRuntime, args: StreamArguments, options: CallOptions): Promise<void> {
+  const kind = args.kind ? KIND_FLAG[args.kind]! : await lookupKind(rt.plugins.registry, args.service, args.endpoint);
+  const target = jsonTarget(args.service, args.endpoint, kind);
+  const print = (m: unknown): void => out(JSON.stringify(m));
+  if (kind === "unary") {
+    print(await rt.client.call(target, await requestArgument(args.request), options));
+  } else if (kind === "server_streaming") {
+    for await (const m of rt.client.serverStream(target, await requestArgument(args.request), options)) print(m);
+  } else {
+    const requests = args.request !== undefined && !isStdinArgument(args.request) ? linesOf(args.request) : ndjsonStdin();
+    if (kind === "client_streaming") print(await rt.client.clientStream(target, requests, options));
+    else for await (const m of rt.client.bidiStream(target, requests, options)) print(m);
+  }
 }

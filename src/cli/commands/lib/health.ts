@@ -5,6 +5,7 @@ import { healthMethod } from "../../../runtime/server/health.js";
 import { fromError, MicroError } from "../../../runtime/errors/index.js";
 import type { HealthArguments } from "../health.js";
 import { durationFlag, out, runCommand } from "./io.js";
+import { NOT_REGISTERED_HINT } from "./call.js";
 import { openRuntime } from "./runtime.js";
 
 interface NodeHealth {
@@ -21,7 +22,7 @@ export async function health(args: HealthArguments): Promise<void> {
   await runCommand(async () => {
     const records = await rt.plugins.registry.getService(args.service);
     const nodes = records.flatMap((r) => r.nodes.map((n) => ({ n, version: r.version })));
-    if (nodes.length === 0) throw MicroError.notFound("micro.cli", `service ${args.service} has no registered nodes`);
+    if (nodes.length === 0) throw MicroError.notFound("micro.cli", `service ${args.service} has no registered nodes: ${NOT_REGISTERED_HINT}`);
     const results: NodeHealth[] = await Promise.all(
       nodes.map(async ({ n, version }): Promise<NodeHealth> => {
         try {
