@@ -8,11 +8,14 @@ import type { HttpRule, MethodKind, ValueRecord } from "../runtime/definition/in
 import type { Registry } from "../runtime/registry/index.js";
 import { resolveSegments } from "./resolve.js";
 import type { RouteTable } from "./routes.js";
+import type { TargetCache } from "./target-cache.js";
 
 export interface GatewayContext {
   readonly client: Client;
   readonly registry: Registry;
   readonly routes: RouteTable;
+  /** Targets already resolved, by method and raw path. */
+  readonly targets: TargetCache;
   readonly namespace: string;
   /** Backend call timeout in milliseconds. */
   readonly timeout: number;
@@ -30,18 +33,26 @@ export interface Target {
   readonly fields?: readonly ValueRecord[];
 }
 
-/** Route first (http rules), then Go Micro's path resolution. */
-export async function resolveTarget(ctx: GatewayContext, method: string, segments: readonly string[], useRoutes = true): Promise<Target> {
+/**
+ * Route first (http rules), then Go Micro's path resolution. With the raw `path` the segments came from,
+ * a target that resolved to a known endpoint is remembered for the next request (see {@link TargetCache}).
+ */
+export async function resolveTarget(ctx: GatewayContext, method: string, segments: readonly string[], useRoutes = true, path?: string): Promise<Target> {
+  const version = ctx.routes.version;
   if (useRoutes) {
     const hit = ctx.routes.match(method, segments);
     if (hit) {
       const { route, vars } = hit;
-      return { service: route.service, endpoint: route.endpoint, kind: route.kind, rule: route.rule, vars, fields: route.requestFields };
+      const target = { service: route.service, endpoint: route.endpoint, kind: route.kind, rule: route.rule, vars, fields: route.requestFields };
+      if (path !== undefined) ctx.targets.set(method, path, target, version);
+      return target;
     }
   }
   const { service, endpoint } = resolveSegments(segments, ctx.namespace);
   const info = await ctx.routes.endpoint(service, endpoint);
-  return { service, endpoint, kind: info?.kind ?? "unary", fields: info?.requestFields };
+  const target = { service, endpoint, kind: info?.kind ?? "unary", fields: info?.requestFields };
+  if (info && useRoutes && path !== undefined) ctx.targets.set(method, path, target, version);
+  return target;
 }
 
 /**

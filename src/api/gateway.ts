@@ -16,6 +16,7 @@ import { eventHandler } from "./handlers/event.js";
 import { httpHandler, proxyUpgrades } from "./handlers/http.js";
 import { rpcHandler } from "./handlers/rpc.js";
 import { RouteTable, type Route } from "./routes.js";
+import { TargetCache } from "./target-cache.js";
 import { websocketUpgrades } from "./websocket.js";
 
 /** How the gateway treats requests (`--handler`). */
@@ -104,6 +105,7 @@ export function newGateway(options: GatewayOptions): Gateway {
     client: options.client,
     registry: options.registry,
     routes,
+    targets: new TargetCache(routes),
     namespace: options.namespace ?? "",
     timeout: options.timeout ?? 10_000,
     maxBody,

@@ -66,6 +66,7 @@ export class RouteTable {
   /** Services recently looked up and not found: not asked again for a second (requests to unknown names are cheap). */
   private readonly missing = new Map<string, number>();
   private pendingTimer?: NodeJS.Timeout;
+  private generation = 0;
 
   constructor(
     private readonly registry: Registry,
@@ -123,6 +124,11 @@ export class RouteTable {
   /** Resolves after the next rebuild of the routes (from the watch or a refresh). */
   nextUpdate(): Promise<void> {
     return new Promise((resolve) => this.changeWaiters.push(resolve));
+  }
+
+  /** Bumped whenever the routes are rebuilt (after any change the registry reported), so caches know to drop. */
+  get version(): number {
+    return this.generation;
   }
 
   /** Every route, for diagnostics and tests. */
@@ -203,6 +209,7 @@ export class RouteTable {
         a.template.variables.length - b.template.variables.length,
     );
     this.routes = routes;
+    this.generation++;
     log.debug({ routes: routes.length, services: this.services.size }, "routes updated");
     const waiters = this.changeWaiters;
     this.changeWaiters = [];

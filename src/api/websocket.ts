@@ -154,7 +154,7 @@ export function websocketUpgrades(ctx: GatewayContext, server: import("node:http
       const started = Date.now();
       try {
         const { path } = splitUrl(req.url ?? "/");
-        const target = await resolveTarget(ctx, "GET", pathSegments(path));
+        const target = ctx.targets.get("GET", path) ?? (await resolveTarget(ctx, "GET", pathSegments(path), true, path));
         if ((await ctx.registry.getService(target.service)).length === 0) throw MicroError.notFound("micro.api", `service ${target.service}: not found`);
         wss.handleUpgrade(req, socket, head, (ws) => {
           ws.once("close", (code) => log.info({ method: "WS", url: req.url, service: target.service, endpoint: target.endpoint, close: code, ms: Date.now() - started }, "request"));

@@ -105,9 +105,12 @@ async function rpcEndpoint(ctx: GatewayContext, req: FastifyRequest, reply: Fast
 /** The rpc handler. */
 export async function rpcHandler(ctx: GatewayContext, req: FastifyRequest, reply: FastifyReply): Promise<void> {
   const { path, query } = splitUrl(req.raw.url ?? "/");
-  const segments = pathSegments(path);
-  if (segments.length === 1 && segments[0] === "rpc" && req.method === "POST") return rpcEndpoint(ctx, req, reply);
-  const target = await resolveTarget(ctx, req.method, segments);
+  let target = ctx.targets.get(req.method, path);
+  if (target === undefined) {
+    const segments = pathSegments(path);
+    if (segments.length === 1 && segments[0] === "rpc" && req.method === "POST") return rpcEndpoint(ctx, req, reply);
+    target = await resolveTarget(ctx, req.method, segments, true, path);
+  }
   const metadata = headerMetadata(req.headers);
   const body = req.body as Buffer | undefined;
   if (!target.rule && target.kind === "unary" && bodyKind(req.headers["content-type"], body) === "protobuf") {
