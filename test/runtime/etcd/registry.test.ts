@@ -111,6 +111,13 @@ describe("etcd registry (real etcd)", () => {
     await assert.rejects(registry.register(service("empty", "1")), (e: unknown) => e instanceof MicroError && /without nodes/.test(e.detail));
     assert.throws(() => etcdRegistry({ address: "127.0.0.1:2379,," }), /empty entry/);
     assert.throws(() => etcdRegistry({ address: "grpc://x:1" }), /unsupported scheme/);
+    // Nothing listens on port 1: the error names the address and says what to do.
+    const nowhere = etcdRegistry({ address: "127.0.0.1:1", timeout: 1000 });
+    try {
+      await assert.rejects(nowhere.getService("any"), (e: unknown) => e instanceof MicroError && e.code === 503 && /at 127\.0\.0\.1:1: .*Is etcd running and reachable there\?/s.test(e.detail));
+    } finally {
+      await nowhere.close();
+    }
   });
 
   it("watch emits create, update and delete", async () => {

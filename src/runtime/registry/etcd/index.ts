@@ -250,7 +250,13 @@ class EtcdRegistry implements Registry {
     if (error instanceof EtcdPermissionDeniedError) {
       return new MicroError(ID, 403, `etcd denied ${target}: ${message}. Grant the etcd user read/write on ${this.options.prefix}.`, undefined, { cause: error });
     }
-    return new MicroError(ID, 503, `etcd registry could not ${target} at ${this.options.address}: ${message}`, undefined, { cause: error });
+    return new MicroError(
+      ID,
+      503,
+      `etcd registry could not ${target} at ${this.options.address}: ${message}. Is etcd running and reachable there? Start it, or point --registry_address / MICRO_REGISTRY_ADDRESS at it.`,
+      undefined,
+      { cause: error },
+    );
   }
 
   private assertOpen(): void {
