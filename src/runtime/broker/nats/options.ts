@@ -23,8 +23,8 @@ export interface NatsBrokerOptions {
   /**
    * The connection name shown by the server, and the identity of durable subscribers without a queue
    * group: their consumer is named `<name>-<topic>`, so a restarted process resumes where it stopped.
-   * Default `MICRO_BROKER_NAME`, else `micro`; services with durable subscribers outside queue groups should
-   * set their service name.
+   * Default `MICRO_BROKER_NAME`, else `micro`. A service whose broker comes from `--broker nats` gets its service
+   * name here (unless `MICRO_BROKER_NAME` is set); a broker built in code should be given one.
    */
   name?: string;
   /** User (default `MICRO_BROKER_USERNAME`); requires `pass`. */
