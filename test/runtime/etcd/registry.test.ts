@@ -168,9 +168,16 @@ describe("etcd registry (real etcd)", () => {
     });
     children.push(child);
     let out = "";
-    child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    const announced = new Promise<void>((resolve) =>
+      child.stdout!.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes("registered")) resolve();
+      }),
+    );
     await nextEvent(iterator, (e) => e.action === "create" && e.service.nodes[0]?.id === "doomed-1", 15_000, "registration of the child");
     assert.deepEqual(nodeIds(await registry.getService("doomed")), ["doomed-1"]);
+    // The watch may see the registration before the child's stdout arrives: kill it only after its own word.
+    await Promise.race([announced, once(child, "exit").then(() => assert.fail(`the child exited before announcing its registration: ${out}`))]);
 
     const exited = once(child, "exit");
     child.kill("SIGKILL");
