@@ -236,3 +236,12 @@ describe("errors that say what to do", () => {
     assert.match(lines.stderr, /line 2 of the request is not valid JSON/);
   });
 });
+
+test("a bad global flag is a usage error (exit 2) that lists what is accepted", async () => {
+  const plugin = await micro(["list", "services", "--registry", "nosuch"], env);
+  assert.equal(plugin.code, 2);
+  assert.match(plugin.stderr, /unknown registry "nosuch"; available: local, memory, etcd/);
+  const duration = await micro(["call", "greeter", "Greeter.Hello", "{}", "--client_request_timeout", "5x"], env);
+  assert.equal(duration.code, 2);
+  assert.match(duration.stderr, /invalid --client_request_timeout value "5x"/);
+});

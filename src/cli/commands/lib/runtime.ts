@@ -4,7 +4,9 @@
  */
 import { disconnectBroker } from "../../../runtime/client/broker-connect.js";
 import { newClient, type RpcClient } from "../../../runtime/client/index.js";
-import { globalFlags, readConfig, resolvePlugins, type ConfigValues, type Plugins } from "../../../runtime/config/index.js";
+import { checkPluginNames, globalFlags, readConfig, resolvePlugins, type ConfigValues, type Plugins } from "../../../runtime/config/index.js";
+import { MicroError } from "../../../runtime/errors/index.js";
+import { UsageError } from "../../usage-error.js";
 
 export interface CliRuntime {
   readonly plugins: Plugins;
@@ -24,9 +26,24 @@ export function configFrom(args: Record<string, unknown>): ConfigValues {
   return readConfig(argv, process.env);
 }
 
-/** Build the plugins and a client. */
+/**
+ * Check the global flags: a malformed value or an unknown plugin name is a usage error (exit 2), reported
+ * before anything is loaded or dialled.
+ */
+function checkedConfig(args: Record<string, unknown>): ConfigValues {
+  try {
+    const config = configFrom(args);
+    checkPluginNames(config);
+    return config;
+  } catch (error) {
+    if (error instanceof MicroError && error.code === 400) throw new UsageError(error.detail);
+    throw error;
+  }
+}
+
+/** Build the plugins and a client. @throws UsageError for a bad global flag. */
 export async function openRuntime(args: Record<string, unknown>): Promise<CliRuntime> {
-  const config = configFrom(args);
+  const config = checkedConfig(args);
   const plugins = await resolvePlugins(config);
   const client = newClient({
     deps: { selector: plugins.selector, transport: plugins.transport, broker: plugins.broker },
