@@ -54,12 +54,26 @@ export function buildCli(args: readonly string[], exit: (code: number) => void =
       // Errors thrown by command handlers are reported once, by `run`.
       if (error && error.name !== "YError") throw error;
       let text = message ?? error?.message ?? "invalid usage";
-      if (text.startsWith("Did you mean")) text = `unknown command "${args.find((a) => !a.startsWith("-")) ?? ""}". ${text}`;
+      const first = args.find((a) => !a.startsWith("-"));
+      if (text.startsWith("Did you mean")) text = `unknown command "${first ?? ""}". ${text}`;
+      else if (first !== undefined && !commandNames().includes(first) && text.startsWith("Unknown argument")) {
+        text = `unknown command "${first}"; the commands are: ${commandNames().join(", ")}`;
+      }
       process.stderr.write(`micro: ${text}\nRun \`micro --help\` for usage.\n`);
       exit(EXIT_USAGE);
       // Stop yargs from carrying on with the command after a reported failure.
       throw new ReportedFailure();
     });
+}
+
+/** The first word of every command (`call`, `new`, …) and their aliases. */
+function commandNames(): string[] {
+  const names: string[] = [];
+  for (const command of Object.values(commands) as CommandModule<any, any>[]) {
+    const forms = [command.command, command.aliases].flat().filter((f): f is string => typeof f === "string");
+    for (const form of forms) names.push(form.split(" ", 1)[0]!);
+  }
+  return names;
 }
 
 /** Thrown out of `fail` so parsing stops; already reported, so `run` swallows it. */

@@ -58,6 +58,12 @@ test("a mistyped command suggests the right one, exit 2", async () => {
   assert.match(result.stderr, /unknown command "nwe"\. Did you mean new\?/);
 });
 
+test("a command with no close match is named, with the list of commands, exit 2", async () => {
+  const result = await run(["nosuch"], cwd);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /unknown command "nosuch"; the commands are: .*\bcall\b.*\bnew\b/);
+});
+
 test("no command, an unknown flag or a bad flag value are usage errors, exit 2", async () => {
   assert.equal((await run([], cwd)).code, 2);
   const unknown = await run(["new", "greeter", "--no-install", "--bogus"], cwd);
