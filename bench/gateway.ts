@@ -1,10 +1,13 @@
 /**
  * Gateway benchmark: the same greeter call through `micro api` (HTTP/JSON → gateway → RPC) and as a direct
- * RPC from a runtime client, measured in the same run. The service and the gateway run in their own
- * processes; the load comes from this one. Concurrency 1 (latency) and 64 (throughput). Prints a table,
- * ratio (gateway / direct) first.
+ * RPC from a runtime client, measured in the same run. The service, the gateway and the reference servers
+ * (bench/gateway-floor.ts: a bare node:http server, and a bare node:http → RPC relay) each run in their own
+ * process; the load comes from this one, over one keep-alive connection per loop with the lean client in
+ * bench/http-load.ts (the direct RPC uses the runtime client). Concurrency 1 (latency) and 64
+ * (throughput). The modes are interleaved, BENCH_ROUNDS rounds (default 3); the table shows the median of
+ * the rounds, ratio (gateway / direct) first.
  *
- *   npm run bench:gateway        # BENCH_SECONDS=3 by default per measurement
+ *   npm run bench:gateway        # BENCH_SECONDS=2 per measurement, BENCH_ROUNDS=3
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -15,12 +18,14 @@ import { jsonTarget } from "../src/api/targets.js";
 import { newClient, readConfig, resolvePlugins } from "../src/index.js";
 import { HttpConnection, jsonPost } from "./http-load.js";
 
-const seconds = Number(process.env.BENCH_SECONDS ?? 3);
+const seconds = Number(process.env.BENCH_SECONDS ?? 2);
+const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const registryDir = mkdtempSync(join(tmpdir(), "micro-bench-gateway-"));
 const env = { ...process.env, MICRO_REGISTRY: "local", MICRO_REGISTRY_ADDRESS: registryDir, MICRO_LOG_LEVEL: "warn" };
 const children: ChildProcess[] = [];
 
-function start(file: string): Promise<string> {
+/** Start a process; resolves with its `ready` event. */
+function start(file: string): Promise<Record<string, string>> {
   const child = spawn(process.execPath, [fileURLToPath(new URL(file, import.meta.url))], { env, stdio: ["ignore", "pipe", "inherit"] });
   children.push(child);
   return new Promise((resolve, reject) => {
@@ -28,7 +33,7 @@ function start(file: string): Promise<string> {
     child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
       buffer += chunk;
       const line = buffer.split("\n").find((l) => l.includes('"ready"'));
-      if (line) resolve(String((JSON.parse(line) as { address: string }).address));
+      if (line) resolve(JSON.parse(line) as Record<string, string>);
     });
     child.once("exit", (code) => reject(new Error(`${file} exited with ${code} before it was ready`)));
   });
@@ -62,43 +67,80 @@ async function measure(call: (loop: number) => Promise<unknown>, concurrency: nu
   return { throughput: latencies.length / elapsed, p50: at(0.5), p99: at(0.99) };
 }
 
+/** `host:port` → HTTP connections for each loop (64 at most), posting the greeter request. */
+async function httpLoad(address: string, body: string): Promise<{ call: (loop: number) => Promise<void>; close(): void }> {
+  const i = address.lastIndexOf(":");
+  const connections = Array.from({ length: 64 }, () => new HttpConnection(address.slice(0, i), Number(address.slice(i + 1)), jsonPost(address, "/greeter/hello", body)));
+  await Promise.all(connections.map((c) => c.ready));
+  return {
+    call: async (loop) => {
+      const status = await connections[loop]!.send();
+      if (status !== 200) throw new Error(`${address} answered ${status}`);
+    },
+    close: () => connections.forEach((c) => c.close()),
+  };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
 try {
   await start("../test/fixtures/cli/greeter-service.js");
-  const gateway = await start("../test/fixtures/cli/gateway-process.js");
-  const [host, port] = [gateway.slice(0, gateway.lastIndexOf(":")), Number(gateway.slice(gateway.lastIndexOf(":") + 1))];
+  const gatewayAddress = (await start("../test/fixtures/cli/gateway-process.js")).address!;
+  const floor = await start("./gateway-floor.js");
 
   const plugins = await resolvePlugins(readConfig([], env));
   const client = newClient({ deps: { selector: plugins.selector, transport: plugins.transport, broker: plugins.broker } });
   const target = jsonTarget("greeter", "Greeter.Hello");
   const body = JSON.stringify({ name: "bench" });
-  const direct = (): Promise<unknown> => client.call(target, { name: "bench" }, { contentType: "application/json" });
+  const loads = [await httpLoad(gatewayAddress, body), await httpLoad(floor.relay!, body), await httpLoad(floor.http!, body)];
+  const modes: { name: string; call: (loop: number) => Promise<unknown> }[] = [
+    { name: "direct rpc", call: () => client.call(target, { name: "bench" }, { contentType: "application/json" }) },
+    { name: "gateway", call: loads[0]!.call },
+    { name: "relay floor", call: loads[1]!.call },
+    { name: "http floor", call: loads[2]!.call },
+  ];
 
-  // One keep-alive connection per loop, with a lean HTTP client so that the load generator stays cheap.
-  const connections = Array.from({ length: 64 }, () => new HttpConnection(host, port, jsonPost(gateway, "/greeter/hello", body)));
-  await Promise.all(connections.map((c) => c.ready));
-  const viaGateway = async (loop: number): Promise<void> => {
-    const status = await connections[loop]!.send();
-    if (status !== 200) throw new Error(`gateway answered ${status}`);
+  const results = new Map<string, Result[]>();
+  for (let round = 0; round < rounds; round++) {
+    for (const c of [1, 64]) {
+      for (const m of modes) {
+        const key = `${m.name}@${c}`;
+        results.set(key, [...(results.get(key) ?? []), await measure(m.call, c)]);
+      }
+    }
+  }
+  const med = (name: string, c: number): Result => {
+    const rs = results.get(`${name}@${c}`)!;
+    return { throughput: median(rs.map((r) => r.throughput)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)) };
   };
-
-  const rows: { name: string; c: number; r: Result }[] = [];
-  for (const c of [1, 64]) {
-    rows.push({ name: "direct rpc", c, r: await measure(direct, c) });
-    rows.push({ name: "gateway", c, r: await measure(viaGateway, c) });
-  }
   const fmt = (n: number, d = 3): string => n.toFixed(d);
-  console.log(`gateway vs direct RPC, ${seconds}s per row, service and gateway in their own processes (node ${process.version})\n`);
-  console.log("ratio (gateway / direct)   conc   p50      p99      req/s");
-  for (const c of [1, 64]) {
-    const d = rows.find((x) => x.name === "direct rpc" && x.c === c)!.r;
-    const g = rows.find((x) => x.name === "gateway" && x.c === c)!.r;
-    console.log(`                           ${String(c).padEnd(6)} ${fmt(g.p50 / d.p50, 2).padEnd(8)} ${fmt(g.p99 / d.p99, 2).padEnd(8)} ${fmt(g.throughput / d.throughput, 2)}`);
+  console.log(`gateway vs direct RPC, median of ${rounds} interleaved rounds, ${seconds}s per measurement (node ${process.version})`);
+  console.log("service, gateway and floors in their own processes; HTTP load: lean keep-alive client (bench/http-load.ts)\n");
+  console.log("ratio                      conc   p50      p99      req/s");
+  for (const [label, a, b] of [["gateway / direct", "gateway", "direct rpc"], ["relay floor / direct", "relay floor", "direct rpc"], ["gateway / relay floor", "gateway", "relay floor"]] as const) {
+    for (const c of [1, 64]) {
+      const x = med(a, c);
+      const y = med(b, c);
+      console.log(`${label.padEnd(26)} ${String(c).padEnd(6)} ${fmt(x.p50 / y.p50, 2).padEnd(8)} ${fmt(x.p99 / y.p99, 2).padEnd(8)} ${fmt(x.throughput / y.throughput, 2)}`);
+    }
   }
+  const p50Ratios = (c: number): string => {
+    const g = results.get(`gateway@${c}`)!;
+    const d = results.get(`direct rpc@${c}`)!;
+    return g.map((r, i) => fmt(r.p50 / d[i]!.p50, 2)).join(", ");
+  };
+  console.log(`(gateway / direct p50 per round: c=1 ${p50Ratios(1)}; c=64 ${p50Ratios(64)})`);
   console.log("\nmode         conc   req/s      p50 ms   p99 ms");
-  for (const { name, c, r } of rows) {
-    console.log(`${name.padEnd(12)} ${String(c).padEnd(6)} ${fmt(r.throughput, 0).padEnd(10)} ${fmt(r.p50).padEnd(8)} ${fmt(r.p99)}`);
+  for (const c of [1, 64]) {
+    for (const m of modes) {
+      const r = med(m.name, c);
+      console.log(`${m.name.padEnd(12)} ${String(c).padEnd(6)} ${fmt(r.throughput, 0).padEnd(10)} ${fmt(r.p50).padEnd(8)} ${fmt(r.p99)}`);
+    }
   }
-  for (const c of connections) c.close();
+  for (const l of loads) l.close();
   client.close();
   await plugins.selector.close();
   await plugins.registry.close();
