@@ -6,6 +6,7 @@ import type { Client, CallOptions, CallTarget, Metadata } from "../runtime/clien
 import { MicroError } from "../runtime/errors/index.js";
 import type { HttpRule, MethodKind, ValueRecord } from "../runtime/definition/index.js";
 import type { Registry } from "../runtime/registry/index.js";
+import { callAbort } from "./call-abort.js";
 import { resolveSegments } from "./resolve.js";
 import type { RouteTable } from "./routes.js";
 import type { TargetCache } from "./target-cache.js";
@@ -77,23 +78,19 @@ export function disconnectSignal(reply: FastifyReply): AbortSignal {
  * cancelled when the client goes away. Running out of time is a 504.
  */
 export async function callUnary<I, O>(ctx: GatewayContext, reply: FastifyReply, target: CallTarget<I, O>, request: I, metadata: Metadata, contentType = "application/json"): Promise<O> {
-  const ac = new AbortController();
+  const call = callAbort(reply.raw);
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    ac.abort(new Error("gateway timeout"));
+    call.abort(new Error("gateway timeout"));
   }, ctx.timeout);
-  const onClose = (): void => {
-    if (!reply.raw.writableFinished) ac.abort(new Error("client disconnected"));
-  };
-  reply.raw.once("close", onClose);
   try {
-    return await ctx.client.call(target, request, { timeout: ctx.timeout, metadata, signal: ac.signal, contentType });
+    return await ctx.client.call(target, request, { timeout: ctx.timeout, metadata, signal: call.signal, contentType });
   } catch (error) {
     if (timedOut) throw new MicroError("micro.api", 504, `${target.service} did not answer ${target.endpoint} within ${ctx.timeout} ms`);
     throw error;
   } finally {
     clearTimeout(timer);
-    reply.raw.off("close", onClose);
+    call.release();
   }
 }
