@@ -9,63 +9,21 @@
  *
  *   npm run bench:gateway        # BENCH_SECONDS=2 per measurement, BENCH_ROUNDS=3
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { jsonTarget } from "../src/api/targets.js";
 import { newClient, readConfig, resolvePlugins } from "../src/index.js";
 import { HttpConnection, jsonPost } from "./http-load.js";
+import { measure, type LoadResult } from "./support/load.js";
+import { startReadyRecord, stopAll } from "./support/process.js";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 2);
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const registryDir = mkdtempSync(join(tmpdir(), "micro-bench-gateway-"));
 const env = { ...process.env, MICRO_REGISTRY: "local", MICRO_REGISTRY_ADDRESS: registryDir, MICRO_LOG_LEVEL: "warn" };
 const children: ChildProcess[] = [];
-
-/** Start a process; resolves with its `ready` event. */
-function start(file: string): Promise<Record<string, string>> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL(file, import.meta.url))], { env, stdio: ["ignore", "pipe", "inherit"] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let buffer = "";
-    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
-      buffer += chunk;
-      const line = buffer.split("\n").find((l) => l.includes('"ready"'));
-      if (line) resolve(JSON.parse(line) as Record<string, string>);
-    });
-    child.once("exit", (code) => reject(new Error(`${file} exited with ${code} before it was ready`)));
-  });
-}
-
-interface Result {
-  throughput: number;
-  p50: number;
-  p99: number;
-}
-
-/** Run `call` from `concurrency` loops (loop i gets `i`) for `seconds`, after a short warm-up. */
-async function measure(call: (loop: number) => Promise<unknown>, concurrency: number): Promise<Result> {
-  const warmEnd = performance.now() + 500;
-  await Promise.all(Array.from({ length: concurrency }, async (_, i) => {
-    while (performance.now() < warmEnd) await call(i);
-  }));
-  const latencies: number[] = [];
-  const begin = performance.now();
-  const end = begin + seconds * 1000;
-  await Promise.all(Array.from({ length: concurrency }, async (_, i) => {
-    while (performance.now() < end) {
-      const t = performance.now();
-      await call(i);
-      latencies.push(performance.now() - t);
-    }
-  }));
-  const elapsed = (performance.now() - begin) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
-  return { throughput: latencies.length / elapsed, p50: at(0.5), p99: at(0.99) };
-}
 
 /** `host:port` → HTTP connections for each loop (64 at most), posting the greeter request. */
 async function httpLoad(address: string, body: string): Promise<{ call: (loop: number) => Promise<void>; close(): void }> {
@@ -87,6 +45,7 @@ const median = (xs: number[]): number => {
 };
 
 try {
+  const start = (file: string) => startReadyRecord(children, file, import.meta.url, [], env);
   await start("../test/fixtures/cli/greeter-service.js");
   const gatewayAddress = (await start("../test/fixtures/cli/gateway-process.js")).address!;
   const floor = await start("./gateway-floor.js");
@@ -103,16 +62,16 @@ try {
     { name: "http floor", call: loads[2]!.call },
   ];
 
-  const results = new Map<string, Result[]>();
+  const results = new Map<string, LoadResult[]>();
   for (let round = 0; round < rounds; round++) {
     for (const c of [1, 64]) {
       for (const m of modes) {
         const key = `${m.name}@${c}`;
-        results.set(key, [...(results.get(key) ?? []), await measure(m.call, c)]);
+        results.set(key, [...(results.get(key) ?? []), await measure(m.call, c, { seconds })]);
       }
     }
   }
-  const med = (name: string, c: number): Result => {
+  const med = (name: string, c: number): LoadResult => {
     const rs = results.get(`${name}@${c}`)!;
     return { throughput: median(rs.map((r) => r.throughput)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)) };
   };
@@ -145,6 +104,6 @@ try {
   await plugins.selector.close();
   await plugins.registry.close();
 } finally {
-  for (const c of children) c.kill("SIGTERM");
+  await stopAll(children);
   rmSync(registryDir, { recursive: true, force: true });
 }

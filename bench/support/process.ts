@@ -4,10 +4,10 @@ import { fileURLToPath } from "node:url";
 
 /**
  * Start `node <file> <args>` (`file` relative to `base`, usually `import.meta.url`) with `env`, and resolve
- * with the `address` of the first JSON line on its stdout whose event is `ready`. stderr is passed through.
- * The process is added to `children` so the caller can stop it (see {@link stopAll}).
+ * with the first JSON line on its stdout whose event is `ready` (it carries the addresses the process serves).
+ * stderr is passed through. The process is added to `children` so the caller can stop it (see {@link stopAll}).
  */
-export function startReady(children: ChildProcess[], file: string, base: string | URL, args: readonly string[], env: NodeJS.ProcessEnv): Promise<string> {
+export function startReadyRecord(children: ChildProcess[], file: string, base: string | URL, args: readonly string[], env: NodeJS.ProcessEnv): Promise<Record<string, string>> {
   const child = spawn(process.execPath, [fileURLToPath(new URL(file, base)), ...args], { env, stdio: ["ignore", "pipe", "inherit"] });
   children.push(child);
   return new Promise((resolve, reject) => {
@@ -15,10 +15,15 @@ export function startReady(children: ChildProcess[], file: string, base: string 
     child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
       buffer += chunk;
       const line = buffer.split("\n").find((l) => l.includes('"ready"'));
-      if (line) resolve(String((JSON.parse(line) as { address: string }).address));
+      if (line) resolve(JSON.parse(line) as Record<string, string>);
     });
     child.once("exit", (code) => reject(new Error(`${file} exited with ${code} before it was ready`)));
   });
+}
+
+/** {@link startReadyRecord}, resolving with the ready line's `address`. */
+export async function startReady(children: ChildProcess[], file: string, base: string | URL, args: readonly string[], env: NodeJS.ProcessEnv): Promise<string> {
+  return String((await startReadyRecord(children, file, base, args, env)).address);
 }
 
 /** SIGTERM every child and wait until all have exited. */
