@@ -11,6 +11,7 @@ const noop = (): void => {};
 class AddressPool {
   readonly connections: Connection[] = [];
   private dialing: Promise<Connection> | undefined;
+  private closed = false;
 
   constructor(
     private readonly transport: Transport,
@@ -39,6 +40,11 @@ class AddressPool {
     const p = this.transport.dial(this.address, { timeout: this.dialTimeout }).then(
       (c) => {
         this.dialing = undefined;
+        if (this.closed) {
+          // Closed while dialling: nobody would ever close this connection, and its socket would keep the process alive.
+          c.close();
+          throw new MicroError("micro.client", 503, `the client was closed while connecting to ${this.address}`);
+        }
         this.connections.push(c);
         c.onClose(() => {
           const i = this.connections.indexOf(c);
@@ -61,6 +67,7 @@ class AddressPool {
   }
 
   close(): void {
+    this.closed = true;
     for (const c of this.connections.splice(0)) c.close();
   }
 }

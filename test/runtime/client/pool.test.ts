@@ -39,3 +39,32 @@ test("the pool reuses one connection, and opens more (up to its size) only when 
   pool.close();
   assert.equal(pool.connections(listener.address), 0);
 });
+
+test("a connection whose dial finishes after the pool was closed is closed, not kept (it would hold the process open)", async () => {
+  const l = await transport.listen("127.0.0.1:0", (s) => void held.push(s));
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let dialled: Connection | undefined;
+  // The real transport, with the dial held until the pool has been closed.
+  const slow = {
+    name: transport.name,
+    listen: transport.listen.bind(transport),
+    dial: async (address: string) => {
+      const c = await transport.dial(address);
+      await gate;
+      return (dialled = c);
+    },
+  };
+  const pool = new ConnectionPool(slow, { size: 1 });
+  try {
+    const pending = Promise.resolve(pool.get(l.address));
+    pool.close();
+    release();
+    await assert.rejects(pending, /closed while connecting/);
+    assert.ok(dialled, "the dial completed");
+    assert.equal(dialled.closed, true, "the late connection was closed by the pool");
+  } finally {
+    dialled?.close();
+    await l.close(100);
+  }
+});
