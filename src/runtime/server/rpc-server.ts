@@ -91,6 +91,8 @@ export class RpcServer implements Server {
   private record: ServiceRecord | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private state: "idle" | "starting" | "running" | "stopping" = "idle";
+  /** Bumped by every cleanup: a subscription that completes after it belongs to a stopped run. */
+  private generation = 0;
   private nodeId: string;
 
   constructor(options: ServerOptions) {
@@ -145,8 +147,9 @@ export class RpcServer implements Server {
     this.subscribers.push(subscriber as Subscriber<unknown>);
     if (this.state === "running") {
       const deps = this.deps!;
+      const generation = this.generation;
       void connectBroker(deps.broker)
-        .then(() => this.subscribeOne(deps.broker, subscriber as Subscriber<unknown>))
+        .then(() => this.subscribeOne(deps.broker, subscriber as Subscriber<unknown>, generation))
         .catch((err: unknown) => log.error({ err, topic: subscriber.topic }, "subscribe failed"));
     }
   }
@@ -178,7 +181,7 @@ export class RpcServer implements Server {
       });
       if (this.subscribers.length > 0) {
         await connectBroker(deps.broker);
-        for (const s of this.subscribers) await this.subscribeOne(deps.broker, s);
+        for (const s of this.subscribers) await this.subscribeOne(deps.broker, s, this.generation);
       }
       this.record = this.buildRecord(deps, advertiseAddress(this.listener.address, this.options.advertise));
       await deps.registry.register(this.record, { ttl: this.ttl() });
@@ -206,7 +209,7 @@ export class RpcServer implements Server {
     deps.registry.register(this.record, { ttl: this.ttl() }).catch((err: unknown) => log.warn({ err, service: this.options.name }, "re-registration failed; retrying at the next interval"));
   }
 
-  private async subscribeOne(broker: Broker, s: Subscriber<unknown>): Promise<void> {
+  private async subscribeOne(broker: Broker, s: Subscriber<unknown>, generation: number): Promise<void> {
     const handler = brokerHandlerFor(s, this.options.subscriberWrappers ?? []);
     const sub = await broker.subscribe(s.topic, async (event) => {
       try {
@@ -219,6 +222,12 @@ export class RpcServer implements Server {
       ...(s.options.queue ? { queue: s.options.queue } : {}),
       ...(s.options.durable ? { durable: true } : {}),
     });
+    if (generation !== this.generation) {
+      // The server stopped while this subscription was being made (subscribe() while running, then stop()):
+      // nothing would ever unsubscribe it, and a restart subscribes again.
+      await sub.unsubscribe().catch((err: unknown) => log.warn({ err, topic: sub.topic }, "unsubscribe failed"));
+      return;
+    }
     this.subscriptions.push(sub);
   }
 
@@ -258,6 +267,7 @@ export class RpcServer implements Server {
   }
 
   private async cleanup(): Promise<void> {
+    this.generation += 1;
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = undefined;
     const deps = this.deps;

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { newServer, type Subscriber } from "../../../src/index.js";
+import { newServer, type Broker, type Subscriber } from "../../../src/index.js";
 import { decodePayload, brokerHandlerFor } from "../../../src/runtime/server/subscriber.js";
 import { memoryRegistry } from "../../../src/runtime/registry/memory.js";
 import { memoryBroker } from "../../../src/runtime/broker/memory.js";
@@ -71,4 +71,35 @@ test("published payloads decode by content type: codec, JSON through the codec, 
   const handler = brokerHandlerFor(sub, [(next) => async (e) => (seen.push("server"), next(e))]);
   await handler({ topic: "t", message: { ...proto, header: { ...proto.header, "x-a": "1" } } });
   assert.deepEqual(seen, ["server", "own", "handler p 1"]);
+});
+
+test("a subscribe() still in progress when the server stops is undone, not left subscribed", async () => {
+  const inner = memoryBroker();
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let subscribed = 0;
+  let unsubscribed = 0;
+  // The memory broker, with subscribe held until the server has stopped.
+  const broker: Broker = {
+    name: inner.name,
+    address: inner.address,
+    connect: () => inner.connect(),
+    disconnect: () => inner.disconnect(),
+    publish: (topic, message) => inner.publish(topic, message),
+    subscribe: async (topic, handler, options) => {
+      const sub = await inner.subscribe(topic, handler, options);
+      subscribed += 1;
+      await gate;
+      return { topic, unsubscribe: async () => (unsubscribed += 1, sub.unsubscribe()) };
+    },
+  };
+  const server = newServer({ name: "late-sub", deps: { registry: memoryRegistry(), transport: tcpTransport(), broker } });
+  await server.start();
+  server.subscribe({ topic: "late", handler: () => {}, options: {} });
+  await server.stop();
+  release();
+  // The subscription resolves after the stop; give the server a bounded number of turns to deal with it.
+  for (let turn = 0; turn < 1000 && unsubscribed === 0; turn++) await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(subscribed, 1);
+  assert.equal(unsubscribed, 1, "the late subscription was unsubscribed");
 });
