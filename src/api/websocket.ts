@@ -157,6 +157,9 @@ export function websocketUpgrades(ctx: GatewayContext, server: import("node:http
         const target = ctx.targets.get("GET", path) ?? (await resolveTarget(ctx, "GET", pathSegments(path), true, path));
         if ((await ctx.registry.getService(target.service)).length === 0) throw MicroError.notFound("micro.api", `service ${target.service}: not found`);
         wss.handleUpgrade(req, socket, head, (ws) => {
+          // A peer that breaks the protocol (a frame over maxBody, invalid UTF-8) makes ws emit "error" and close
+          // the socket; without a listener that error would be thrown and take the whole gateway down.
+          ws.on("error", (err) => log.info({ method: "WS", url: req.url, reason: err.message }, "websocket protocol error from the client; connection closed"));
           ws.once("close", (code) => log.info({ method: "WS", url: req.url, service: target.service, endpoint: target.endpoint, close: code, ms: Date.now() - started }, "request"));
           serve(ctx, ws, target, headerMetadata(req.headers));
         });

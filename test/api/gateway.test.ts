@@ -288,6 +288,18 @@ describe("streams", () => {
     assert.equal(await rejected("/nosuch/stream"), 404);
   });
 
+  test("a peer that breaks the WebSocket protocol (a frame over maxBody) gets its socket closed; the gateway keeps serving", async () => {
+    const code = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`${base.replace("http", "ws")}/greeter/hello`);
+      ws.on("open", () => ws.send("x".repeat(65 * 1024)));
+      ws.on("close", (c) => resolve(c));
+      ws.on("error", () => undefined);
+    });
+    assert.equal(code, 1009, "closed as message too big");
+    const again = await wsMessages(`${base.replace("http", "ws")}/greeter/stream`, ['{"count":1}']);
+    assert.deepEqual(again, { messages: [{ message: "tick 0" }], code: 1000 });
+  });
+
   test("a client stream endpoint over plain HTTP says to use a WebSocket", async () => {
     const r = await post("/greeter/upload", "{}");
     assert.equal(r.status, 400);
