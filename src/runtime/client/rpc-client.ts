@@ -141,7 +141,14 @@ export class RpcClient implements Client {
   ready(): Promise<ClientDeps> {
     if (this.deps) return Promise.resolve(this.deps);
     if (!this.options.resolve) return Promise.reject(new MicroError("micro.client", 500, "client has neither deps nor resolve"));
-    this.depsPromise ??= this.options.resolve().then((d) => this.deps ?? this.setDeps(d));
+    this.depsPromise ??= this.options.resolve().then(
+      (d) => this.deps ?? this.setDeps(d),
+      (error: unknown) => {
+        // A failed resolve (say, a registry not up yet) is tried again by the next call, not kept forever.
+        this.depsPromise = undefined;
+        throw error;
+      },
+    );
     return this.depsPromise;
   }
 

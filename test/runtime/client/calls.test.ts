@@ -219,3 +219,22 @@ test("retries: connection failures are retried, application errors (even a 503) 
     counting.close();
   }
 });
+
+test("plugins that fail to resolve at the first call are resolved again by the next one", async () => {
+  const plugins = await caller.plugins();
+  let resolves = 0;
+  const lazy = newClient({
+    resolve: async () => {
+      resolves += 1;
+      if (resolves === 1) throw new MicroError("micro.test", 503, "registry not up yet");
+      return { selector: plugins.selector, transport: plugins.transport };
+    },
+  });
+  try {
+    await assert.rejects(lazy.call(hello, { name: "early" }), isError(503, /registry not up yet/));
+    assert.equal((await lazy.call(hello, { name: "later" })).message, "Hello later from solo");
+    assert.equal(resolves, 2);
+  } finally {
+    lazy.close();
+  }
+});
