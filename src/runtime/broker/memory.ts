@@ -17,6 +17,7 @@ interface Sub {
 
 const ID = "micro.broker.memory";
 
+/** A broker that delivers within this process only; see the module comment for delivery and errors. */
 export function memoryBroker(): Broker {
   const subs = new Map<string, Set<Sub>>();
   const turns = new Map<string, number>();

@@ -65,6 +65,10 @@ interface Sub {
 
 type Outcome = { ok: true } | { ok: false; reachable: boolean; error: MicroError };
 
+/**
+ * A broker with no daemon: subscriptions are registered in `registry` and deliveries travel over `transport`
+ * (see the module comment). Throws a TypeError when either is missing.
+ */
 export function directBroker(options: DirectBrokerOptions): Broker {
   const { registry, transport } = options;
   if (!registry || !transport) throw new TypeError("directBroker needs { registry, transport }");
