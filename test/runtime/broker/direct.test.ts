@@ -149,3 +149,12 @@ test("in one process: subscribe, deliver, unsubscribe", async () => {
   assert.deepEqual(seen, ["one"]);
   await broker.disconnect();
 });
+
+test("a subscribe still in progress when the broker disconnects fails with a clear error and leaves no listener or registration behind", async () => {
+  const broker = directBroker({ registry, transport: tcpTransport(), ttl: 30 });
+  const pending = broker.subscribe("race", () => undefined);
+  await broker.disconnect();
+  await assert.rejects(pending, (e: unknown) => e instanceof MicroError && e.code === 503 && /disconnected before the subscription was made/.test(e.detail));
+  assert.equal(broker.address, "", "no delivery listener left open");
+  assert.deepEqual(await registry.getService("micro.broker.race"), [], "no subscription left registered");
+});

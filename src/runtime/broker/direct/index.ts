@@ -86,6 +86,8 @@ export function directBroker(options: DirectBrokerOptions): Broker {
   let listening: Promise<Listener> | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
   let seq = 0;
+  /** Bumped by disconnect: a listen or subscribe that finishes after it must undo itself. */
+  let epoch = 0;
 
   const lookups = (): CachedRegistry => (cache ??= cachedRegistry(registry, { ttl: options.cacheTtl ?? 60_000 }));
 
@@ -104,8 +106,14 @@ export function directBroker(options: DirectBrokerOptions): Broker {
   });
 
   const listen = (): Promise<Listener> => {
+    const started = epoch;
     listening ??= transport.listen(listenAddress, (stream) => void receive(stream)).then(
-      (l) => {
+      async (l) => {
+        if (epoch !== started) {
+          // disconnect() ran while the listener was being opened: nothing would ever close it.
+          await l.close(0);
+          throw disconnectedError();
+        }
         listener = l;
         log.debug({ address: l.address }, "listening for deliveries");
         return l;
@@ -246,6 +254,7 @@ export function directBroker(options: DirectBrokerOptions): Broker {
     },
 
     async disconnect(): Promise<void> {
+      epoch += 1;
       clearInterval(heartbeat);
       heartbeat = undefined;
       const address = listener?.address;
@@ -320,7 +329,9 @@ export function directBroker(options: DirectBrokerOptions): Broker {
       if (typeof handler !== "function") throw MicroError.badRequest(ID, `subscribe to ${topic}: the handler must be a function`);
       const queue = subscribeOptions?.queue ? subscribeOptions.queue : undefined;
       if (subscribeOptions?.durable) log.warn({ topic }, "the direct broker delivers at most once and keeps nothing: durable is not available here (use --broker nats)");
+      const started = epoch;
       const l = await listen();
+      if (epoch !== started) throw disconnectedError(topic);
       const sub: Sub = { id: `${brokerId}-${++seq}`, topic, handler, ...(queue !== undefined ? { queue } : {}) };
       subs.set(sub.id, sub);
       try {
@@ -328,6 +339,12 @@ export function directBroker(options: DirectBrokerOptions): Broker {
       } catch (error) {
         subs.delete(sub.id);
         throw new MicroError(ID, 500, `subscribe to ${topic}: cannot register in the ${registry.name} registry: ${fromError(error).detail}`, undefined, { cause: error });
+      }
+      if (epoch !== started) {
+        // disconnect() ran during the registration: it could not see this subscription, so undo it here.
+        subs.delete(sub.id);
+        await registry.deregister(record(sub, l.address)).catch(() => undefined);
+        throw disconnectedError(topic);
       }
       startHeartbeat();
       let active = true;
@@ -353,6 +370,10 @@ function order<T>(items: readonly T[], later: (item: T) => boolean): T[] {
     [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
   }
   return [...shuffled.filter((x) => !later(x)), ...shuffled.filter(later)];
+}
+
+function disconnectedError(topic?: string): MicroError {
+  return new MicroError(ID, 503, `${topic ? `subscribe to ${topic}: ` : ""}the broker was disconnected before the subscription was made; connect and subscribe again`);
 }
 
 function checkTopic(topic: string): void {
