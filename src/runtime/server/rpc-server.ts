@@ -93,6 +93,8 @@ export class RpcServer implements Server {
   private state: "idle" | "starting" | "running" | "stopping" = "idle";
   /** Bumped by every cleanup: a subscription that completes after it belongs to a stopped run. */
   private generation = 0;
+  /** The start in progress, which a stop() waits for. */
+  private starting: Promise<void> | undefined;
   private nodeId: string;
 
   constructor(options: ServerOptions) {
@@ -169,9 +171,17 @@ export class RpcServer implements Server {
     entry.invoke = (body, context) => h({ service: context.service, endpoint: context.endpoint, definition, method: key, body, context });
   }
 
-  async start(): Promise<void> {
-    if (this.state !== "idle") throw new MicroError("micro.server", 500, `server ${this.options.name} is already ${this.state}`);
+  start(): Promise<void> {
+    if (this.state !== "idle") return Promise.reject(new MicroError("micro.server", 500, `server ${this.options.name} is already ${this.state}`));
     this.state = "starting";
+    const starting = this.doStart().finally(() => {
+      if (this.starting === starting) this.starting = undefined;
+    });
+    this.starting = starting;
+    return starting;
+  }
+
+  private async doStart(): Promise<void> {
     try {
       const deps = (this.deps ??= this.options.deps ?? (await this.options.resolve?.()));
       if (!deps) throw new MicroError("micro.server", 500, "server has no registry, transport and broker (give deps or resolve)");
@@ -257,7 +267,9 @@ export class RpcServer implements Server {
     };
   }
 
+  /** Deregister, stop accepting, drain. A start still in progress is waited for first, then undone. */
   async stop(): Promise<void> {
+    if (this.state === "starting") await this.starting?.catch(() => undefined);
     if (this.state !== "running") return;
     this.state = "stopping";
     log.info({ service: this.options.name, id: this.nodeId }, "server stopping: deregistering, then draining");

@@ -103,3 +103,18 @@ test("a subscribe() still in progress when the server stops is undone, not left 
   assert.equal(subscribed, 1);
   assert.equal(unsubscribed, 1, "the late subscription was unsubscribed");
 });
+
+test("stop() called while start() is still in progress waits for it, then stops: the node does not stay registered", async () => {
+  const registry = memoryRegistry();
+  const server = newServer({ name: "stop-early", deps: { registry, transport: tcpTransport(), broker: memoryBroker() } });
+  const started = server.start();
+  try {
+    await server.stop();
+    await started;
+    assert.deepEqual(await registry.getService("stop-early"), [], "deregistered by the stop");
+    assert.equal(server.address, undefined, "no longer serving");
+  } finally {
+    await started.catch(() => undefined);
+    await server.stop();
+  }
+});
