@@ -75,7 +75,7 @@ export interface Service {
   client(): Client;
   /** The resolved configuration (flags and environment under code options). */
   options(): Readonly<ServiceOptions & { values: ConfigValues }>;
-  /** Build (once) and return the plugins. */
+  /** Build (once) and return the plugins; a failed build is not kept, so the next call tries again. */
   plugins(): Promise<Plugins>;
   /** Start the server and register; resolves after a clean stop (SIGINT, SIGTERM or `stop()`). */
   run(): Promise<void>;
@@ -138,7 +138,14 @@ class MicroService implements Service {
 
   plugins(): Promise<Plugins> {
     if (!this.initialized) this.init();
-    this.pluginsPromise ??= resolvePlugins(this.values, this.givenPlugins(), this.name ? { service: this.name } : {});
+    if (!this.pluginsPromise) {
+      const pending: Promise<Plugins> = resolvePlugins(this.values, this.givenPlugins(), this.name ? { service: this.name } : {}).catch((error: unknown) => {
+        // A failed setup (a plugin that cannot be built yet) is tried again by the next call, not kept forever.
+        if (this.pluginsPromise === pending) this.pluginsPromise = undefined;
+        throw error;
+      });
+      this.pluginsPromise = pending;
+    }
     return this.pluginsPromise;
   }
 

@@ -4,6 +4,7 @@ import { healthMethod, newService, type RpcServer } from "../../../src/index.js"
 import { memoryRegistry } from "../../../src/runtime/registry/memory.js";
 import { memoryBroker } from "../../../src/runtime/broker/memory.js";
 import { Greeter } from "../../fixtures/runtime/greeter.js";
+import { registryPlugins, type RegistryFactory } from "../../../src/runtime/config/index.js";
 
 test("hooks run around start and stop; run() resolves after stop(); the registration comes and goes", async () => {
   const registry = memoryRegistry();
@@ -69,4 +70,27 @@ test("a stopped service starts again on fresh plugins", async () => {
   assert.deepEqual(await service.client().call({ service: "again", endpoint: "Debug.Health", method: healthMethod }, {}, { address }), { status: "ok" });
   assert.equal((await (await service.plugins()).registry.getService("again"))[0]?.nodes[0]?.address, address);
   await service.stop();
+});
+
+test("a plugin setup that fails is tried again by the next plugins() call instead of failing for good", async () => {
+  // A registry plugin that cannot be built the first time (say, its server is not up yet), then can.
+  const table = registryPlugins as Record<string, RegistryFactory>;
+  let attempts = 0;
+  const registry = memoryRegistry();
+  table.flaky_once = async () => {
+    attempts++;
+    if (attempts === 1) throw new Error("registry not reachable yet");
+    return registry;
+  };
+  try {
+    const service = newService({ name: "retrying", argv: ["--registry", "flaky_once"], env: {}, broker: memoryBroker(), handleSignals: false });
+    await assert.rejects(service.plugins(), /registry not reachable yet/);
+    const plugins = await service.plugins();
+    assert.equal(plugins.registry, registry);
+    assert.equal(attempts, 2);
+    await service.stop();
+  } finally {
+    delete table.flaky_once;
+    await registry.close();
+  }
 });
