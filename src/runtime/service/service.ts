@@ -81,7 +81,7 @@ export interface Service {
   run(): Promise<void>;
   /** Start without waiting for the stop (`run()` = `start()` + wait). */
   start(): Promise<void>;
-  /** Deregister, drain, release the plugins. */
+  /** Deregister, drain, release the plugins. A start in progress is waited for first, then undone; `run()` resolves. */
   stop(): Promise<void>;
 }
 
@@ -98,6 +98,8 @@ class MicroService implements Service {
   private cli: RpcClient | undefined;
   private running = false;
   private stopping: Promise<void> | undefined;
+  /** The start in progress, which a stop() waits for. */
+  private starting: Promise<void> | undefined;
   private stopped: { promise: Promise<void>; resolve: () => void } | undefined;
   private onSignal: ((signal: NodeJS.Signals) => void) | undefined;
 
@@ -197,7 +199,15 @@ class MicroService implements Service {
     return this.cli;
   }
 
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    const starting = this.doStart().finally(() => {
+      if (this.starting === starting) this.starting = undefined;
+    });
+    this.starting = starting;
+    return starting;
+  }
+
+  private async doStart(): Promise<void> {
     if (!this.initialized) this.init();
     if (!this.name) throw new Error("the service has no name: give newService({ name }) or --server_name");
     if (this.running) return;
@@ -234,10 +244,19 @@ class MicroService implements Service {
   }
 
   stop(): Promise<void> {
-    this.stopping ??= this.doStop().finally(() => {
+    this.stopping ??= this.stopAfterStart().finally(() => {
       this.stopping = undefined;
     });
     return this.stopping;
+  }
+
+  /**
+   * A start in progress is waited for and then undone, so nothing comes up after stop() resolved. Once the
+   * service is running (its afterStart hooks may call stop()), the stop does not wait for the start.
+   */
+  private async stopAfterStart(): Promise<void> {
+    if (this.starting && !this.running) await this.starting.catch(() => undefined);
+    await this.doStop();
   }
 
   private async doStop(): Promise<void> {

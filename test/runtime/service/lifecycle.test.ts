@@ -94,3 +94,36 @@ test("a plugin setup that fails is tried again by the next plugins() call instea
     await registry.close();
   }
 });
+
+test("stop() while start() is in progress waits for the start, then stops: nothing stays registered and run() resolves", async () => {
+  const registry = memoryRegistry();
+  const order: string[] = [];
+  let entered!: () => void;
+  const inBeforeStart = new Promise<void>((r) => (entered = r));
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let startDone!: () => void;
+  const afterStartRan = new Promise<void>((r) => (startDone = r));
+  const service = newService({
+    name: "early-stop",
+    registry,
+    broker: memoryBroker(),
+    handleSignals: false,
+    argv: [],
+    env: {},
+    beforeStart: async () => (entered(), await gate),
+    afterStart: () => (order.push("afterStart"), startDone()),
+    afterStop: () => void order.push("afterStop"),
+  });
+  const running = service.run();
+  await inBeforeStart;
+  const stopping = service.stop().then(() => void order.push("stop resolved"));
+  release();
+  await stopping;
+  // Without the fix the stop resolved at once and the start went on afterwards: wait for it either way.
+  await afterStartRan;
+  assert.deepEqual(await registry.getService("early-stop"), []);
+  assert.deepEqual(order, ["afterStart", "afterStop", "stop resolved"]);
+  await running;
+  await registry.close();
+});
