@@ -8,6 +8,7 @@ import type { CallWrapper, Client, ClientWrapper, Metadata } from "../client/ind
 import { RpcClient } from "../client/rpc-client.js";
 import { disconnectBroker } from "../client/broker-connect.js";
 import { checkPluginNames, readConfig, resolvePlugins, type ConfigValues, type Plugins } from "../config/index.js";
+import { MicroError } from "../errors/index.js";
 import { logger } from "../logger/index.js";
 import type { Registry } from "../registry/index.js";
 import type { Selector } from "../selector/index.js";
@@ -79,7 +80,10 @@ export interface Service {
   plugins(): Promise<Plugins>;
   /** Start the server and register; resolves after a clean stop (SIGINT, SIGTERM or `stop()`). */
   run(): Promise<void>;
-  /** Start without waiting for the stop (`run()` = `start()` + wait). */
+  /**
+   * Start without waiting for the stop (`run()` = `start()` + wait). Resolves at once when already running;
+   * rejects (MicroError 500, "already starting") while another start is in progress, as `server.start()` does.
+   */
   start(): Promise<void>;
   /** Deregister, drain, release the plugins. A start in progress is waited for first, then undone; `run()` resolves. */
   stop(): Promise<void>;
@@ -200,6 +204,10 @@ class MicroService implements Service {
   }
 
   start(): Promise<void> {
+    // As the server's start(): a second start while one is in progress is refused, saying so.
+    if (this.starting) {
+      return Promise.reject(new MicroError("micro.service", 500, `service ${this.name} is already starting: a start is in progress; await that one instead of calling start() again`));
+    }
     const starting = this.doStart().finally(() => {
       if (this.starting === starting) this.starting = undefined;
     });

@@ -127,3 +127,16 @@ test("stop() while start() is in progress waits for the start, then stops: nothi
   await running;
   await registry.close();
 });
+
+test("a second start() while one is in progress is refused, saying a start is in progress; the first one comes up", async () => {
+  const registry = memoryRegistry();
+  const service = newService({ name: "twice", registry, broker: memoryBroker(), handleSignals: false, argv: [], env: {} });
+  const first = service.start();
+  await assert.rejects(service.start(), /service twice is already starting: a start is in progress/);
+  await first;
+  assert.equal((await registry.getService("twice"))[0]?.nodes.length, 1);
+  await service.start(); // already running: resolves at once
+  await service.stop();
+  assert.deepEqual(await registry.getService("twice"), []);
+  await registry.close();
+});
