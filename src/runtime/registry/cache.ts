@@ -32,6 +32,13 @@ interface Entry {
   fresh: number;
 }
 
+/** One lookup of the underlying registry, shared by the callers that ask while it is in flight. */
+interface Fetch {
+  result: Promise<ServiceRecord[]>;
+  /** Set by a watch event for the service that arrived while in flight: the result may predate it. */
+  stale: boolean;
+}
+
 const cached = new WeakSet<Registry>();
 
 /** Whether `registry` is already a {@link cachedRegistry} (so it is not wrapped twice). */
@@ -47,7 +54,7 @@ export function cachedRegistry(registry: Registry, options: RegistryCacheOptions
   const ttl = options.ttl ?? 60_000;
   const log = logger("registry", { registry: registry.name, cache: true });
   const entries = new Map<string, Entry>();
-  const inflight = new Map<string, Promise<ServiceRecord[]>>();
+  const inflight = new Map<string, Fetch>();
   let watcher: Watcher | undefined;
   let retry: NodeJS.Timeout | undefined;
   let closed = false;
@@ -91,6 +98,9 @@ export function cachedRegistry(registry: Registry, options: RegistryCacheOptions
 
   /** Apply one event to the cached copy of its service (services not cached are looked up when asked). */
   const apply = (event: RegistryEvent): void => {
+    // A lookup under way may have read the registry before this change: its answer must not replace it.
+    const pending = inflight.get(event.service.name);
+    if (pending) pending.stale = true;
     const entry = entries.get(event.service.name);
     if (!entry) return;
     const { service, action } = event;
@@ -115,11 +125,17 @@ export function cachedRegistry(registry: Registry, options: RegistryCacheOptions
     entry.services = Object.freeze(services);
   };
 
-  const fetch = (name: string): Promise<ServiceRecord[]> => {
+  const fetch = (name: string): Fetch => {
     let pending = inflight.get(name);
     if (!pending) {
-      pending = registry.getService(name).finally(() => inflight.delete(name));
-      inflight.set(name, pending);
+      const record: Fetch = {
+        stale: false,
+        result: registry.getService(name).finally(() => {
+          if (inflight.get(name) === record) inflight.delete(name);
+        }),
+      };
+      inflight.set(name, record);
+      pending = record;
     }
     return pending;
   };
@@ -141,7 +157,13 @@ export function cachedRegistry(registry: Registry, options: RegistryCacheOptions
       if (entry && entry.fresh > Date.now()) return entry.services;
       if (!closed) startWatch();
       try {
-        const services = Object.freeze((await fetch(name)).map(frozen));
+        const pending = fetch(name);
+        const services = Object.freeze((await pending.result).map(frozen));
+        if (pending.stale) {
+          // Watch events arrived while it was in flight: they are newer than this answer, so the cached entry
+          // (which they updated) stays, and an uncached service is looked up again next time.
+          return entries.get(name)?.services ?? services;
+        }
         if (services.length > 0 && !closed) entries.set(name, { services, fresh: Date.now() + ttl });
         else entries.delete(name); // an absent service is looked up again next time, so it is found as soon as it registers
         return services;

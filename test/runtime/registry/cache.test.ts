@@ -1,7 +1,7 @@
 /** The cached registry: served from memory for its TTL, kept current by watch, stale when the registry fails. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { Registry, ServiceRecord } from "../../../src/runtime/registry/index.js";
+import type { Registry, RegistryEvent, ServiceRecord, Watcher } from "../../../src/runtime/registry/index.js";
 import { memoryRegistry } from "../../../src/runtime/registry/memory.js";
 import { cachedRegistry } from "../../../src/runtime/registry/cache.js";
 import { setRootLogger } from "../../../src/runtime/logger/index.js";
@@ -104,4 +104,94 @@ test("serves the last known nodes when the registry fails, and fails when it kno
   await eventually(async () => (await cache.getService("s"))[0].nodes.length === 2, "fresh again once the registry is back");
   await cache.close();
   await registry.close();
+});
+
+/**
+ * A registry the test drives by hand: each getService runs `answer`, and watch events are pushed with `emit`;
+ * `applied(n)` resolves once the cache has asked for its n-th event, i.e. has applied the ones before it.
+ */
+function scripted(): {
+  registry: Registry;
+  setAnswer: (answer: () => Promise<ServiceRecord[]>) => void;
+  lookups: () => number;
+  emit: (event: RegistryEvent) => void;
+  applied: (pulls: number) => Promise<void>;
+} {
+  let answer: () => Promise<ServiceRecord[]> = async () => [];
+  let lookups = 0;
+  const queue: RegistryEvent[] = [];
+  let waiting: ((result: IteratorResult<RegistryEvent>) => void) | undefined;
+  let pulls = 0;
+  let pullWaiters: Array<{ pulls: number; resolve: () => void }> = [];
+  const watcher: Watcher = {
+    stop: () => waiting?.({ done: true, value: undefined }),
+    [Symbol.asyncIterator]: () => ({
+      next: () => {
+        pulls++;
+        for (const w of pullWaiters.filter((x) => pulls >= x.pulls)) w.resolve();
+        pullWaiters = pullWaiters.filter((x) => pulls < x.pulls);
+        const event = queue.shift();
+        return event ? Promise.resolve({ done: false, value: event }) : new Promise<IteratorResult<RegistryEvent>>((r) => (waiting = r));
+      },
+    }),
+  };
+  return {
+    registry: {
+      name: "scripted",
+      register: async () => undefined,
+      deregister: async () => undefined,
+      listServices: async () => [],
+      getService: () => (lookups++, answer()),
+      watch: () => watcher,
+      close: async () => undefined,
+    },
+    setAnswer: (a) => (answer = a),
+    lookups: () => lookups,
+    emit: (event) => {
+      const w = waiting;
+      waiting = undefined;
+      if (w) w({ done: false, value: event });
+      else queue.push(event);
+    },
+    applied: (n) => new Promise<void>((resolve) => (pulls >= n ? resolve() : pullWaiters.push({ pulls: n, resolve }))),
+  };
+}
+
+test("a lookup in flight when a watch event arrives does not overwrite the entry the event updated", async () => {
+  const { registry, setAnswer, emit, applied } = scripted();
+  const cache = cachedRegistry(registry, { ttl: 0 }); // every lookup goes to the registry; the entry stays as the stale fallback
+  setAnswer(async () => [svc("g", "n1")]);
+  await cache.lookup("g");
+  // A second lookup reads the registry before n2 registers, and is held there.
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  setAnswer(async () => (await held, [svc("g", "n1")]));
+  const inFlight = cache.lookup("g");
+  emit({ action: "create", service: svc("g", "n2") });
+  await applied(2);
+  release();
+  await inFlight;
+  // The registry fails now: the cached entry is what is served, and it must still know n2.
+  setAnswer(async () => {
+    throw new Error("registry unreachable");
+  });
+  assert.deepEqual((await cache.lookup("g"))[0].nodes.map((n) => n.id), ["n1", "n2"]);
+  await cache.close();
+});
+
+test("a first lookup in flight when a watch event arrives is not cached, so the next lookup asks again", async () => {
+  const { registry, setAnswer, lookups, emit, applied } = scripted();
+  const cache = cachedRegistry(registry, { ttl: 60_000 });
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  setAnswer(async () => (await held, [svc("h", "n1")]));
+  const inFlight = cache.lookup("h");
+  emit({ action: "create", service: svc("h", "n2") });
+  await applied(2);
+  release();
+  assert.deepEqual((await inFlight)[0].nodes.map((n) => n.id), ["n1"]);
+  setAnswer(async () => [svc("h", "n1", "n2")]);
+  assert.deepEqual((await cache.lookup("h"))[0].nodes.map((n) => n.id), ["n1", "n2"]);
+  assert.equal(lookups(), 2);
+  await cache.close();
 });
