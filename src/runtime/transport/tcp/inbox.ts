@@ -10,7 +10,8 @@ type Waiter = { resolve: (r: IteratorResult<Uint8Array>) => void; reject: (e: un
 const NONE: Uint8Array[] = [];
 const NO_WAITERS: Waiter[] = [];
 
-const DONE: IteratorResult<Uint8Array> = Object.freeze({ value: undefined, done: true }) as IteratorResult<Uint8Array>;
+/** The one iterator result that ends every stream's message iteration. */
+export const DONE: IteratorResult<Uint8Array> = Object.freeze({ value: undefined, done: true }) as IteratorResult<Uint8Array>;
 
 export class Inbox {
   private items: Uint8Array[] = NONE;

@@ -43,6 +43,9 @@ export interface ResolvedOptions {
 }
 
 /** Above this many bytes waiting for the socket, senders wait for 'drain'. */
+/** The longest delay setTimeout honours (2³¹−1 ms); a longer deadline simply never fires a timer. */
+export const MAX_TIMER = 0x7fffffff;
+
 export const WRITE_HIGH_WATER = 1024 * 1024;
 
 export function resolveOptions(o: TcpTransportOptions = {}): ResolvedOptions {

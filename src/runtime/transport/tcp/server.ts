@@ -21,12 +21,11 @@ import {
   type Settings,
 } from "./frame.js";
 import { dialableHost, formatAddress, type HostPort } from "./address.js";
-import type { ResolvedOptions } from "./limits.js";
+import { DONE } from "./inbox.js";
+import { MAX_TIMER, type ResolvedOptions } from "./limits.js";
 import { Session, connectionError } from "./session.js";
 import { StreamEnd } from "./stream.js";
 
-const MAX_TIMER = 0x7fffffff;
-const DONE: IteratorResult<Uint8Array> = Object.freeze({ value: undefined, done: true }) as IteratorResult<Uint8Array>;
 
 export class ServerSession extends Session {
   private lastId = 0;
