@@ -3,6 +3,7 @@
  * should not carry.
  */
 import { MicroError } from "../../errors/index.js";
+import { nonEmpty, positiveMs } from "../../config/option-values.js";
 
 export interface NatsBrokerOptions {
   /** Comma-separated servers, `nats://host:port` or `host:port` (default `nats://127.0.0.1:4222`; `--broker_address`). */
@@ -82,8 +83,8 @@ export function resolveOptions(options: NatsBrokerOptions = {}, env: NodeJS.Proc
     user,
     pass,
     token,
-    timeout: positive(options.timeout, 5000, "timeout"),
-    maxReconnectWait: positive(options.maxReconnectWait, 5000, "maxReconnectWait"),
+    timeout: positiveMs(options.timeout, 5000, ID, "NATS broker", "timeout"),
+    maxReconnectWait: positiveMs(options.maxReconnectWait, 5000, ID, "NATS broker", "maxReconnectWait"),
   };
 }
 
@@ -92,14 +93,4 @@ function parseBoolean(value: string | undefined): boolean {
   if (/^(1|true|yes|on)$/i.test(value)) return true;
   if (/^(0|false|no|off)$/i.test(value)) return false;
   throw MicroError.badRequest(ID, `MICRO_BROKER_DURABLE must be true or false, got "${value}"`);
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value === "" ? undefined : value;
-}
-
-function positive(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0) throw MicroError.badRequest(ID, `NATS broker option ${name} must be a positive number of milliseconds, got ${value}`);
-  return value;
 }

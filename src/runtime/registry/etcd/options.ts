@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { MicroError } from "../../errors/index.js";
+import { nonEmpty, positiveMs } from "../../config/option-values.js";
 
 /** A PEM file path, or its contents. */
 export type PemSource = string | Uint8Array;
@@ -77,8 +78,8 @@ export function resolveOptions(options: EtcdRegistryOptions = {}, env: NodeJS.Pr
   let prefix = options.prefix ?? "/micro/registry/";
   if (!prefix.endsWith("/")) prefix += "/";
 
-  const dialTimeout = positive(options.dialTimeout, 2000, "dialTimeout");
-  const timeout = positive(options.timeout, 3000, "timeout");
+  const dialTimeout = positiveMs(options.dialTimeout, 2000, ID, "etcd registry", "dialTimeout");
+  const timeout = positiveMs(options.timeout, 3000, ID, "etcd registry", "timeout");
 
   return {
     hosts,
@@ -96,16 +97,6 @@ export function resolveOptions(options: EtcdRegistryOptions = {}, env: NodeJS.Pr
     dialTimeout,
     timeout,
   };
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value === "" ? undefined : value;
-}
-
-function positive(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0) throw MicroError.badRequest(ID, `etcd registry option ${name} must be a positive number of milliseconds, got ${value}`);
-  return value;
 }
 
 function pem(source: PemSource, what: string): Buffer {
