@@ -2,7 +2,8 @@
  * What every gateway handler shares: the runtime client and registry, the route table, and the options.
  */
 import type { FastifyReply } from "fastify";
-import type { Client, CallOptions, CallTarget, Metadata } from "../runtime/client/index.js";
+import type { Client, CallOptions, CallTarget } from "../runtime/client/index.js";
+import type { Metadata } from "../runtime/metadata/index.js";
 import { MicroError } from "../runtime/errors/index.js";
 import type { HttpRule, MethodKind, ValueRecord } from "../runtime/definition/index.js";
 import type { Registry } from "../runtime/registry/index.js";

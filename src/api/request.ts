@@ -3,7 +3,7 @@
  * headers forwarded to the service as call metadata.
  */
 import type { IncomingHttpHeaders } from "node:http";
-import type { Metadata } from "../runtime/client/index.js";
+import type { Metadata } from "../runtime/metadata/index.js";
 import type { ValueRecord } from "../runtime/definition/index.js";
 import { MicroError } from "../runtime/errors/index.js";
 import { applyQuery } from "./http-rule.js";

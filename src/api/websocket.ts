@@ -12,7 +12,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
-import type { Metadata } from "../runtime/client/index.js";
+import type { Metadata } from "../runtime/metadata/index.js";
 import { MicroError } from "../runtime/errors/index.js";
 import { logger } from "../runtime/logger/index.js";
 import { callOptions, resolveTarget, type GatewayContext, type Target } from "./context.js";

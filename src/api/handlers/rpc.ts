@@ -5,7 +5,7 @@
  */
 import { Readable } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { Metadata } from "../../runtime/client/index.js";
+import type { Metadata } from "../../runtime/metadata/index.js";
 import { MicroError } from "../../runtime/errors/index.js";
 import { callOptions, callUnary, disconnectSignal, resolveTarget, type GatewayContext, type Target } from "../context.js";
 import { toGatewayError } from "../errors.js";

@@ -2,7 +2,7 @@
  * Publish/subscribe (Go Micro's `broker`). Implementations beside this file: `memory.ts`, the zero-config
  * default that delivers through the registry and transport, and `nats/`.
  */
-import type { Metadata } from "../client/index.js";
+import type { Metadata } from "../metadata/index.js";
 
 export interface BrokerMessage {
   readonly header: Metadata;

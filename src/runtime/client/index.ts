@@ -5,10 +5,10 @@
  */
 import type { MethodDefinition } from "../definition/index.js";
 import type { MessageCodec } from "../codec/index.js";
+import type { Metadata } from "../metadata/index.js";
 import type { NodeRecord } from "../registry/index.js";
 
-/** Key/value metadata sent with a request or returned with a response (Go Micro's `metadata.Metadata`). */
-export type Metadata = Record<string, string>;
+export type { Metadata } from "../metadata/index.js";
 
 /** Per-call options. */
 export interface CallOptions {
@@ -77,4 +77,4 @@ export type CallFunc = (node: NodeRecord, request: ClientRequest) => Promise<unk
 /** Middleware around each attempt at a node (Go Micro's `client.CallWrapper`), onion order. */
 export type CallWrapper = (next: CallFunc) => CallFunc;
 
-export { newClient, RpcClient, isRetryable, type ClientOptions } from "./rpc-client.js";
+export { newClient, RpcClient, type ClientOptions } from "./rpc-client.js";

@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { ExponentialBackoff, handleWhen, retry, type RetryPolicy } from "cockatiel";
 import { codecFor, protobufCodec, JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, type Codec, type MessageCodec } from "../codec/index.js";
 import { MicroError } from "../errors/index.js";
+import { classify, markFinal } from "../errors/classify.js";
 import type { Broker } from "../broker/index.js";
 import type { NodeRecord } from "../registry/index.js";
 import type { Selector } from "../selector/index.js";
@@ -20,12 +21,12 @@ import type {
   ClientCallFunc,
   ClientRequest,
   ClientWrapper,
-  Metadata,
   PublishOptions,
 } from "./index.js";
+import type { Metadata } from "../metadata/index.js";
 import { CallGuard, cancelled } from "./call-guard.js";
 import { ConnectionPool } from "./pool.js";
-import { connectBroker } from "./broker-connect.js";
+import { connectBroker } from "../broker/connect.js";
 
 /** What the client runs on. */
 export interface ClientDeps {
@@ -60,37 +61,7 @@ const EMPTY: Metadata = Object.freeze({}) as Metadata;
 /** Shared by calls that give no options (no allocation per call). */
 const NO_OPTIONS: CallOptions = Object.freeze({});
 const noop = (): void => {};
-/** Errors raised after a request stream began to be consumed: a retry could not replay it. */
-const final = new WeakSet<object>();
-const SYSTEM_RETRYABLE = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ECONNABORTED", "EAI_AGAIN"]);
-
-/** Connection-level failure: the node is put aside by the selector. */
-export function isConnectionError(error: unknown): boolean {
-  if (error instanceof MicroError) return (error.code === 502 || error.code === 503) && isRuntimeId(error.id);
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && SYSTEM_RETRYABLE.has(code);
-}
-
-/**
- * Worth another attempt: timeouts and connection failures raised by the runtime (never an application's
- * own error, whatever its code).
- */
-export function isRetryable(error: unknown): boolean {
-  if (error !== null && typeof error === "object" && final.has(error)) return false;
-  if (error instanceof MicroError) {
-    return (error.code === 408 || error.code === 502 || error.code === 503 || error.code === 504) && isRuntimeId(error.id);
-  }
-  return isConnectionError(error);
-}
-
-function isRuntimeId(id: string): boolean {
-  return id === "" || id.startsWith("micro.") || id.startsWith("micro-") || id === "micro";
-}
-
-function markFinal(error: unknown): unknown {
-  if (error !== null && typeof error === "object") final.add(error);
-  return error;
-}
+const isRetryable = (error: unknown): boolean => classify(error).retryable;
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -200,7 +171,7 @@ export class RpcClient implements Client {
     const first = this.once(req);
     if (retries <= 0) return first;
     return first.catch((error: unknown) => {
-      if (!isRetryable(error) || signal?.aborted) throw error;
+      if (!classify(error).retryable || signal?.aborted) throw error;
       return this.policy(retries).execute(() => this.once(req), signal);
     });
   }

@@ -3,7 +3,7 @@
  * (zero-config, cross-process, no daemon), `etcd/`.
  */
 import type { ValueRecord } from "../definition/index.js";
-import type { Metadata } from "../client/index.js";
+import type { Metadata } from "../metadata/index.js";
 
 /** One running instance of a service. */
 export interface NodeRecord {

@@ -3,7 +3,7 @@
  * (one per service × version × node id), grouped into {@link ServiceRecord}s on read and diffed into
  * {@link RegistryEvent}s on change.
  */
-import type { Metadata } from "../client/index.js";
+import type { Metadata } from "../metadata/index.js";
 import { MicroError } from "../errors/index.js";
 import type { EndpointRecord, NodeRecord, RegistryAction, RegistryEvent, ServiceRecord } from "./index.js";
 

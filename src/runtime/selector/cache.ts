@@ -8,7 +8,8 @@ import { MicroError, fromError } from "../errors/index.js";
 import { logger } from "../logger/index.js";
 import { cachedRegistry, isCachedRegistry, type CachedRegistry } from "../registry/cache.js";
 import type { NodeRecord, Registry, ServiceRecord } from "../registry/index.js";
-import { Blacklist, isConnectionError } from "./blacklist.js";
+import { Blacklist } from "./blacklist.js";
+import { classify } from "../errors/classify.js";
 import type { Next, SelectOptions, Selector, Strategy } from "./index.js";
 import { random } from "./strategy.js";
 
@@ -92,7 +93,7 @@ export function cacheSelector(options: CacheSelectorOptions): Selector {
     mark(service: string, node: NodeRecord, error?: unknown): void {
       if (error === undefined) {
         blacklist.delete(keyOf(service, node));
-      } else if (isConnectionError(error)) {
+      } else if (classify(error).nodeFailure) {
         blacklist.add(keyOf(service, node));
         log.debug({ service, node: node.id, address: node.address, err: error }, "node unreachable; skipping it for a while");
       }

@@ -30,4 +30,3 @@ export interface Selector {
 
 export { cacheSelector, DEFAULT_BLACKLIST_TTL, type CacheSelectorOptions } from "./cache.js";
 export { random, roundRobin, newRoundRobin } from "./strategy.js";
-export { isConnectionError } from "./blacklist.js";

@@ -2,7 +2,7 @@
  * The server: holds handlers and subscribers, serves them over the transport, and registers itself.
  * Generated `registerGreeterHandler(server, handler)` calls {@link Server.handle}.
  */
-import type { Metadata } from "../client/index.js";
+import type { Metadata } from "../metadata/index.js";
 import type { MessageCodec } from "../codec/index.js";
 import type { ServiceDefinition } from "../definition/index.js";
 

@@ -3,7 +3,7 @@
  * endpoint with its request and response fields, method kind and HTTP rules.
  */
 import { networkInterfaces } from "node:os";
-import type { Metadata } from "../client/index.js";
+import type { Metadata } from "../metadata/index.js";
 import type { MessageCodec } from "../codec/index.js";
 import type { MethodDefinition, ValueRecord } from "../definition/index.js";
 import type { EndpointRecord } from "../registry/index.js";

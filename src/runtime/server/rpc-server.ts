@@ -5,8 +5,8 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Broker, Subscription } from "../broker/index.js";
-import type { Metadata } from "../client/index.js";
-import { connectBroker } from "../client/broker-connect.js";
+import type { Metadata } from "../metadata/index.js";
+import { connectBroker } from "../broker/connect.js";
 import { codecFor, type Codec, type MessageCodec } from "../codec/index.js";
 import type { MethodDefinition, ServiceDefinition } from "../definition/index.js";
 import { MicroError, fromError } from "../errors/index.js";

@@ -4,9 +4,10 @@
  * that only calls other services never listens, and etcd or NATS are loaded only when chosen.
  */
 import type { Broker } from "../broker/index.js";
-import type { CallWrapper, Client, ClientWrapper, Metadata } from "../client/index.js";
+import type { CallWrapper, Client, ClientWrapper } from "../client/index.js";
+import type { Metadata } from "../metadata/index.js";
 import { RpcClient } from "../client/rpc-client.js";
-import { disconnectBroker } from "../client/broker-connect.js";
+import { disconnectBroker } from "../broker/connect.js";
 import { checkPluginNames, readConfig, resolvePlugins, type ConfigValues, type Plugins } from "../config/index.js";
 import { MicroError } from "../errors/index.js";
 import { logger } from "../logger/index.js";

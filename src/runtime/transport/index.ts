@@ -5,7 +5,7 @@
  *
  * Every call is a stream: a unary call is a stream with one message each way.
  */
-import type { Metadata } from "../client/index.js";
+import type { Metadata } from "../metadata/index.js";
 import type { MethodKind } from "../definition/index.js";
 import type { MicroError } from "../errors/index.js";
 

@@ -7,6 +7,7 @@
 import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from "cockatiel";
 import type { CallWrapper } from "../client/index.js";
 import { MicroError } from "../errors/index.js";
+import { classify } from "../errors/classify.js";
 
 export interface CircuitBreakerOptions {
   /** Consecutive failures that open the circuit (default 5). */
@@ -15,11 +16,7 @@ export interface CircuitBreakerOptions {
   halfOpenAfter?: number;
 }
 
-/** Whether an error counts against a node: anything but a client-side (4xx) error. */
-export function countsAsFailure(error: unknown): boolean {
-  if (error instanceof MicroError) return error.code >= 500 || error.code === 408;
-  return true;
-}
+const countsAgainstNode = (error: unknown): boolean => classify(error).countsAgainstNode;
 
 /** A call wrapper with one breaker per service node. */
 export function circuitBreakerWrapper(options: CircuitBreakerOptions = {}): CallWrapper {
@@ -29,7 +26,7 @@ export function circuitBreakerWrapper(options: CircuitBreakerOptions = {}): Call
   const breakerFor = (key: string): CircuitBreakerPolicy => {
     let b = breakers.get(key);
     if (b === undefined) {
-      b = circuitBreaker(handleWhen(countsAsFailure), { halfOpenAfter, breaker: new ConsecutiveBreaker(threshold) });
+      b = circuitBreaker(handleWhen(countsAgainstNode), { halfOpenAfter, breaker: new ConsecutiveBreaker(threshold) });
       breakers.set(key, b);
     }
     return b;

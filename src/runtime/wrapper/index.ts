@@ -7,4 +7,4 @@ export type { ClientWrapper, CallWrapper, ClientCallFunc, CallFunc, ClientReques
 export type { HandlerWrapper, HandlerFunc, HandlerRequest, SubscriberWrapper, SubscriberFunc } from "../server/index.js";
 export { logHandlerWrapper, logClientWrapper, logSubscriberWrapper, type LogWrapperOptions } from "./logging.js";
 export { rateLimitHandlerWrapper, rateLimitClientWrapper, type RateLimitOptions } from "./rate-limit.js";
-export { circuitBreakerWrapper, countsAsFailure, type CircuitBreakerOptions } from "./circuit-breaker.js";
+export { circuitBreakerWrapper, type CircuitBreakerOptions } from "./circuit-breaker.js";

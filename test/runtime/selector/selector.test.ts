@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { pino } from "pino";
-import { cacheSelector, isConnectionError, newRoundRobin, random, roundRobin } from "../../../src/runtime/selector/index.js";
+import { cacheSelector, newRoundRobin, random, roundRobin } from "../../../src/runtime/selector/index.js";
 import type { ServiceRecord } from "../../../src/runtime/registry/index.js";
 import { memoryRegistry } from "../../../src/runtime/registry/memory.js";
 import { MicroError } from "../../../src/runtime/errors/index.js";
@@ -106,17 +106,6 @@ test("the selector sees nodes registered and removed after its first lookup", as
   await registry.deregister(svc("greeter", "2", "n3"));
   await eventually(async () => [...(await pickIds(selector, 20))].join() === "n4", "only n4 left");
   await close();
-});
-
-test("connection errors are told apart from application errors", () => {
-  assert.equal(isConnectionError(refused), true);
-  assert.equal(isConnectionError(new MicroError("micro.transport", 503, "down")), true);
-  assert.equal(isConnectionError(new MicroError("micro.transport", 408, "dial timeout")), true);
-  assert.equal(isConnectionError(new MicroError("greeter", 503, "busy")), false);
-  assert.equal(isConnectionError(new MicroError("micro.transport", 400, "bad frame")), false);
-  assert.equal(isConnectionError(new Error("wrapped", { cause: refused })), true);
-  assert.equal(isConnectionError(new TypeError("bug")), false);
-  assert.equal(isConnectionError(undefined), false);
 });
 
 async function pickIds(selector: ReturnType<typeof cacheSelector>, n: number): Promise<Set<string>> {

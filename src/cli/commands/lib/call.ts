@@ -6,7 +6,7 @@ import { jsonTarget } from "../../../api/targets.js";
 import { endpointKind } from "../../../api/routes.js";
 import type { CallOptions } from "../../../runtime/client/index.js";
 import type { MethodKind } from "../../../runtime/definition/index.js";
-import { isConnectionError } from "../../../runtime/client/rpc-client.js";
+import { isUnreachable } from "../../../runtime/errors/classify.js";
 import { fromError, MicroError } from "../../../runtime/errors/index.js";
 import type { Registry } from "../../../runtime/registry/index.js";
 import { UsageError } from "../../usage-error.js";
@@ -37,7 +37,7 @@ export const NOT_REGISTERED_HINT = "is it running, and on the same registry (--r
  * add that. Other errors are returned as they are.
  */
 export function explainConnectionError(error: unknown, service: string, address: string | undefined): unknown {
-  if (!isConnectionError(error)) return error;
+  if (!isUnreachable(error)) return error;
   const e = error instanceof MicroError ? error : fromError(error, "micro.cli");
   const hint =
     address !== undefined

@@ -2,7 +2,7 @@
  * The runtime a `micro` command runs on: the plugins named by the global flags and MICRO_* variables
  * (registry, transport, broker, selector) and a client over them. Closed when the command ends.
  */
-import { disconnectBroker } from "../../../runtime/client/broker-connect.js";
+import { disconnectBroker } from "../../../runtime/broker/connect.js";
 import { newClient, type RpcClient } from "../../../runtime/client/index.js";
 import { checkPluginNames, globalFlags, readConfig, resolvePlugins, type ConfigValues, type Plugins } from "../../../runtime/config/index.js";
 import { MicroError } from "../../../runtime/errors/index.js";

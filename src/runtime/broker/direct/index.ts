@@ -21,6 +21,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { MicroError, fromError } from "../../errors/index.js";
+import { isUnreachable } from "../../errors/classify.js";
 import { logger } from "../../logger/index.js";
 import { cachedRegistry, type CachedRegistry } from "../../registry/cache.js";
 import type { NodeRecord, Registry, ServiceRecord } from "../../registry/index.js";
@@ -228,7 +229,7 @@ export function directBroker(options: DirectBrokerOptions): Broker {
     } catch (error) {
       const e = fromError(error, ID);
       // Connection lost, or a stale registration for a subscription that is gone: try elsewhere.
-      const unreachable = (e.id === "micro.transport" && e.code === 503) || (e.id === ID && e.code === 404);
+      const unreachable = isUnreachable(e) || (e.id === ID && e.code === 404);
       return { ok: false, reachable: !unreachable, error: e };
     }
   };

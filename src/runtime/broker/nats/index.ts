@@ -13,7 +13,7 @@ import { AuthorizationError, connect, headers as natsHeaders, type Msg, type Msg
 import type { JsMsg } from "@nats-io/jetstream";
 import { MicroError } from "../../errors/index.js";
 import { logger } from "../../logger/index.js";
-import type { Metadata } from "../../client/index.js";
+import type { Metadata } from "../../metadata/index.js";
 import type { Broker, BrokerHandler, BrokerMessage, BrokerSubscribeOptions, Subscription } from "../index.js";
 import { DurableStore } from "./jetstream.js";
 import { resolveOptions, type NatsBrokerOptions, type ResolvedNatsOptions } from "./options.js";

@@ -19,6 +19,7 @@ import {
 } from "etcd3";
 import { ExponentialBackoff, noop } from "cockatiel";
 import { MicroError } from "../../errors/index.js";
+import { withTimeout } from "../../internal/timeout.js";
 import { logger } from "../../logger/index.js";
 import type { RegisterOptions, Registry, RegistryEvent, ServiceRecord, WatchOptions, Watcher } from "../index.js";
 import { EventQueue } from "./event-queue.js";
@@ -216,23 +217,15 @@ class EtcdRegistry implements Registry {
    * covered by it), mapping failures to MicroErrors that say what to check.
    */
   private async call<T>(what: string, subject: string, operation: () => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new MicroError(ID, 503, `etcd did not answer within ${this.options.timeout} ms (${what} ${subject || "services"}) at ${this.options.address}; is etcd running and reachable? Set --registry_address or MICRO_REGISTRY_ADDRESS.`)),
-        this.options.timeout,
-      );
-    });
-    const attempt = operation();
-    attempt.catch(() => {}); // a late rejection after the timeout won
+    const expired = (): Error =>
+      new MicroError(ID, 503, `etcd did not answer within ${this.options.timeout} ms (${what} ${subject || "services"}) at ${this.options.address}; is etcd running and reachable? Set --registry_address or MICRO_REGISTRY_ADDRESS.`);
     try {
-      return await Promise.race([attempt, timeout]);
+      return await withTimeout(operation(), this.options.timeout, expired);
     } catch (error) {
       throw this.describe(error, what, subject);
-    } finally {
-      clearTimeout(timer);
     }
   }
+
 
   private describe(error: unknown, what: string, subject: string): MicroError {
     if (error instanceof MicroError) return error;

@@ -5,7 +5,7 @@
 import type { Socket } from "node:net";
 import type { Logger } from "../../logger/index.js";
 import { MicroError } from "../../errors/index.js";
-import type { Metadata } from "../../client/index.js";
+import type { Metadata } from "../../metadata/index.js";
 import type { ClientStream, Connection, RequestHeader, StreamTrailer } from "../index.js";
 import {
   END_STREAM,

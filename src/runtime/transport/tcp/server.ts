@@ -5,7 +5,7 @@
 import type { Server, Socket } from "node:net";
 import type { Logger } from "../../logger/index.js";
 import { MicroError, fromError } from "../../errors/index.js";
-import type { Metadata } from "../../client/index.js";
+import type { Metadata } from "../../metadata/index.js";
 import type { Listener, RequestHeader, ServerStream, StreamHandler } from "../index.js";
 import {
   END_STREAM,

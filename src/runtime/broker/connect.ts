@@ -1,7 +1,7 @@
 /**
  * One `connect()` per broker, shared by the client (publish) and the server (subscribe) of a process.
  */
-import type { Broker } from "../broker/index.js";
+import type { Broker } from "./index.js";
 
 const connecting = new WeakMap<Broker, Promise<void>>();
 

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { MicroError, fromError, notFound, parse } from "../../src/runtime/errors/index.js";
+import { MicroError, fromError, notFound, parse } from "../../../src/runtime/errors/index.js";
 
 test("a MicroError survives its JSON form", () => {
   const original = notFound("greeter", "no such user");
