@@ -13,7 +13,7 @@ export * from "./runtime/transport/index.js";
 export * from "./runtime/broker/index.js";
 export * from "./runtime/logger/index.js";
 export * from "./runtime/config/index.js";
-export * from "./runtime/registry/memory.js";
+export * from "./runtime/registry/memory/index.js";
 export * from "./runtime/registry/local/index.js";
 export * from "./runtime/registry/cache.js";
 export * from "./runtime/broker/memory.js";

@@ -35,7 +35,7 @@ export const registryPlugins: Readonly<Record<string, RegistryFactory>> = {
     return localRegistry(addresses ? { address: addresses[0] } : {});
   },
   memory: async () => {
-    const { memoryRegistry } = await import("../registry/memory.js");
+    const { memoryRegistry } = await import("../registry/memory/index.js");
     return memoryRegistry();
   },
   etcd: async (addresses) => {

@@ -110,14 +110,18 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Reject a record the registry cannot store, saying what is wrong. */
-export function validateService(service: ServiceRecord, id: string): void {
-  const problem = (detail: string): Error => MicroError.badRequest(id, `cannot register service ${JSON.stringify(service?.name)}: ${detail}`);
+/**
+ * Reject a record the registry cannot store (`register`: name, version, nodes with ids and addresses) or cannot
+ * address (`deregister`: name, nodes with ids), saying what is wrong.
+ * @throws MicroError (400, id `id`).
+ */
+export function validateService(service: ServiceRecord, id: string, action: "register" | "deregister" = "register"): void {
+  const problem = (detail: string): Error => MicroError.badRequest(id, `cannot ${action} service ${JSON.stringify(service?.name)}: ${detail}`);
   if (!service || typeof service.name !== "string" || service.name === "") throw problem("the service needs a non-empty name");
-  if (typeof service.version !== "string") throw problem("the service needs a version string (e.g. \"latest\")");
+  if (action === "register" && typeof service.version !== "string") throw problem("the service needs a version string (e.g. \"latest\")");
   if (!Array.isArray(service.nodes)) throw problem("the service needs a nodes array");
   for (const node of service.nodes) {
     if (!node || typeof node.id !== "string" || node.id === "") throw problem("every node needs a non-empty id");
-    if (typeof node.address !== "string") throw problem(`node ${node.id} needs an address string`);
+    if (action === "register" && typeof node.address !== "string") throw problem(`node ${node.id} needs an address string`);
   }
 }

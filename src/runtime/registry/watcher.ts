@@ -1,6 +1,12 @@
 /**
  * A push-fed {@link Watcher}: registries push events in, one consumer pulls them out with `for await`.
- * Shared by the registry implementations (memory, local, and any other that wants it).
+ * The one watcher queue of the registry implementations (memory, local, etcd): an implementation pushes what
+ * its backend reports (a rescan's diff, etcd's watch events — etcd resumes its own stream after a reconnect,
+ * so the queue just keeps going) and ends the feed when the backend's stream ends or the registry closes.
+ *
+ * Ending: the consumer's `stop()`, an aborted signal or a `break` out of the loop ends the stream at once
+ * (events still queued are dropped: the consumer asked for no more); the registry's `end()` lets the consumer
+ * read what was queued first, then ends it (with the error, if one was given).
  */
 import type { RegistryEvent, Watcher, WatchOptions } from "./index.js";
 
@@ -24,7 +30,8 @@ export function createWatcher(options: WatchOptions | undefined, onStop: () => v
   let stopped = false;
   let failure: Error | undefined;
 
-  const stop = (error?: Error): void => {
+  const stop = (error?: Error, drop = false): void => {
+    if (drop) queue.length = 0;
     if (stopped) return;
     stopped = true;
     failure = error;
@@ -39,7 +46,7 @@ export function createWatcher(options: WatchOptions | undefined, onStop: () => v
     }
     onStop();
   };
-  const onAbort = (): void => stop();
+  const onAbort = (): void => stop(undefined, true);
   if (options?.signal?.aborted) queueMicrotask(onAbort);
   else options?.signal?.addEventListener("abort", onAbort, { once: true });
 
@@ -61,14 +68,13 @@ export function createWatcher(options: WatchOptions | undefined, onStop: () => v
       });
     },
     return(): Promise<IteratorResult<RegistryEvent>> {
-      stop();
-      queue.length = 0;
+      stop(undefined, true);
       return Promise.resolve({ value: undefined, done: true });
     },
   };
 
   const watcher: Watcher = {
-    stop: () => stop(),
+    stop: () => stop(undefined, true),
     [Symbol.asyncIterator]: () => iterator,
   };
 

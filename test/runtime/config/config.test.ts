@@ -67,7 +67,7 @@ test("an unknown plugin name fails with the list of available ones", async () =>
 });
 
 test("a plugin given in code is used whatever the flags say", async () => {
-  const { memoryRegistry } = await import("../../../src/runtime/registry/memory.js");
+  const { memoryRegistry } = await import("../../../src/runtime/registry/memory/index.js");
   const registry = memoryRegistry();
   const service = newService({ name: "x", registry, argv: ["--registry", "nosuch", "--broker", "memory"], env: {} });
   service.init();

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Registry, RegistryEvent, ServiceRecord, Watcher } from "../../../src/runtime/registry/index.js";
-import { memoryRegistry } from "../../../src/runtime/registry/memory.js";
+import { memoryRegistry } from "../../../src/runtime/registry/memory/index.js";
 import { cachedRegistry } from "../../../src/runtime/registry/cache.js";
 import { setRootLogger } from "../../../src/runtime/logger/index.js";
 import { pino } from "pino";

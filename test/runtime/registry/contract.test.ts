@@ -8,7 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Registry, ServiceRecord } from "../../../src/runtime/registry/index.js";
-import { memoryRegistry } from "../../../src/runtime/registry/memory.js";
+import { memoryRegistry } from "../../../src/runtime/registry/memory/index.js";
 import { localRegistry } from "../../../src/runtime/registry/local/index.js";
 import { MicroError } from "../../../src/runtime/errors/index.js";
 import { eventually } from "./fixtures/child.js";

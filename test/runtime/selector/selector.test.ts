@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { pino } from "pino";
 import { cacheSelector, newRoundRobin, random, roundRobin } from "../../../src/runtime/selector/index.js";
 import type { ServiceRecord } from "../../../src/runtime/registry/index.js";
-import { memoryRegistry } from "../../../src/runtime/registry/memory.js";
+import { memoryRegistry } from "../../../src/runtime/registry/memory/index.js";
 import { MicroError } from "../../../src/runtime/errors/index.js";
 import { setRootLogger } from "../../../src/runtime/logger/index.js";
 import { eventually } from "../registry/fixtures/child.js";

@@ -14,7 +14,7 @@ import {
   type RpcClient,
   type RpcServer,
 } from "../../../src/index.js";
-import { memoryRegistry } from "../../../src/runtime/registry/memory.js";
+import { memoryRegistry } from "../../../src/runtime/registry/memory/index.js";
 import { memoryBroker } from "../../../src/runtime/broker/memory.js";
 import { tcpTransport } from "../../../src/runtime/transport/tcp/index.js";
 import { Greeter, type HelloRequest } from "../../fixtures/runtime/greeter.js";

@@ -5,7 +5,8 @@
  * granted again and the key rewritten, so registration heals by itself after etcd loses state or returns from
  * an outage. Every call is bounded by a timeout and fails with a `MicroError` (503) while etcd is unreachable,
  * so callers can fall back to cached records rather than hang. `watch` follows etcd's watch on the prefix and
- * reconnects on its own, resuming from the last revision seen.
+ * reconnects on its own, resuming from the last revision seen; a register or deregister right after `watch`
+ * waits (at most the call timeout) for that watch to be established, so the watch reports it.
  */
 import {
   Etcd3,
@@ -19,16 +20,15 @@ import {
 } from "etcd3";
 import { ExponentialBackoff, noop } from "cockatiel";
 import { MicroError } from "../../errors/index.js";
-import { withTimeout } from "../../internal/timeout.js";
+import { settleWithin, withTimeout } from "../../internal/timeout.js";
 import { logger } from "../../logger/index.js";
-import type { RegisterOptions, Registry, RegistryEvent, ServiceRecord, WatchOptions, Watcher } from "../index.js";
-import { EventQueue } from "./event-queue.js";
-import { resolveOptions, type EtcdRegistryOptions, type ResolvedEtcdOptions } from "./options.js";
-import { decodeRecord, encodeNode, mergeRecords, nodeKey, servicePrefix } from "./records.js";
+import type { RegisterOptions, Registry, ServiceRecord, WatchOptions, Watcher } from "../index.js";
+import { diffEntries, entryKey, groupEntries, validateService, type NodeEntry } from "../records.js";
+import { createWatcher, type WatcherFeed } from "../watcher.js";
+import { decodeEntries, encodeNode, nodeKey, servicePrefix } from "./layout.js";
+import { ID, resolveOptions, type Options } from "./options.js";
 
-export type { EtcdRegistryOptions, PemSource } from "./options.js";
-
-const ID = "registry.etcd";
+export type { Options as EtcdRegistryOptions, PemSource } from "./options.js";
 
 type WatchBackoff = NonNullable<NonNullable<ConstructorParameters<typeof Etcd3>[0]>["faultHandling"]>["watchBackoff"];
 
@@ -46,191 +46,62 @@ interface NodeLease {
  * ```ts
  * const service = newService({ name: "greeter", registry: etcdRegistry({ address: "10.0.0.1:2379,10.0.0.2:2379" }) });
  * ```
+ * @throws MicroError (400, `micro.registry.etcd`) for bad options.
  */
-export function etcdRegistry(options?: EtcdRegistryOptions): Registry {
-  return new EtcdRegistry(resolveOptions(options));
-}
+export function etcdRegistry(options?: Options): Registry {
+  const resolved = resolveOptions(options);
+  const { prefix, timeout, address } = resolved;
+  const client = new Etcd3({
+    hosts: resolved.hosts,
+    auth: resolved.auth,
+    credentials: resolved.credentials,
+    dialTimeout: resolved.dialTimeout,
+    // Unary calls get a deadline; streams (watch, keepalive) are bounded where they are used.
+    defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeout }),
+    faultHandling: {
+      // No client-side retries or circuit breaker: one bounded attempt per call. The service repeats
+      // registration on its interval and the caching layer serves stale records, so a fast, plain
+      // failure is what the callers want; a breaker would also delay recovery after etcd returns.
+      host: () => noop,
+      global: noop,
+      // Watch streams reconnect quickly after an outage (jittered exponential backoff, capped at 2 s).
+      // (etcd3 calls `.next()` on this first, so it takes the factory, though its typings say otherwise.)
+      watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2000 }) as unknown as WatchBackoff,
+    },
+  });
+  const leases = new Map<string, NodeLease>();
+  const feeds = new Set<WatcherFeed>();
+  /** Watches not yet established by etcd: a change made now would not reach them. */
+  const connecting = new Set<Promise<void>>();
+  const log = logger("registry", { registry: "etcd" });
+  let closed = false;
 
-class EtcdRegistry implements Registry {
-  readonly name = "etcd";
-  private readonly client: Etcd3;
-  private readonly leases = new Map<string, NodeLease>();
-  private readonly watchers = new Set<Watcher>();
-  private readonly log = logger("registry", { registry: "etcd" });
-  private closed = false;
+  const assertOpen = (): void => {
+    if (closed) throw new MicroError(ID, 503, "the etcd registry is closed");
+  };
 
-  constructor(private readonly options: ResolvedEtcdOptions) {
-    this.client = new Etcd3({
-      hosts: options.hosts,
-      auth: options.auth,
-      credentials: options.credentials,
-      dialTimeout: options.dialTimeout,
-      // Unary calls get a deadline; streams (watch, keepalive) are bounded where they are used.
-      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + options.timeout }),
-      faultHandling: {
-        // No client-side retries or circuit breaker: one bounded attempt per call. The service repeats
-        // registration on its interval and the caching layer serves stale records, so a fast, plain
-        // failure is what the callers want; a breaker would also delay recovery after etcd returns.
-        host: () => noop,
-        global: noop,
-        // Watch streams reconnect quickly after an outage (jittered exponential backoff, capped at 2 s).
-        // (etcd3 calls `.next()` on this first, so it takes the factory, though its typings say otherwise.)
-        watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2000 }) as unknown as WatchBackoff,
-      },
-    });
-  }
-
-  async register(service: ServiceRecord, options: RegisterOptions = {}): Promise<void> {
-    this.assertOpen();
-    assertService(service, "register");
-    if (service.nodes.length === 0) throw MicroError.badRequest(ID, `cannot register service "${service.name}" without nodes`);
-    const ttl = Math.max(0, Math.ceil(options.ttl ?? 0));
-    for (const node of service.nodes) {
-      await this.registerNode(nodeKey(this.options.prefix, service.name, node.id), encodeNode(service, node), ttl);
-    }
-  }
-
-  async deregister(service: ServiceRecord): Promise<void> {
-    this.assertOpen();
-    assertService(service, "deregister");
-    for (const node of service.nodes) {
-      const key = nodeKey(this.options.prefix, service.name, node.id);
-      const held = this.leases.get(key);
-      this.leases.delete(key);
-      held?.lease.release();
-      await this.call("deregister", service.name, () => this.client.delete().key(key).exec());
-      // The key is gone; dropping the lease too spares etcd the bookkeeping. Best effort.
-      if (held) held.lease.revoke({ deadline: Date.now() + this.options.timeout }).catch(() => {});
-    }
-  }
-
-  async getService(name: string): Promise<ServiceRecord[]> {
-    this.assertOpen();
-    const values = await this.call("get", name, () => this.client.getAll().prefix(servicePrefix(this.options.prefix, name)).strings());
-    return mergeRecords(this.decodeAll(values)).filter((record) => record.name === name);
-  }
-
-  async listServices(): Promise<ServiceRecord[]> {
-    this.assertOpen();
-    const values = await this.call("list", "", () => this.client.getAll().prefix(this.options.prefix).strings());
-    return mergeRecords(this.decodeAll(values));
-  }
-
-  watch(options: WatchOptions = {}): Watcher {
-    this.assertOpen();
-    const prefix = options.service !== undefined ? servicePrefix(this.options.prefix, options.service) : this.options.prefix;
-    const etcdWatcher = this.client.watch().prefix(prefix).withPreviousKV().watcher();
-    let stopped = false;
-    const stop = () => {
-      if (stopped) return;
-      stopped = true;
-      this.watchers.delete(watcher);
-      options.signal?.removeEventListener("abort", stop);
-      queue.end();
-      etcdWatcher.cancel().catch(() => {});
-    };
-    const queue = new EventQueue<RegistryEvent>(stop);
-    const watcher: Watcher = { stop, [Symbol.asyncIterator]: () => queue[Symbol.asyncIterator]() };
-
-    const emit = (action: RegistryEvent["action"], kv: IKeyValue | undefined) => {
-      const record = kv ? decodeRecord(kv.value.toString()) : undefined;
-      if (!record) return;
-      if (options.service !== undefined && record.name !== options.service) return;
-      queue.push({ action, service: record });
-    };
-    etcdWatcher.on("put", (kv, previous) => emit(previous ? "update" : "create", kv));
-    etcdWatcher.on("delete", (kv, previous) => emit("delete", previous ?? kv));
-    etcdWatcher.on("disconnected", (error) => this.log.warn({ err: error.message }, "etcd watch disconnected; reconnecting"));
-    etcdWatcher.on("connected", () => this.log.debug("etcd watch connected"));
-    // An 'error' event without a listener would crash the process; the watch manager reconnects anyway.
-    etcdWatcher.on("error", (error) => this.log.warn({ err: error.message }, "etcd watch error"));
-    etcdWatcher.on("end", () => queue.end());
-
-    if (options.signal?.aborted) stop();
-    else options.signal?.addEventListener("abort", stop, { once: true });
-    if (!stopped) this.watchers.add(watcher);
-    return watcher;
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    for (const watcher of [...this.watchers]) watcher.stop();
-    for (const { lease } of this.leases.values()) lease.release();
-    this.leases.clear();
-    this.client.close();
-  }
-
-  /** Write one node key, refreshing or re-granting its lease. */
-  private async registerNode(key: string, value: string, ttl: number): Promise<void> {
-    const held = this.leases.get(key);
-    if (ttl === 0) {
-      // No TTL: the key lives until deregistered (as in Go Micro).
-      if (held) {
-        this.leases.delete(key);
-        held.lease.release();
-      }
-      await this.call("register", key, () => this.client.put(key).value(value).exec());
-      return;
-    }
-    if (held && held.ttl === ttl && !held.lease.revoked()) {
-      try {
-        await this.call("refresh the lease of", key, () => held.lease.keepaliveOnce({ deadline: Date.now() + this.options.timeout }));
-        if (held.value !== value) {
-          await this.call("register", key, () => held.lease.put(key).value(value).exec());
-          held.value = value;
-        }
-        return;
-      } catch (error) {
-        // etcd forgot the lease (expired while we could not reach it): grant a new one below.
-        if (!(error instanceof MicroError && error.cause instanceof EtcdLeaseInvalidError)) throw error;
-        this.log.info({ key }, "etcd lease lost; registering again");
-      }
-    }
-    this.leases.delete(key);
-    held?.lease.release();
-    const lease = this.client.lease(ttl, { autoKeepAlive: false });
-    // 'lost' is reported through the rejected calls below; keep the emitter from warning.
-    lease.on("lost", () => {});
-    try {
-      await this.call("grant a lease for", key, () => lease.grant());
-      await this.call("register", key, () => lease.put(key).value(value).exec());
-    } catch (error) {
-      lease.release();
-      throw error;
-    }
-    this.leases.set(key, { lease, ttl, value });
-  }
-
-  private decodeAll(values: Record<string, string>): ServiceRecord[] {
-    const records: ServiceRecord[] = [];
-    for (const [key, text] of Object.entries(values)) {
-      const record = decodeRecord(text);
-      if (record) records.push(record);
-      else this.log.warn({ key }, "skipping an etcd key that does not hold a service record");
-    }
-    return records;
-  }
+  /** Let the watches opened just before a change see it (bounded: a watch that cannot connect reconnects later). */
+  const watchesReady = async (): Promise<void> => {
+    if (connecting.size > 0) await settleWithin(Promise.all(connecting), timeout);
+  };
 
   /**
    * Run one etcd operation with a hard timeout (on top of the gRPC deadline: connecting is not always
    * covered by it), mapping failures to MicroErrors that say what to check.
    */
-  private async call<T>(what: string, subject: string, operation: () => Promise<T>): Promise<T> {
+  const call = async <T>(what: string, subject: string, operation: () => Promise<T>): Promise<T> => {
     const expired = (): Error =>
-      new MicroError(ID, 503, `etcd did not answer within ${this.options.timeout} ms (${what} ${subject || "services"}) at ${this.options.address}; is etcd running and reachable? Set --registry_address or MICRO_REGISTRY_ADDRESS.`);
+      new MicroError(ID, 503, `etcd did not answer within ${timeout} ms (${what} ${subject || "services"}) at ${address}; is etcd running and reachable? Set --registry_address or MICRO_REGISTRY_ADDRESS.`);
     try {
-      return await withTimeout(operation(), this.options.timeout, expired);
+      return await withTimeout(operation(), timeout, expired);
     } catch (error) {
-      throw this.describe(error, what, subject);
+      throw describe(error, `${what} ${subject || "services"}`);
     }
-  }
+  };
 
-
-  private describe(error: unknown, what: string, subject: string): MicroError {
+  const describe = (error: unknown, target: string): MicroError => {
     if (error instanceof MicroError) return error;
     const message = error instanceof Error ? error.message : String(error);
-    const target = `${what} ${subject || "services"}`;
     if (
       error instanceof GRPCUnauthenticatedError ||
       error instanceof EtcdAuthenticationFailedError ||
@@ -241,25 +112,154 @@ class EtcdRegistry implements Registry {
       return new MicroError(ID, 401, `etcd rejected the credentials (${target}): ${message}. Check MICRO_REGISTRY_USERNAME / MICRO_REGISTRY_PASSWORD.`, undefined, { cause: error });
     }
     if (error instanceof EtcdPermissionDeniedError) {
-      return new MicroError(ID, 403, `etcd denied ${target}: ${message}. Grant the etcd user read/write on ${this.options.prefix}.`, undefined, { cause: error });
+      return new MicroError(ID, 403, `etcd denied ${target}: ${message}. Grant the etcd user read/write on ${prefix}.`, undefined, { cause: error });
     }
     return new MicroError(
       ID,
       503,
-      `etcd registry could not ${target} at ${this.options.address}: ${message}. Is etcd running and reachable there? Start it, or point --registry_address / MICRO_REGISTRY_ADDRESS at it.`,
+      `etcd registry could not ${target} at ${address}: ${message}. Is etcd running and reachable there? Start it, or point --registry_address / MICRO_REGISTRY_ADDRESS at it.`,
       undefined,
       { cause: error },
     );
-  }
+  };
 
-  private assertOpen(): void {
-    if (this.closed) throw new MicroError(ID, 503, "the etcd registry is closed");
-  }
-}
+  /** The entries stored under some keys; keys that hold no service record are skipped with a warning. */
+  const decodeAll = (kvs: readonly IKeyValue[]): NodeEntry[] => {
+    const entries: NodeEntry[] = [];
+    for (const kv of kvs) {
+      const decoded = decodeEntries(kv.value.toString(), Number(kv.mod_revision));
+      if (decoded) entries.push(...decoded);
+      else log.warn({ key: kv.key.toString() }, "skipping an etcd key that does not hold a service record");
+    }
+    return entries;
+  };
 
-function assertService(service: ServiceRecord, what: string): void {
-  if (!service || typeof service.name !== "string" || service.name === "") {
-    throw MicroError.badRequest(ID, `cannot ${what} a service without a name`);
-  }
-  if (!Array.isArray(service.nodes)) throw MicroError.badRequest(ID, `cannot ${what} service "${service.name}": nodes must be an array`);
+  /** The entries of one key's value, by identity (for diffing a watch event). */
+  const entriesOf = (kv: IKeyValue | undefined): Map<string, NodeEntry> =>
+    new Map((kv ? decodeEntries(kv.value.toString(), Number(kv.mod_revision)) ?? [] : []).map((e) => [entryKey(e.name, e.version, e.node.id), e]));
+
+  /** Write one node key, refreshing or re-granting its lease. */
+  const registerNode = async (key: string, value: string, ttl: number): Promise<void> => {
+    const held = leases.get(key);
+    if (ttl === 0) {
+      // No TTL: the key lives until deregistered (as in Go Micro).
+      if (held) {
+        leases.delete(key);
+        held.lease.release();
+      }
+      await call("register", key, () => client.put(key).value(value).exec());
+      return;
+    }
+    if (held && held.ttl === ttl && !held.lease.revoked()) {
+      try {
+        await call("refresh the lease of", key, () => held.lease.keepaliveOnce({ deadline: Date.now() + timeout }));
+        if (held.value !== value) {
+          await call("register", key, () => held.lease.put(key).value(value).exec());
+          held.value = value;
+        }
+        return;
+      } catch (error) {
+        // etcd forgot the lease (expired while we could not reach it): grant a new one below.
+        if (!(error instanceof MicroError && error.cause instanceof EtcdLeaseInvalidError)) throw error;
+        log.info({ key }, "etcd lease lost; registering again");
+      }
+    }
+    leases.delete(key);
+    held?.lease.release();
+    const lease = client.lease(ttl, { autoKeepAlive: false });
+    // 'lost' is reported through the rejected calls below; keep the emitter from warning.
+    lease.on("lost", () => {});
+    try {
+      await call("grant a lease for", key, () => lease.grant());
+      await call("register", key, () => lease.put(key).value(value).exec());
+    } catch (error) {
+      lease.release();
+      throw error;
+    }
+    leases.set(key, { lease, ttl, value });
+  };
+
+  return {
+    name: "etcd",
+
+    async register(service: ServiceRecord, registerOptions: RegisterOptions = {}): Promise<void> {
+      assertOpen();
+      validateService(service, ID);
+      if (service.nodes.length === 0) throw MicroError.badRequest(ID, `cannot register service "${service.name}" without nodes`);
+      const ttl = Math.max(0, Math.ceil(registerOptions.ttl ?? 0));
+      await watchesReady();
+      for (const node of service.nodes) {
+        await registerNode(nodeKey(prefix, service.name, node.id), encodeNode(service, node), ttl);
+      }
+    },
+
+    async deregister(service: ServiceRecord): Promise<void> {
+      assertOpen();
+      validateService(service, ID, "deregister");
+      await watchesReady();
+      for (const node of service.nodes) {
+        const key = nodeKey(prefix, service.name, node.id);
+        const held = leases.get(key);
+        leases.delete(key);
+        held?.lease.release();
+        await call("deregister", service.name, () => client.delete().key(key).exec());
+        // The key is gone; dropping the lease too spares etcd the bookkeeping. Best effort.
+        if (held) held.lease.revoke({ deadline: Date.now() + timeout }).catch(() => {});
+      }
+    },
+
+    async getService(name: string): Promise<ServiceRecord[]> {
+      assertOpen();
+      const { kvs } = await call("get", name, () => client.getAll().prefix(servicePrefix(prefix, name)).exec());
+      // Another service's name may share the key segment (`a/b` and `a-b`): keep only this one's.
+      return groupEntries(decodeAll(kvs).filter((entry) => entry.name === name));
+    },
+
+    async listServices(): Promise<ServiceRecord[]> {
+      assertOpen();
+      const { kvs } = await call("list", "", () => client.getAll().prefix(prefix).exec());
+      return groupEntries(decodeAll(kvs));
+    },
+
+    watch(watchOptions: WatchOptions = {}): Watcher {
+      assertOpen();
+      const keys = watchOptions.service !== undefined ? servicePrefix(prefix, watchOptions.service) : prefix;
+      const etcdWatcher = client.watch().prefix(keys).withPreviousKV().watcher();
+      let established!: () => void;
+      const connected = new Promise<void>((resolve) => (established = resolve));
+      connecting.add(connected);
+      void connected.then(() => connecting.delete(connected));
+      const feed = createWatcher(watchOptions, () => {
+        feeds.delete(feed);
+        established();
+        etcdWatcher.cancel().catch(() => {});
+      });
+      feeds.add(feed);
+
+      /** Report the change of one key as the registry's events (a rewrite of the same record is none). */
+      const report = (before: IKeyValue | undefined, after: IKeyValue | undefined): void => {
+        for (const event of diffEntries(entriesOf(before), entriesOf(after))) feed.push(event);
+      };
+      etcdWatcher.on("put", (kv, previous) => report(previous, kv));
+      etcdWatcher.on("delete", (kv, previous) => report(previous ?? kv, undefined));
+      etcdWatcher.on("disconnected", (error) => log.warn({ err: error.message }, "etcd watch disconnected; reconnecting"));
+      etcdWatcher.on("connected", () => {
+        established();
+        log.debug("etcd watch connected");
+      });
+      // An 'error' event without a listener would crash the process; the watch manager reconnects anyway.
+      etcdWatcher.on("error", (error) => log.warn({ err: error.message }, "etcd watch error"));
+      etcdWatcher.on("end", () => feed.end());
+      return feed.watcher;
+    },
+
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      for (const feed of [...feeds]) feed.end();
+      for (const { lease } of leases.values()) lease.release();
+      leases.clear();
+      client.close();
+    },
+  };
 }

@@ -6,10 +6,13 @@ import { readFileSync } from "node:fs";
 import { MicroError } from "../../errors/index.js";
 import { nonEmpty, positiveMs } from "../../config/option-values.js";
 
+/** The error id of the etcd registry (`micro.registry.<impl>`): bad options, bad records, failed calls. */
+export const ID = "micro.registry.etcd";
+
 /** A PEM file path, or its contents. */
 export type PemSource = string | Uint8Array;
 
-export interface EtcdRegistryOptions {
+export interface Options {
   /**
    * Comma-separated etcd endpoints, `host:port` (or `http(s)://host:port`). Default `127.0.0.1:2379`;
    * the `--registry_address` flag / `MICRO_REGISTRY_ADDRESS`.
@@ -39,7 +42,7 @@ export interface EtcdRegistryOptions {
 }
 
 /** Options with defaults and environment applied. */
-export interface ResolvedEtcdOptions {
+export interface ResolvedOptions {
   hosts: string[];
   /** The endpoints as given, for messages. */
   address: string;
@@ -50,9 +53,9 @@ export interface ResolvedEtcdOptions {
   timeout: number;
 }
 
-const ID = "registry.etcd";
 
-export function resolveOptions(options: EtcdRegistryOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedEtcdOptions {
+/** @throws MicroError (400, {@link ID}) for a bad address, half a credential or TLS pair, an unreadable PEM file or a bad timeout. */
+export function resolveOptions(options: Options = {}, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
   const address = (options.addresses && options.addresses.length > 0 ? options.addresses.join(",") : options.address ?? "").trim() || "127.0.0.1:2379";
   const ca = options.tls?.ca ?? nonEmpty(env.MICRO_REGISTRY_TLS_CA);
   const cert = options.tls?.cert ?? nonEmpty(env.MICRO_REGISTRY_TLS_CERT);

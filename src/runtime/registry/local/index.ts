@@ -18,45 +18,25 @@
  */
 import { watch as fsWatch, type FSWatcher } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
 import { MicroError } from "../../errors/index.js";
 import { logger } from "../../logger/index.js";
 import type { RegisterOptions, Registry, RegistryEvent, ServiceRecord, Watcher, WatchOptions } from "../index.js";
 import { diffEntries, entryKey, groupEntries, toEntries, validateService, type NodeEntry } from "../records.js";
 import { createWatcher, type WatcherFeed } from "../watcher.js";
 import { code, nodeFile, removeFile, removeIfEmpty, serviceDir, writeEntry } from "./files.js";
+import { ID, resolveOptions, type Options } from "./options.js";
 import { Store } from "./store.js";
 
 /** Seconds a node lives without a new registration when none is given (Go Micro's register TTL). */
 export const LOCAL_REGISTRY_TTL = 90;
 
-export interface LocalRegistryOptions {
-  /** The registry directory (default `<os.tmpdir()>/micro-ts-registry-<uid>`). Processes that share it see each other. */
-  address?: string;
-  /** Milliseconds between fallback rescans while a watch is active (default 1000). */
-  pollInterval?: number;
-  /**
-   * Use `fs.watch` to notice changes at once (default true). Turn it off where it misbehaves (some network
-   * or container filesystems): watches then see changes within `pollInterval`.
-   */
-  fsWatch?: boolean;
-}
-
-/** The default registry directory for this user. */
-export function defaultLocalRegistryPath(): string {
-  const uid = typeof process.getuid === "function" ? `-${process.getuid()}` : "";
-  return join(tmpdir(), `micro-ts-registry${uid}`);
-}
-
-const ID = "micro.registry.local";
+export { defaultLocalRegistryPath, type Options as LocalRegistryOptions } from "./options.js";
 
 /** The zero-config registry shared by the processes of one machine through a directory. */
-export function localRegistry(options: LocalRegistryOptions = {}): Registry {
-  const root = resolveRoot(options.address);
+export function localRegistry(options: Options = {}): Registry {
+  const { root, pollInterval, fsWatch } = resolveOptions(options);
   const log = logger("registry", { registry: "local", dir: root });
   const store = new Store(root, log);
-  const pollInterval = options.pollInterval ?? 1000;
   let scanner: Scanner | undefined;
   let closed = false;
 
@@ -94,7 +74,7 @@ export function localRegistry(options: LocalRegistryOptions = {}): Registry {
         feed.end();
         return feed.watcher;
       }
-      scanner ??= new Scanner(store, log, pollInterval, options.fsWatch ?? true);
+      scanner ??= new Scanner(store, log, pollInterval, fsWatch);
       scanner.add(feed);
       return feed.watcher;
     },
@@ -106,15 +86,6 @@ export function localRegistry(options: LocalRegistryOptions = {}): Registry {
       active?.close();
     },
   };
-}
-
-/** The registry directory: absolute; `host:port` is refused (it belongs to another registry, like etcd). */
-function resolveRoot(address: string | undefined): string {
-  if (address === undefined || address.trim() === "") return defaultLocalRegistryPath();
-  if (/^[^/\\]*:\d+$/.test(address)) {
-    throw MicroError.badRequest(ID, `the local registry's address is a directory, not a network address ("${address}"); did you mean another --registry, like etcd?`);
-  }
-  return resolve(address);
 }
 
 function storageError(what: string, root: string, error: unknown): MicroError {

@@ -3,10 +3,11 @@
  * themselves. Nodes registered with a TTL expire when it passes without a new registration; without a TTL
  * they stay until deregistered (nothing can die unnoticed inside one process).
  */
-import type { RegisterOptions, Registry, RegistryEvent, ServiceRecord, Watcher, WatchOptions } from "./index.js";
-import { diffEntries, entryKey, groupEntries, isLive, toEntries, validateService, type NodeEntry } from "./records.js";
-import { createWatcher, type WatcherFeed } from "./watcher.js";
+import type { RegisterOptions, Registry, RegistryEvent, ServiceRecord, Watcher, WatchOptions } from "../index.js";
+import { diffEntries, entryKey, groupEntries, isLive, toEntries, validateService, type NodeEntry } from "../records.js";
+import { createWatcher, type WatcherFeed } from "../watcher.js";
 
+/** The error id of this registry (`micro.registry.<impl>`; it has no options, so no options.ts to hold it). */
 const ID = "micro.registry.memory";
 
 /** A registry that lives in this process only. */

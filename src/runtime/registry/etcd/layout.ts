@@ -1,9 +1,10 @@
 /**
  * How service records sit in etcd: one key per node, `<prefix><service>/<node-id>`, whose value is the JSON of
  * the service record carrying just that node (the layout Go Micro's etcd registry uses, so both can share a
- * cluster). Reading merges the per-node records back into one record per version.
+ * cluster). A value decodes to the registry's node entries (records.ts), which group them back into records.
  */
 import type { NodeRecord, ServiceRecord } from "../index.js";
+import { toEntries, type NodeEntry } from "../records.js";
 
 /** A key segment: `/` would add a level to the key space, so it becomes `-` (as Go Micro does). */
 export function keySegment(value: string): string {
@@ -31,8 +32,17 @@ export function encodeNode(service: ServiceRecord, node: NodeRecord): string {
   });
 }
 
-/** Parse a stored value; `undefined` when it is not a service record (foreign or corrupt keys are skipped). */
-export function decodeRecord(text: string): ServiceRecord | undefined {
+/**
+ * The node entries of a stored value (`updated`: the key's modification revision, so the newest write's
+ * service data wins when the nodes of one version disagree); `undefined` when the value is not a service
+ * record (foreign or corrupt keys are skipped).
+ */
+export function decodeEntries(text: string, updated: number): NodeEntry[] | undefined {
+  const record = decodeRecord(text);
+  return record && toEntries(record, updated, undefined);
+}
+
+function decodeRecord(text: string): ServiceRecord | undefined {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -53,24 +63,6 @@ export function decodeRecord(text: string): ServiceRecord | undefined {
     endpoints: Array.isArray(v.endpoints) ? (v.endpoints as ServiceRecord["endpoints"]) : [],
     nodes,
   };
-}
-
-/**
- * Merge per-node records into one record per name and version, in first-seen order; the nodes of each
- * version are concatenated (a node id seen twice is kept once).
- */
-export function mergeRecords(records: Iterable<ServiceRecord>): ServiceRecord[] {
-  const merged = new Map<string, { record: ServiceRecord; nodes: Map<string, NodeRecord> }>();
-  for (const record of records) {
-    const id = `${record.name}\u0000${record.version}`;
-    let entry = merged.get(id);
-    if (!entry) {
-      entry = { record, nodes: new Map() };
-      merged.set(id, entry);
-    }
-    for (const node of record.nodes) if (!entry.nodes.has(node.id)) entry.nodes.set(node.id, node);
-  }
-  return [...merged.values()].map(({ record, nodes }) => ({ ...record, nodes: [...nodes.values()] }));
 }
 
 function isStringMap(value: unknown): value is Record<string, string> {
