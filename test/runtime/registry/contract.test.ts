@@ -1,7 +1,10 @@
 /**
- * The behaviour every registry shares, run against the memory registry and the local registry
- * (each local run in its own temporary directory).
+ * The behaviour every registry shares, run against every implementation: memory, local (each run in its own
+ * temporary directory) and etcd (a real etcd on loopback, each run under its own key prefix). A new registry
+ * joins by adding its maker to `makers` (see src/runtime/registry/README.md).
  */
+// First: quiets the runtime before it is loaded.
+import { startEtcd, type TestServer } from "../../support/servers.js";
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -10,21 +13,49 @@ import { join } from "node:path";
 import type { Registry, ServiceRecord } from "../../../src/runtime/registry/index.js";
 import { memoryRegistry } from "../../../src/runtime/registry/memory/index.js";
 import { localRegistry } from "../../../src/runtime/registry/local/index.js";
+import { etcdRegistry } from "../../../src/runtime/registry/etcd/index.js";
 import { MicroError } from "../../../src/runtime/errors/index.js";
 import { eventually } from "./fixtures/child.js";
 import { is, readEvents } from "./fixtures/events.js";
 
 const dirs: string[] = [];
+let etcd: Promise<TestServer> | undefined;
+let etcdRuns = 0;
 after(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  await (await etcd)?.dispose();
 });
 
-const makers: Record<string, () => Promise<Registry>> = {
-  memory: async () => memoryRegistry(),
-  local: async () => {
-    const dir = await mkdtemp(join(tmpdir(), "micro-ts-registry-test-"));
-    dirs.push(dir);
-    return localRegistry({ address: join(dir, "not-yet-created"), pollInterval: 200 });
+interface Maker {
+  /** A registry that starts empty. */
+  make(): Promise<Registry>;
+  /**
+   * What `deregister` does after `close()`: `lands` (the registry holds nothing open, so a shutdown that
+   * deregisters late still removes its node) or `rejects` (a 503: the connection is gone).
+   */
+  afterClose: "lands" | "rejects";
+  /** Build the registry with a bad option, when it has options. */
+  badOptions?: () => unknown;
+}
+
+const makers: Record<string, Maker> = {
+  memory: { make: async () => memoryRegistry(), afterClose: "lands" },
+  local: {
+    make: async () => {
+      const dir = await mkdtemp(join(tmpdir(), "micro-ts-registry-test-"));
+      dirs.push(dir);
+      return localRegistry({ address: join(dir, "not-yet-created"), pollInterval: 200 });
+    },
+    afterClose: "lands",
+    badOptions: () => localRegistry({ pollInterval: -1 }),
+  },
+  etcd: {
+    make: async () => {
+      const server = await (etcd ??= startEtcd());
+      return etcdRegistry({ address: server.address.replace("http://", ""), prefix: `/micro-contract/${++etcdRuns}/` });
+    },
+    afterClose: "rejects",
+    badOptions: () => etcdRegistry({ timeout: 0 }),
   },
 };
 
@@ -38,8 +69,11 @@ function service(name: string, version: string, ...nodes: Array<[id: string, add
   };
 }
 
-for (const [kind, make] of Object.entries(makers)) {
+for (const [kind, { make, afterClose, badOptions }] of Object.entries(makers)) {
   describe(`${kind} registry`, () => {
+    /** A refusal of this implementation: a 400 under its error id, `micro.registry.<impl>`. */
+    const refused = (detail: RegExp) => (e: unknown) => e instanceof MicroError && e.code === 400 && e.id === `micro.registry.${kind}` && detail.test(e.detail);
+
     test("register, get, list and deregister", async () => {
       const registry = await make();
       try {
@@ -93,12 +127,18 @@ for (const [kind, make] of Object.entries(makers)) {
     test("bad records are refused with a clear error", async () => {
       const registry = await make();
       try {
-        await assert.rejects(registry.register(service("", "1", ["a", "b"])), (e: unknown) => e instanceof MicroError && e.code === 400 && /non-empty name/.test(e.detail));
-        await assert.rejects(registry.register(service("x", "1", ["", "b"])), /non-empty id/);
+        await assert.rejects(registry.register(service("", "1", ["a", "b"])), refused(/non-empty name/));
+        await assert.rejects(registry.register(service("x", "1", ["", "b"])), refused(/non-empty id/));
       } finally {
         await registry.close();
       }
     });
+
+    if (badOptions) {
+      test("bad options are refused with a 400 under the registry's error id", () => {
+        assert.throws(badOptions, refused(/must be a positive number/));
+      });
+    }
 
     test("nodes expire after their TTL unless registered again", async () => {
       const registry = await make();
@@ -150,7 +190,7 @@ for (const [kind, make] of Object.entries(makers)) {
       }
     });
 
-    test("a watch ends when stopped or when the registry closes; a late deregister still lands", async () => {
+    test(`a watch ends when stopped or when the registry closes; a late deregister ${afterClose}`, async () => {
       const registry = await make();
       const stopped = registry.watch();
       stopped.stop();
@@ -165,9 +205,13 @@ for (const [kind, make] of Object.entries(makers)) {
       await registry.register(service("late", "1", ["l1", "h:1"]));
       await registry.close();
       assert.equal(await ended, true);
-      // A shutdown that deregisters after closing still removes the node.
-      await registry.deregister(service("late", "1", ["l1", "h:1"]));
-      assert.deepEqual(await registry.getService("late"), []);
+      if (afterClose === "lands") {
+        // A shutdown that deregisters after closing still removes the node.
+        await registry.deregister(service("late", "1", ["l1", "h:1"]));
+        assert.deepEqual(await registry.getService("late"), []);
+      } else {
+        await assert.rejects(registry.deregister(service("late", "1", ["l1", "h:1"])), (e: unknown) => e instanceof MicroError && e.code === 503 && /closed/.test(e.detail));
+      }
     });
 
     test("many concurrent registrations all land", async () => {

@@ -1,4 +1,4 @@
-/** The push-fed watcher the registries share: ordering, filter, stop, abort, and ending with an error. */
+/** The one watcher queue of the registries (memory, local, etcd): ordering, filter, stop, abort, and ending with an error. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createWatcher } from "../../../src/runtime/registry/watcher.js";
@@ -60,4 +60,22 @@ test("breaking out of the loop stops the watch", async () => {
   for await (const _ of feed.watcher) break;
   assert.equal(stopped, true);
   assert.equal(feed.stopped, true);
+});
+
+test("stop() and abort drop the queued events; the registry's end() delivers them first", async () => {
+  const stopped = createWatcher(undefined, () => undefined);
+  stopped.push(ev("x"));
+  stopped.watcher.stop();
+  for await (const _ of stopped.watcher) assert.fail("a stopped watch yields nothing more");
+  const controller = new AbortController();
+  const aborted = createWatcher({ signal: controller.signal }, () => undefined);
+  aborted.push(ev("x"));
+  controller.abort();
+  for await (const _ of aborted.watcher) assert.fail("an aborted watch yields nothing more");
+  const ended = createWatcher(undefined, () => undefined);
+  ended.push(ev("x"));
+  ended.end();
+  const seen: string[] = [];
+  for await (const e of ended.watcher) seen.push(e.service.name);
+  assert.deepEqual(seen, ["x"]);
 });
