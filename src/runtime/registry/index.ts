@@ -1,6 +1,8 @@
 /**
- * Service discovery (Go Micro's `registry`). Implementations live beside this file: `memory.ts`, `local/`
- * (zero-config, cross-process, no daemon), `etcd/`.
+ * Service discovery (Go Micro's `registry`): the interface every implementation returns. Implementations live
+ * in folders beside this file — `memory/`, `local/` (zero-config, cross-process, no daemon), `etcd/` — and
+ * share `records.ts` (checks, grouping, diffing) and `watcher.ts` (the watch queue). README.md says how to
+ * add one.
  */
 import type { ValueRecord } from "../definition/index.js";
 import type { Metadata } from "../metadata/index.js";
