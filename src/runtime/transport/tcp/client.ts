@@ -11,6 +11,7 @@ import {
   END_STREAM,
   FrameType,
   GoAwayCode,
+  MAX_STREAM_ID,
   PROTOCOL_VERSION,
   ProtocolError,
   clampTimeout,
@@ -27,7 +28,6 @@ import { Session, connectionError } from "./session.js";
 import { StreamEnd } from "./stream.js";
 
 const NO_METADATA: Metadata = Object.freeze({}) as Metadata;
-const MAX_STREAM_ID = 0x7fffffff;
 
 export class ClientSession extends Session implements Connection {
   private nextId = 1;

@@ -11,6 +11,7 @@ import {
   END_STREAM,
   FrameType,
   GoAwayCode,
+  MAX_STREAM_ID,
   PROTOCOL_VERSION,
   ProtocolError,
   decodeHeader,
@@ -84,7 +85,7 @@ export class ServerSession extends Session {
 
   private onHeaders(flags: number, id: number, payload: Buffer): void {
     if (id === 0 || id <= this.lastId) throw new ProtocolError(GoAwayCode.PROTOCOL_ERROR, `stream id ${id} reused or not increasing (last was ${this.lastId})`);
-    if (id > 0x7fffffff) throw new ProtocolError(GoAwayCode.PROTOCOL_ERROR, `stream id ${id} out of range`);
+    if (id > MAX_STREAM_ID) throw new ProtocolError(GoAwayCode.PROTOCOL_ERROR, `stream id ${id} out of range`);
     this.lastId = id;
     const h = decodeHeader(payload);
     if (this.goingAway) {

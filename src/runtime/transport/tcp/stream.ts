@@ -8,7 +8,7 @@
  * reader that stops makes the peer stop.
  */
 import { MicroError } from "../../errors/index.js";
-import { END_STREAM, FRAME_HEADER_LENGTH, FrameType, ProtocolError, GoAwayCode } from "./frame.js";
+import { END_STREAM, FRAME_HEADER_LENGTH, FrameType, MAX_WINDOW, ProtocolError, GoAwayCode } from "./frame.js";
 import { Inbox } from "./inbox.js";
 import type { Session, SessionStream } from "./session.js";
 
@@ -140,7 +140,7 @@ export abstract class StreamEnd implements SessionStream {
 
   onWindow(increment: number): void {
     this.sendWindow += increment;
-    if (this.sendWindow > 0x7fffffff) throw new ProtocolError(GoAwayCode.FLOW_CONTROL_ERROR, `stream ${this.id} window overflow`);
+    if (this.sendWindow > MAX_WINDOW) throw new ProtocolError(GoAwayCode.FLOW_CONTROL_ERROR, `stream ${this.id} window overflow`);
     this.pump();
   }
 
