@@ -11,6 +11,7 @@ import {
   END_STREAM,
   FrameType,
   GoAwayCode,
+  MAX_STREAM_ID,
   PROTOCOL_VERSION,
   ProtocolError,
   clampTimeout,
@@ -21,13 +22,11 @@ import {
   writeHeader,
   type Settings,
 } from "./frame.js";
-import { DONE } from "./inbox.js";
-import { MAX_TIMER, type ResolvedOptions } from "./limits.js";
+import type { ResolvedOptions } from "./limits.js";
 import { Session, connectionError } from "./session.js";
 import { StreamEnd } from "./stream.js";
 
 const NO_METADATA: Metadata = Object.freeze({}) as Metadata;
-const MAX_STREAM_ID = 0x7fffffff;
 
 export class ClientSession extends Session implements Connection {
   private nextId = 1;
@@ -235,9 +234,8 @@ function deadlineError(h: RequestHeader, _ms: number): MicroError {
   return MicroError.timeout("micro.transport", `deadline exceeded calling ${h.service} ${h.endpoint}`);
 }
 
-export class TcpClientStream extends StreamEnd implements ClientStream, AsyncIterator<Uint8Array> {
+export class TcpClientStream extends StreamEnd implements ClientStream {
   isStarted = false;
-  private timer: NodeJS.Timeout | undefined;
   private result: StreamTrailer | undefined;
   private trailerPromise: Promise<StreamTrailer> | undefined;
   private trailerResolve: ((t: StreamTrailer) => void) | undefined;
@@ -269,14 +267,9 @@ export class TcpClientStream extends StreamEnd implements ClientStream, AsyncIte
     return this.isStarted;
   }
 
-  armDeadline(ms: number): void {
-    // setTimeout fires at once beyond 2^31-1 ms; a deadline that far away is no deadline.
-    if (ms > MAX_TIMER) return;
-    this.timer = setTimeout(() => {
-      if (this.finished) return;
-      if (this.isStarted) this.conn.sendCancel(this.id, "deadline exceeded", true);
-      this.finish(deadlineError(this.header, ms));
-    }, ms);
+  protected onDeadline(ms: number): void {
+    if (this.isStarted) this.conn.sendCancel(this.id, "deadline exceeded", true);
+    this.finish(deadlineError(this.header, ms));
   }
 
   send(message: Uint8Array): Promise<void> {
@@ -293,21 +286,9 @@ export class TcpClientStream extends StreamEnd implements ClientStream, AsyncIte
     this.finish(new MicroError("micro.transport", 499, reason ? `call cancelled: ${reason}` : "call cancelled"));
   }
 
-  /** The stream is its own iterator (no allocation per call). */
-  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    return this;
-  }
-
-  /** The next response message (iterator protocol). */
-  next(): Promise<IteratorResult<Uint8Array>> {
-    return this.inbox.next();
-  }
-
-  /** Leaving the loop early cancels the call (iterator protocol). */
-  return(): Promise<IteratorResult<Uint8Array>> {
+  /** Leaving the response loop early cancels the call. */
+  protected override stoppedReading(): void {
     if (!this.finished) this.cancel("the caller stopped reading the response");
-    this.inbox.clear();
-    return Promise.resolve(DONE);
   }
 
   protected onRemoteEnd(): void {
@@ -318,7 +299,7 @@ export class TcpClientStream extends StreamEnd implements ClientStream, AsyncIte
   finish(error: MicroError | undefined, metadata: Metadata = NO_METADATA): void {
     if (this.finished) return;
     this.finished = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.disarmDeadline();
     this.inbox.end(error);
     this.finishSend(error);
     const result: StreamTrailer = error ? { error, metadata } : { metadata };

@@ -75,6 +75,8 @@ export const MAX_CANCEL_PAYLOAD = 1024;
 export const MAX_GOAWAY_PAYLOAD = 5 + 1024;
 /** A window may never exceed 2^31-1 bytes. */
 export const MAX_WINDOW = 0x7fffffff;
+/** The largest stream id (2^31-1); a client that used them all opens a new connection. */
+export const MAX_STREAM_ID = 0x7fffffff;
 
 /** A peer broke the protocol; the connection is closed with this code and reason. */
 export class ProtocolError extends Error {

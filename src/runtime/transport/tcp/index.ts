@@ -13,7 +13,7 @@ import { logger } from "../../logger/index.js";
 import type { Connection, DialOptions, ListenOptions, Listener, StreamHandler, Transport } from "../index.js";
 import { formatAddress, parseAddress } from "./address.js";
 import type { Settings } from "./frame.js";
-import { resolveOptions, type ResolvedOptions, type TcpTransportOptions } from "./limits.js";
+import { MAX_TIMER, resolveOptions, type ResolvedOptions, type TcpTransportOptions } from "./limits.js";
 import { ClientSession } from "./client.js";
 import { TcpListener } from "./server.js";
 
@@ -68,7 +68,7 @@ export function tcpTransport(options: TcpTransportOptions = {}): Transport {
     let onAbort: (() => void) | undefined;
     try {
       await new Promise<void>((resolve, reject) => {
-        timer = setTimeout(() => reject(fail(`no answer within ${timeout}ms`)), Math.min(0x7fffffff, Math.max(0, timeout)));
+        timer = setTimeout(() => reject(fail(`no answer within ${timeout}ms`)), Math.min(MAX_TIMER, Math.max(0, timeout)));
         onAbort = () => reject(fail("aborted"));
         signal?.addEventListener("abort", onAbort, { once: true });
         socket.once("error", (e: NodeJS.ErrnoException) => reject(fail(e.code ?? e.message, e)));

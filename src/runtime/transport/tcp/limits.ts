@@ -1,6 +1,7 @@
 /**
  * Tunables of the tcp transport and their defaults (docs/protocol.md, "Limits").
  */
+import { MAX_WINDOW } from "./frame.js";
 
 /** DATA payloads up to this size are copied into the write slab; larger ones are referenced. */
 export const DATA_COPY_LIMIT = 16 * 1024;
@@ -42,10 +43,10 @@ export interface ResolvedOptions {
   drainTimeout: number;
 }
 
-/** Above this many bytes waiting for the socket, senders wait for 'drain'. */
 /** The longest delay setTimeout honours (2³¹−1 ms); a longer deadline simply never fires a timer. */
 export const MAX_TIMER = 0x7fffffff;
 
+/** Above this many bytes waiting for the socket, senders wait for 'drain'. */
 export const WRITE_HIGH_WATER = 1024 * 1024;
 
 export function resolveOptions(o: TcpTransportOptions = {}): ResolvedOptions {
@@ -58,11 +59,11 @@ export function resolveOptions(o: TcpTransportOptions = {}): ResolvedOptions {
     maxMessageSize: pos(o.maxMessageSize, 4 * 1024 * 1024, "maxMessageSize"),
     maxHeaderSize: pos(o.maxHeaderSize, 64 * 1024, "maxHeaderSize"),
     maxConcurrentStreams: pos(o.maxConcurrentStreams, 1024, "maxConcurrentStreams"),
-    initialWindow: pos(o.initialWindow, 256 * 1024, "initialWindow", 0x7fffffff),
-    keepaliveInterval: pos(o.keepaliveInterval, 30_000, "keepaliveInterval", 0x7fffffff),
-    keepaliveTimeout: pos(o.keepaliveTimeout, 10_000, "keepaliveTimeout", 0x7fffffff),
-    handshakeTimeout: pos(o.handshakeTimeout, 5_000, "handshakeTimeout", 0x7fffffff),
+    initialWindow: pos(o.initialWindow, 256 * 1024, "initialWindow", MAX_WINDOW),
+    keepaliveInterval: pos(o.keepaliveInterval, 30_000, "keepaliveInterval", MAX_TIMER),
+    keepaliveTimeout: pos(o.keepaliveTimeout, 10_000, "keepaliveTimeout", MAX_TIMER),
+    handshakeTimeout: pos(o.handshakeTimeout, 5_000, "handshakeTimeout", MAX_TIMER),
     maxWriteBuffer: pos(o.maxWriteBuffer, 64 * 1024 * 1024, "maxWriteBuffer"),
-    drainTimeout: pos(o.drainTimeout, 10_000, "drainTimeout", 0x7fffffff),
+    drainTimeout: pos(o.drainTimeout, 10_000, "drainTimeout", MAX_TIMER),
   };
 }

@@ -11,6 +11,7 @@ import {
   END_STREAM,
   FrameType,
   GoAwayCode,
+  MAX_STREAM_ID,
   PROTOCOL_VERSION,
   ProtocolError,
   decodeHeader,
@@ -21,7 +22,6 @@ import {
   type Settings,
 } from "./frame.js";
 import { dialableHost, formatAddress, type HostPort } from "./address.js";
-import { DONE } from "./inbox.js";
 import { MAX_TIMER, type ResolvedOptions } from "./limits.js";
 import { Session, connectionError } from "./session.js";
 import { StreamEnd } from "./stream.js";
@@ -84,7 +84,7 @@ export class ServerSession extends Session {
 
   private onHeaders(flags: number, id: number, payload: Buffer): void {
     if (id === 0 || id <= this.lastId) throw new ProtocolError(GoAwayCode.PROTOCOL_ERROR, `stream id ${id} reused or not increasing (last was ${this.lastId})`);
-    if (id > 0x7fffffff) throw new ProtocolError(GoAwayCode.PROTOCOL_ERROR, `stream id ${id} out of range`);
+    if (id > MAX_STREAM_ID) throw new ProtocolError(GoAwayCode.PROTOCOL_ERROR, `stream id ${id} out of range`);
     this.lastId = id;
     const h = decodeHeader(payload);
     if (this.goingAway) {
@@ -156,10 +156,9 @@ export class ServerSession extends Session {
   }
 }
 
-export class TcpServerStream extends StreamEnd implements ServerStream, AsyncIterator<Uint8Array> {
+export class TcpServerStream extends StreamEnd implements ServerStream {
   private controller: AbortController | undefined;
   private abortReason: MicroError | undefined;
-  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly conn: ServerSession,
@@ -184,38 +183,17 @@ export class TcpServerStream extends StreamEnd implements ServerStream, AsyncIte
     return this.controller.signal;
   }
 
-  armDeadline(ms: number): void {
-    // setTimeout fires at once beyond 2^31-1 ms; a deadline that far away is no deadline.
-    if (ms > MAX_TIMER) return;
-    this.timer = setTimeout(() => {
-      if (this.finished) return;
-      const err = MicroError.timeout("micro.transport", `deadline exceeded after ${ms}ms in ${this.header.service} ${this.header.endpoint}`);
-      this.abort(err);
-      this.conn.writeTrailer(this.id, err, undefined);
-      this.end(err);
-    }, ms);
+  protected onDeadline(ms: number): void {
+    const err = MicroError.timeout("micro.transport", `deadline exceeded after ${ms}ms in ${this.header.service} ${this.header.endpoint}`);
+    this.abort(err);
+    this.conn.writeTrailer(this.id, err, undefined);
+    this.end(err);
   }
 
   private abort(reason: MicroError): void {
     if (this.abortReason) return;
     this.abortReason = reason;
     this.controller?.abort(reason);
-  }
-
-  /** The stream is its own iterator (no allocation per call). */
-  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    return this;
-  }
-
-  /** The next request message (iterator protocol). */
-  next(): Promise<IteratorResult<Uint8Array>> {
-    return this.inbox.next();
-  }
-
-  /** The handler stopped reading requests (iterator protocol); the stream stays open for responses. */
-  return(): Promise<IteratorResult<Uint8Array>> {
-    this.inbox.clear();
-    return Promise.resolve(DONE);
   }
 
   send(message: Uint8Array): Promise<void> {
@@ -253,7 +231,7 @@ export class TcpServerStream extends StreamEnd implements ServerStream, AsyncIte
     if (this.finished) return;
     this.finished = true;
     this.sendClosed = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.disarmDeadline();
     this.inbox.end(error);
     this.finishSend(error);
     this.conn.streamDone(this);

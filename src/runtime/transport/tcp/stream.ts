@@ -8,8 +8,9 @@
  * reader that stops makes the peer stop.
  */
 import { MicroError } from "../../errors/index.js";
-import { END_STREAM, FRAME_HEADER_LENGTH, FrameType, ProtocolError, GoAwayCode } from "./frame.js";
-import { Inbox } from "./inbox.js";
+import { END_STREAM, FRAME_HEADER_LENGTH, FrameType, MAX_WINDOW, ProtocolError, GoAwayCode } from "./frame.js";
+import { DONE, Inbox } from "./inbox.js";
+import { MAX_TIMER } from "./limits.js";
 import type { Session, SessionStream } from "./session.js";
 
 export const RESOLVED: Promise<void> = Promise.resolve();
@@ -26,7 +27,7 @@ type Waiter = { resolve: () => void; reject: (e: unknown) => void };
 const NO_PENDING: Pending[] = [];
 const NO_WAITERS: Waiter[] = [];
 
-export abstract class StreamEnd implements SessionStream {
+export abstract class StreamEnd implements SessionStream, AsyncIterator<Uint8Array> {
   id = 0;
   /** Bytes we may still send. */
   sendWindow = 0;
@@ -47,11 +48,54 @@ export abstract class StreamEnd implements SessionStream {
   finished = false;
   /** Why sends fail once finished. */
   protected endError: MicroError | undefined;
+  /** The deadline's timer, if one is armed. */
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(protected readonly session: Session) {
     this.recvWindow = session.local.initialWindow;
     this.inbox = new Inbox(this);
   }
+
+  /** Fail the stream in `ms` milliseconds unless it finished by then ({@link onDeadline} says how). */
+  armDeadline(ms: number): void {
+    // setTimeout fires at once beyond 2^31-1 ms; a deadline that far away is no deadline.
+    if (ms > MAX_TIMER) return;
+    this.timer = setTimeout(() => {
+      if (this.finished) return;
+      this.onDeadline(ms);
+    }, ms);
+  }
+
+  /** The deadline armed `ms` ago passed before the stream finished. */
+  protected abstract onDeadline(ms: number): void;
+
+  /** The stream finished: its deadline no longer matters. */
+  protected disarmDeadline(): void {
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  /** The stream is its own iterator (no allocation per call). */
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return this;
+  }
+
+  /** The next message from the peer (iterator protocol). */
+  next(): Promise<IteratorResult<Uint8Array>> {
+    return this.inbox.next();
+  }
+
+  /**
+   * The application left its loop early (iterator protocol): drop what is buffered. A server stream stays open
+   * for responses; a client stream cancels the call ({@link stoppedReading}).
+   */
+  return(): Promise<IteratorResult<Uint8Array>> {
+    this.stoppedReading();
+    this.inbox.clear();
+    return Promise.resolve(DONE);
+  }
+
+  /** What leaving the read loop early means beyond dropping the buffer (nothing by default). */
+  protected stoppedReading(): void {}
 
   /** Messages waiting for window or socket. */
   protected get queueLength(): number {
@@ -140,7 +184,7 @@ export abstract class StreamEnd implements SessionStream {
 
   onWindow(increment: number): void {
     this.sendWindow += increment;
-    if (this.sendWindow > 0x7fffffff) throw new ProtocolError(GoAwayCode.FLOW_CONTROL_ERROR, `stream ${this.id} window overflow`);
+    if (this.sendWindow > MAX_WINDOW) throw new ProtocolError(GoAwayCode.FLOW_CONTROL_ERROR, `stream ${this.id} window overflow`);
     this.pump();
   }
 

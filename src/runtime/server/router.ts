@@ -1,0 +1,183 @@
+/**
+ * The handler table and dispatch (Go Micro's `rpc_router.go`): handlers registered per endpoint with their
+ * wrappers composed once, and each incoming stream served by its endpoint's handler — decode by content
+ * type, call, encode the reply in the same content type, end the stream with the handler's error or metadata.
+ */
+import type { Codec, MessageCodec } from "../codec/index.js";
+import { CodecCache } from "../codec/cache.js";
+import { endpointName, type MethodDefinition, type ServiceDefinition } from "../definition/index.js";
+import { MicroError, fromError } from "../errors/index.js";
+import { applyWrappers } from "../internal/wrappers.js";
+import { logger } from "../logger/index.js";
+import type { ServerStream } from "../transport/index.js";
+import { CallContext } from "./context.js";
+import { HEALTH_ENDPOINT, healthMethod } from "./health.js";
+import type { Context, HandlerFunc, HandlerOptions, HandlerWrapper } from "./index.js";
+
+type Invoke = (body: unknown, context: Context) => unknown;
+
+/** One endpoint of a registered handler. */
+export interface Entry {
+  readonly endpoint: string;
+  readonly definition: ServiceDefinition;
+  readonly key: string;
+  readonly method: MethodDefinition;
+  readonly implementation: object;
+  readonly options: HandlerOptions;
+  invoke: Invoke;
+}
+
+const EMPTY_BYTES = new Uint8Array(0);
+const noop = (): void => {};
+const log = logger("server");
+
+export class Router {
+  private readonly entries = new Map<string, Entry>();
+  private readonly codecs = new CodecCache();
+  private readonly health: Entry;
+  /** The service name requests must be addressed to. */
+  private name: string;
+  /** The server's wrappers, around every handler's own. */
+  private wrappers: readonly HandlerWrapper[];
+
+  /** `status` answers `Debug.Health` (the server's lifecycle state). */
+  constructor(name: string, wrappers: readonly HandlerWrapper[] | undefined, status: () => string) {
+    this.name = name;
+    this.wrappers = wrappers ?? [];
+    this.health = {
+      endpoint: HEALTH_ENDPOINT,
+      definition: { name: "Debug", fullName: "micro.debug.Debug", methods: { health: healthMethod } },
+      key: "health",
+      method: healthMethod,
+      implementation: {},
+      options: { internal: true },
+      invoke: () => ({ status: status() }),
+    };
+  }
+
+  /** New server options (before start); {@link recompose} applies new wrappers to the handlers added so far. */
+  configure(name: string, wrappers: readonly HandlerWrapper[] | undefined): void {
+    this.name = name;
+    this.wrappers = wrappers ?? [];
+  }
+
+  /** The registered endpoints (without the built-in health endpoint). */
+  handlers(): Iterable<Entry> {
+    return this.entries.values();
+  }
+
+  /** Add every method of `definition`; throws a TypeError for a missing method or an endpoint already handled. */
+  handle(definition: ServiceDefinition, implementation: object, options: HandlerOptions): void {
+    const impl = implementation as Record<string, unknown>;
+    for (const [key, method] of Object.entries(definition.methods)) {
+      const endpoint = endpointName(definition, method);
+      if (typeof impl[key] !== "function") {
+        throw new TypeError(`handler for ${definition.fullName} has no function "${key}" (endpoint ${endpoint}); implement every method of the service`);
+      }
+      if (this.entries.has(endpoint)) throw new TypeError(`endpoint ${endpoint} is already handled on this server`);
+      const entry: Entry = { endpoint, definition, key, method, implementation, options, invoke: noop };
+      this.compose(entry);
+      this.entries.set(endpoint, entry);
+    }
+  }
+
+  /** Compose every handler again (at start, with the wrappers the options name then). */
+  recompose(): void {
+    for (const entry of this.entries.values()) this.compose(entry);
+  }
+
+  /** Build the wrapped call of one endpoint once, so serving a request allocates as little as possible. */
+  private compose(entry: Entry): void {
+    const impl = entry.implementation as Record<string, (body: unknown, context: Context) => unknown>;
+    const fn = impl[entry.key]!;
+    const wrappers = [...this.wrappers, ...(entry.options.wrappers ?? [])];
+    if (wrappers.length === 0) {
+      entry.invoke = (body, context) => fn.call(impl, body, context);
+      return;
+    }
+    const h = applyWrappers<HandlerFunc>(wrappers, (request) => fn.call(impl, request.body, request.context));
+    const { definition, key } = entry;
+    entry.invoke = (body, context) => h({ service: context.service, endpoint: context.endpoint, definition, method: key, body, context });
+  }
+
+  private notFound(service: string, endpoint: string): MicroError {
+    const names = [...this.entries.keys()].join(", ") || "none";
+    if (service !== this.name) {
+      return MicroError.notFound("micro.server", `unknown service "${service}": this server is "${this.name}" with endpoints ${names}`);
+    }
+    return MicroError.notFound("micro.server", `unknown endpoint "${endpoint}" on service "${service}"; it has: ${names}`);
+  }
+
+  /** Serve one stream; never throws (a failure ends that stream with an error). */
+  serve(stream: ServerStream): void {
+    const h = stream.header;
+    let entry = this.entries.get(h.endpoint);
+    if (entry === undefined || h.service !== this.name) {
+      if (h.endpoint === HEALTH_ENDPOINT) entry = this.health;
+      else {
+        stream.close(this.notFound(h.service, h.endpoint));
+        return;
+      }
+    }
+    let codec: Codec;
+    try {
+      codec = this.codecs.get(h.contentType);
+    } catch (error) {
+      stream.close(fromError(error, "micro.server"));
+      return;
+    }
+    const context = new CallContext(stream);
+    const run = entry.method.kind === "unary" ? this.unary(stream, entry, codec, context) : this.streaming(stream, entry, codec, context);
+    run.catch((error: unknown) => {
+      const e = fromError(error, this.name);
+      if (e.code >= 500 && !stream.signal.aborted) log.warn({ endpoint: h.endpoint, err: error }, "handler failed");
+      stream.close(e, context.sentMetadata());
+    });
+  }
+
+  private async unary(stream: ServerStream, entry: Entry, codec: Codec, context: CallContext): Promise<void> {
+    const request = decodeRequest(codec, entry.method.input, await firstMessage(stream));
+    const response = await entry.invoke(request, context);
+    if (response === undefined || response === null) throw MicroError.internalServerError(this.name, `${entry.endpoint}: the handler returned no response`);
+    stream.send(codec.marshal(entry.method.output, response)).catch(noop);
+    stream.close(undefined, context.sentMetadata());
+  }
+
+  private async streaming(stream: ServerStream, entry: Entry, codec: Codec, context: CallContext): Promise<void> {
+    const m = entry.method;
+    const input = m.kind === "client_streaming" || m.kind === "bidi_streaming" ? decodeAll(stream, codec, m.input) : decodeRequest(codec, m.input, await firstMessage(stream));
+    const result = await entry.invoke(input, context);
+    if (m.kind === "client_streaming") {
+      if (result === undefined || result === null) throw MicroError.internalServerError(this.name, `${entry.endpoint}: the handler returned no response`);
+      await stream.send(codec.marshal(m.output, result));
+    } else {
+      if (result === null || typeof result !== "object" || !(Symbol.asyncIterator in result || Symbol.iterator in result)) {
+        throw MicroError.internalServerError(this.name, `${entry.endpoint}: a streaming handler must return an (async) iterable, e.g. an async generator`);
+      }
+      for await (const message of result as AsyncIterable<unknown>) {
+        if (stream.signal.aborted) break;
+        await stream.send(codec.marshal(m.output, message));
+      }
+    }
+    stream.close(undefined, context.sentMetadata());
+  }
+}
+
+async function firstMessage(stream: ServerStream): Promise<Uint8Array> {
+  const r = await stream[Symbol.asyncIterator]().next();
+  return r.done ? EMPTY_BYTES : r.value;
+}
+
+async function* decodeAll(stream: ServerStream, codec: Codec, input: MessageCodec<unknown>): AsyncGenerator<unknown> {
+  for await (const bytes of stream) yield decodeRequest(codec, input, bytes);
+}
+
+/** Decode one request message; a malformed one is the caller's fault (400), not the handler's. */
+function decodeRequest(codec: Codec, input: MessageCodec<unknown>, bytes: Uint8Array): unknown {
+  try {
+    return codec.unmarshal(input, bytes);
+  } catch (error) {
+    if (error instanceof MicroError) throw error;
+    throw MicroError.badRequest("micro.server", `cannot decode ${input.typeName} from ${codec.contentType}: ${(error as Error)?.message ?? String(error)}`);
+  }
+}
