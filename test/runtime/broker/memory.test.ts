@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { pino } from "pino";
-import { memoryBroker } from "../../../src/runtime/broker/memory.js";
+import { memoryBroker } from "../../../src/runtime/broker/memory/index.js";
 import type { BrokerEvent } from "../../../src/runtime/broker/index.js";
 import { MicroError } from "../../../src/runtime/errors/index.js";
 import { setRootLogger } from "../../../src/runtime/logger/index.js";
