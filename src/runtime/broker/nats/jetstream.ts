@@ -21,9 +21,10 @@ import {
 } from "@nats-io/jetstream";
 import { MicroError } from "../../errors/index.js";
 import type { Logger } from "../../logger/index.js";
+import { settleWithin } from "../../internal/timeout.js";
+import { ID } from "./options.js";
 import { covers } from "./subjects.js";
 
-const ID = "broker.nats";
 const STREAM_NOT_FOUND = 10059;
 const CONSUMER_NOT_FOUND = 10014;
 /** How long the server waits for an ack before redelivering (handlers that take longer get redelivered). */
@@ -108,11 +109,7 @@ export class DurableStore {
         await messages.close().catch(() => {});
         // Make sure the server saw the unsubscribe before this resolves: until then it may still hand messages
         // to the closed pull, and those would only come back after the ack wait.
-        if (!this.nc.isClosed()) {
-          let timer: NodeJS.Timeout | undefined;
-          await Promise.race([this.nc.flush().catch(() => {}), new Promise((resolve) => (timer = setTimeout(resolve, this.timeout)))]);
-          clearTimeout(timer);
-        }
+        if (!this.nc.isClosed()) await settleWithin(this.nc.flush(), this.timeout);
         await loop;
       },
     };
