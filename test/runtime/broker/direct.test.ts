@@ -1,6 +1,8 @@
 /**
- * The direct broker across real processes: subscribers are child processes on one local registry
- * directory, the publisher is this test.
+ * What only the direct broker does, across real processes: subscribers are child processes on one local
+ * registry directory, the publisher is this test (fail-over within a queue group, expiry of a killed
+ * subscriber, unreachable subscribers, registration and the disconnect race). What every broker does is in
+ * contract.test.ts.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -63,18 +65,6 @@ async function subscribers(topic: string, queue: string, n: number): Promise<Chi
   return children;
 }
 
-test("every plain subscriber gets each message once, with its header", async () => {
-  const subs = await subscribers("news", "-", 3);
-  const sent = Array.from({ length: 10 }, (_, i) => `n${i}`);
-  for (const s of sent) await publisher.publish("news", text(s));
-  for (const child of subs) {
-    assert.deepEqual(got(child, "news"), sent, "in order, each once");
-    const header = JSON.parse(child.lines.find((l) => l.startsWith("got news n3 "))!.slice("got news n3 ".length));
-    assert.deepEqual(header, { "Content-Type": "text/plain", "X-Seq": "n3" }, "the header arrives as sent, without broker keys");
-  }
-  await Promise.all(subs.map((c) => c.kill()));
-});
-
 test("a queue group gets each message exactly once; a killed member's share fails over, and after expiry it is not tried", async () => {
   const members = await subscribers("jobs", "workers", 3);
   const [audit] = await subscribers("jobs", "-", 1);
@@ -107,20 +97,6 @@ test("a queue group gets each message exactly once; a killed member's share fail
     "no delivery was attempted to the expired subscriber",
   );
   await Promise.all([...rest, audit].map((c) => c.kill()));
-});
-
-test("a subscriber's handler error is reported to the publisher; no subscribers is not an error", async () => {
-  const [sub] = await subscribers("strict", "-", 1);
-  await assert.rejects(publisher.publish("strict", text("boom")), (e: unknown) => {
-    assert.ok(e instanceof MicroError);
-    assert.equal(e.code, 500);
-    assert.match(e.detail, /refused boom/);
-    return true;
-  });
-  await publisher.publish("strict", text("fine"));
-  await sub.line((l) => l.startsWith("got strict fine"));
-  await publisher.publish("nobody-subscribes", text("x"));
-  await sub.kill();
 });
 
 test("an unreachable subscriber is skipped with a warning; publish still resolves and reaches the others", async () => {
