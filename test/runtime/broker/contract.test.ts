@@ -10,31 +10,18 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
-import { pino } from "pino";
 import type { Broker, BrokerEvent, BrokerMessage } from "../../../src/runtime/broker/index.js";
 import { memoryBroker } from "../../../src/runtime/broker/memory/index.js";
 import { directBroker } from "../../../src/runtime/broker/direct/index.js";
 import { natsBroker } from "../../../src/runtime/broker/nats/index.js";
 import { MicroError } from "../../../src/runtime/errors/index.js";
-import { setRootLogger } from "../../../src/runtime/logger/index.js";
 import { localRegistry } from "../../../src/runtime/registry/local/index.js";
 import type { Registry } from "../../../src/runtime/registry/index.js";
 import { tcpTransport } from "../../../src/runtime/transport/tcp/index.js";
+import { captureLogs } from "./fixtures/logs.js";
 
 /** Warnings the brokers log (a subscriber's failure is logged where the handler runs). */
-const warnings: Array<{ msg: string; topic?: string }> = [];
-setRootLogger(
-  pino(
-    { level: "warn" },
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        for (const line of chunk.toString().split("\n").filter(Boolean)) warnings.push(JSON.parse(line));
-        done();
-      },
-    }),
-  ),
-);
+const warnings = captureLogs("warn");
 
 interface Kit {
   readonly name: string;
@@ -109,7 +96,9 @@ async function until(check: () => boolean, what: string, ms = 10_000): Promise<v
   }
 }
 
-for (const kit of [memory(), direct(), nats()]) {
+const kits: Kit[] = [memory(), direct(), nats()];
+
+for (const kit of kits) {
   describe(`broker contract: ${kit.name}`, () => {
     const brokers: Broker[] = [];
     const open = async (): Promise<Broker> => {

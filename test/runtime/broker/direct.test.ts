@@ -9,15 +9,13 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
-import { pino } from "pino";
 import { directBroker } from "../../../src/runtime/broker/direct/index.js";
 import type { Broker } from "../../../src/runtime/broker/index.js";
 import { MicroError } from "../../../src/runtime/errors/index.js";
-import { setRootLogger } from "../../../src/runtime/logger/index.js";
 import { localRegistry } from "../../../src/runtime/registry/local/index.js";
 import type { Registry } from "../../../src/runtime/registry/index.js";
 import { tcpTransport } from "../../../src/runtime/transport/tcp/index.js";
+import { captureLogs } from "./fixtures/logs.js";
 import { eventually, killChildren, startChild, type Child } from "../registry/fixtures/child.js";
 import { is, readEvents } from "../registry/fixtures/events.js";
 
@@ -25,18 +23,7 @@ const SUBSCRIBER = new URL("./fixtures/subscriber.js", import.meta.url);
 const TTL = 1; // seconds: killed subscribers expire quickly
 
 /** What the publisher logs (down to debug: a repeated unreachable subscriber is logged at debug), to check what it tried. */
-const warnings: Array<{ msg: string; subscription?: string }> = [];
-setRootLogger(
-  pino(
-    { level: "debug" },
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        for (const line of chunk.toString().split("\n").filter(Boolean)) warnings.push(JSON.parse(line));
-        done();
-      },
-    }),
-  ),
-);
+const warnings = captureLogs("debug");
 
 let dir: string;
 let registry: Registry;

@@ -22,7 +22,7 @@ import type { Metadata } from "../../metadata/index.js";
 import type { Broker, BrokerHandler, BrokerMessage, BrokerSubscribeOptions, Subscription } from "../index.js";
 import { runHandler } from "../subscribers.js";
 import { checkSubscribe } from "../validate.js";
-import { DurableStore } from "./jetstream.js";
+import { durableStore as openDurableStore, type DurableStore } from "./jetstream.js";
 import { ID, resolveOptions, type NatsBrokerOptions } from "./options.js";
 import { assertTopic, consumerName } from "./subjects.js";
 
@@ -120,7 +120,7 @@ export function natsBroker(options?: NatsBrokerOptions): Broker {
       throw error;
     }));
 
-  const durableStore = (conn: NatsConnection): DurableStore => (store ??= new DurableStore(conn, resolved.stream, resolved.timeout, log));
+  const durableStore = (conn: NatsConnection): DurableStore => (store ??= openDurableStore(conn, resolved.stream, resolved.timeout, log));
 
   /** A subscription whose `stop` (once) removes it from the broker, then runs `end`. */
   const track = (topic: string, queue: string | undefined, end: () => Promise<void>): ActiveSubscription => {
