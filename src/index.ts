@@ -16,7 +16,7 @@ export * from "./runtime/config/index.js";
 export * from "./runtime/registry/memory/index.js";
 export * from "./runtime/registry/local/index.js";
 export * from "./runtime/registry/cache.js";
-export * from "./runtime/broker/memory.js";
+export * from "./runtime/broker/memory/index.js";
 export * from "./runtime/transport/tcp/index.js";
 export * from "./runtime/broker/direct/index.js";
 export * from "./runtime/service/index.js";

@@ -59,7 +59,7 @@ export const brokerPlugins: Readonly<Record<string, BrokerFactory>> = {
     return directBroker({ registry, transport, ...(addresses ? { address: addresses[0] } : {}) });
   },
   memory: async () => {
-    const { memoryBroker } = await import("../broker/memory.js");
+    const { memoryBroker } = await import("../broker/memory/index.js");
     return memoryBroker();
   },
   nats: async (addresses, { service }) => {

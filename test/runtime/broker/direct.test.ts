@@ -1,21 +1,21 @@
 /**
- * The direct broker across real processes: subscribers are child processes on one local registry
- * directory, the publisher is this test.
+ * What only the direct broker does, across real processes: subscribers are child processes on one local
+ * registry directory, the publisher is this test (fail-over within a queue group, expiry of a killed
+ * subscriber, unreachable subscribers, registration and the disconnect race). What every broker does is in
+ * contract.test.ts.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
-import { pino } from "pino";
 import { directBroker } from "../../../src/runtime/broker/direct/index.js";
 import type { Broker } from "../../../src/runtime/broker/index.js";
 import { MicroError } from "../../../src/runtime/errors/index.js";
-import { setRootLogger } from "../../../src/runtime/logger/index.js";
 import { localRegistry } from "../../../src/runtime/registry/local/index.js";
 import type { Registry } from "../../../src/runtime/registry/index.js";
 import { tcpTransport } from "../../../src/runtime/transport/tcp/index.js";
+import { captureLogs } from "./fixtures/logs.js";
 import { eventually, killChildren, startChild, type Child } from "../registry/fixtures/child.js";
 import { is, readEvents } from "../registry/fixtures/events.js";
 
@@ -23,18 +23,7 @@ const SUBSCRIBER = new URL("./fixtures/subscriber.js", import.meta.url);
 const TTL = 1; // seconds: killed subscribers expire quickly
 
 /** What the publisher logs (down to debug: a repeated unreachable subscriber is logged at debug), to check what it tried. */
-const warnings: Array<{ msg: string; subscription?: string }> = [];
-setRootLogger(
-  pino(
-    { level: "debug" },
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        for (const line of chunk.toString().split("\n").filter(Boolean)) warnings.push(JSON.parse(line));
-        done();
-      },
-    }),
-  ),
-);
+const warnings = captureLogs("debug");
 
 let dir: string;
 let registry: Registry;
@@ -62,18 +51,6 @@ async function subscribers(topic: string, queue: string, n: number): Promise<Chi
   await Promise.all(children.map((c) => c.line((l) => l.startsWith("subscribed "))));
   return children;
 }
-
-test("every plain subscriber gets each message once, with its header", async () => {
-  const subs = await subscribers("news", "-", 3);
-  const sent = Array.from({ length: 10 }, (_, i) => `n${i}`);
-  for (const s of sent) await publisher.publish("news", text(s));
-  for (const child of subs) {
-    assert.deepEqual(got(child, "news"), sent, "in order, each once");
-    const header = JSON.parse(child.lines.find((l) => l.startsWith("got news n3 "))!.slice("got news n3 ".length));
-    assert.deepEqual(header, { "Content-Type": "text/plain", "X-Seq": "n3" }, "the header arrives as sent, without broker keys");
-  }
-  await Promise.all(subs.map((c) => c.kill()));
-});
 
 test("a queue group gets each message exactly once; a killed member's share fails over, and after expiry it is not tried", async () => {
   const members = await subscribers("jobs", "workers", 3);
@@ -107,20 +84,6 @@ test("a queue group gets each message exactly once; a killed member's share fail
     "no delivery was attempted to the expired subscriber",
   );
   await Promise.all([...rest, audit].map((c) => c.kill()));
-});
-
-test("a subscriber's handler error is reported to the publisher; no subscribers is not an error", async () => {
-  const [sub] = await subscribers("strict", "-", 1);
-  await assert.rejects(publisher.publish("strict", text("boom")), (e: unknown) => {
-    assert.ok(e instanceof MicroError);
-    assert.equal(e.code, 500);
-    assert.match(e.detail, /refused boom/);
-    return true;
-  });
-  await publisher.publish("strict", text("fine"));
-  await sub.line((l) => l.startsWith("got strict fine"));
-  await publisher.publish("nobody-subscribes", text("x"));
-  await sub.kill();
 });
 
 test("an unreachable subscriber is skipped with a warning; publish still resolves and reaches the others", async () => {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { newServer, type Broker, type Subscriber } from "../../../src/index.js";
 import { decodePayload, brokerHandlerFor } from "../../../src/runtime/server/subscriber.js";
 import { memoryRegistry } from "../../../src/runtime/registry/memory/index.js";
-import { memoryBroker } from "../../../src/runtime/broker/memory.js";
+import { memoryBroker } from "../../../src/runtime/broker/memory/index.js";
 import { tcpTransport } from "../../../src/runtime/transport/tcp/index.js";
 import { Greeter, HelloRequestCodec } from "../../fixtures/runtime/greeter.js";
 

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { healthMethod, newService, type RpcServer } from "../../../src/index.js";
 import { memoryRegistry } from "../../../src/runtime/registry/memory/index.js";
-import { memoryBroker } from "../../../src/runtime/broker/memory.js";
+import { memoryBroker } from "../../../src/runtime/broker/memory/index.js";
 import { Greeter } from "../../fixtures/runtime/greeter.js";
 import { registryPlugins, type RegistryFactory } from "../../../src/runtime/config/index.js";
 

@@ -4,6 +4,10 @@
  * reconnects forever with a jittered, capped exponential backoff, logging each disconnect and reconnect;
  * core subscriptions are restored by the client after a reconnect.
  *
+ * Core NATS is at most once and fire-and-forget: `publish` resolves once the message is handed to the
+ * client, and a subscriber's handler that throws is logged on the subscriber's side (the publisher, maybe
+ * in another process, cannot be told; see the family's contract in `../index.ts`).
+ *
  * With `durable` (per broker, or per subscription) delivery is at least once through JetStream: publishing
  * waits for the stream's ack, each subscriber reads a durable consumer and acknowledges after its handler
  * resolved, a thrown handler gets the message again, and messages published while a subscriber is down wait
@@ -12,16 +16,21 @@
 import { AuthorizationError, connect, headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import type { JsMsg } from "@nats-io/jetstream";
 import { MicroError } from "../../errors/index.js";
+import { settleWithin } from "../../internal/timeout.js";
 import { logger } from "../../logger/index.js";
 import type { Metadata } from "../../metadata/index.js";
 import type { Broker, BrokerHandler, BrokerMessage, BrokerSubscribeOptions, Subscription } from "../index.js";
-import { DurableStore } from "./jetstream.js";
-import { resolveOptions, type NatsBrokerOptions, type ResolvedNatsOptions } from "./options.js";
+import { runHandler } from "../subscribers.js";
+import { checkSubscribe } from "../validate.js";
+import { durableStore as openDurableStore, type DurableStore } from "./jetstream.js";
+import { ID, resolveOptions, type NatsBrokerOptions } from "./options.js";
 import { assertTopic, consumerName } from "./subjects.js";
 
 export type { NatsBrokerOptions } from "./options.js";
 
-const ID = "broker.nats";
+interface ActiveSubscription extends Subscription {
+  stop(): Promise<void>;
+}
 
 /**
  * Create a NATS broker. It connects on `connect()` (or the first publish/subscribe).
@@ -31,174 +40,23 @@ const ID = "broker.nats";
  * ```
  */
 export function natsBroker(options?: NatsBrokerOptions): Broker {
-  return new NatsBroker(resolveOptions(options));
-}
+  const resolved = resolveOptions(options);
+  const address = resolved.servers.join(",");
+  const log = logger("broker", { broker: "nats" });
+  const subscriptions = new Set<ActiveSubscription>();
+  let connection: Promise<NatsConnection> | undefined;
+  let store: DurableStore | undefined;
+  let reconnectAttempts = 0;
+  let warnedUnnamed = false;
 
-interface ActiveSubscription extends Subscription {
-  stop(): Promise<void>;
-}
+  const describe = (error: unknown, what: string): MicroError => {
+    if (error instanceof MicroError) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    return new MicroError(ID, 503, `NATS broker could not ${what} at ${address}: ${message}`, undefined, { cause: error });
+  };
 
-class NatsBroker implements Broker {
-  readonly name = "nats";
-  readonly address: string;
-  private connection: Promise<NatsConnection> | undefined;
-  private store: DurableStore | undefined;
-  private readonly subscriptions = new Set<ActiveSubscription>();
-  private readonly log = logger("broker", { broker: "nats" });
-  private reconnectAttempts = 0;
-  private warnedUnnamed = false;
-
-  constructor(private readonly options: ResolvedNatsOptions) {
-    this.address = options.servers.join(",");
-  }
-
-  connect(): Promise<void> {
-    return this.nc().then(() => undefined);
-  }
-
-  async disconnect(): Promise<void> {
-    const pending = this.connection;
-    if (!pending) return;
-    this.connection = undefined;
-    this.store = undefined;
-    await Promise.all([...this.subscriptions].map((s) => s.stop().catch(() => {})));
-    this.subscriptions.clear();
-    const nc = await pending.catch(() => undefined);
-    if (!nc || nc.isClosed()) return;
-    // Drain flushes what was published and lets in-flight handlers finish; bounded, then closed outright.
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([nc.drain().catch(() => {}), new Promise((resolve) => (timer = setTimeout(resolve, this.options.timeout)))]);
-    clearTimeout(timer);
-    if (!nc.isClosed()) await nc.close().catch(() => {});
-  }
-
-  async publish(topic: string, message: BrokerMessage): Promise<void> {
-    assertTopic(topic, false);
-    const nc = await this.nc();
-    const headers = toHeaders(message.header);
-    if (this.options.durable) {
-      const store = this.durableStore(nc);
-      try {
-        // The client's message id doubles as JetStream's de-duplication id: a retried publish is stored once.
-        const msgID = message.header?.["Micro-Id"];
-        await store.publish(topic, message.body, { headers, timeout: this.options.timeout, ...(msgID ? { msgID } : {}) });
-      } catch (error) {
-        // The stream may have been removed, or JetStream was not ready: check it again next time.
-        store.forget(topic);
-        throw this.describe(error, `publish to "${topic}" (waiting for the JetStream ack)`);
-      }
-      return;
-    }
-    try {
-      // Core NATS: buffered by the client while reconnecting, sent when the connection is back.
-      nc.publish(topic, message.body, headers ? { headers } : undefined);
-    } catch (error) {
-      throw this.describe(error, `publish to "${topic}"`);
-    }
-  }
-
-  async subscribe(topic: string, handler: BrokerHandler, options: BrokerSubscribeOptions = {}): Promise<Subscription> {
-    assertTopic(topic, !(options.durable ?? this.options.durable));
-    if (typeof handler !== "function") throw MicroError.badRequest(ID, `subscribe to "${topic}" needs a handler function`);
-    if (options.queue !== undefined && (options.queue === "" || /\s/.test(options.queue))) {
-      throw MicroError.badRequest(ID, `invalid queue group "${options.queue}": a non-empty name without spaces`);
-    }
-    const nc = await this.nc();
-    const durable = options.durable ?? this.options.durable;
-    const subscription = durable ? await this.subscribeDurable(nc, topic, handler, options.queue) : await this.subscribeCore(nc, topic, handler, options.queue);
-    this.subscriptions.add(subscription);
-    return subscription;
-  }
-
-  private async subscribeCore(nc: NatsConnection, topic: string, handler: BrokerHandler, queue: string | undefined): Promise<ActiveSubscription> {
-    const sub = nc.subscribe(topic, queue !== undefined ? { queue } : undefined);
-    // Resolve once the server has the subscription, so a message published right after is not missed.
-    const flushed = nc.flush();
-    // One message at a time per subscription, in order (as Go Micro's NATS broker does).
-    const loop = (async () => {
-      for await (const msg of sub) {
-        try {
-          await handler({ topic: msg.subject, message: fromMsg(msg) });
-        } catch (error) {
-          // At most once: there is nothing to redeliver; the handler's failure is logged.
-          this.log.error({ err: error, topic: msg.subject, queue }, "subscriber failed to handle a message");
-        }
-      }
-    })();
-    let stopped: Promise<void> | undefined;
-    const stop = () =>
-      (stopped ??= (async () => {
-        this.subscriptions.delete(subscription);
-        if (!sub.isClosed()) sub.unsubscribe();
-        await loop;
-      })());
-    const subscription: ActiveSubscription = { topic, queue, stop, unsubscribe: stop };
-    // While reconnecting the flush waits for the server; the subscription is restored with the connection, so
-    // after the timeout it is returned anyway.
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([flushed, new Promise((resolve) => (timer = setTimeout(resolve, this.options.timeout)))]);
-    } catch (error) {
-      await stop();
-      throw this.describe(error, `subscribe to "${topic}"`);
-    } finally {
-      clearTimeout(timer);
-    }
-    return subscription;
-  }
-
-  private async subscribeDurable(nc: NatsConnection, topic: string, handler: BrokerHandler, queue: string | undefined): Promise<ActiveSubscription> {
-    const name = consumerName(`${queue ?? this.options.name}-${topic}`);
-    if (queue === undefined && !this.options.named && !this.warnedUnnamed) {
-      this.warnedUnnamed = true;
-      this.log.warn(
-        { topic, consumer: name },
-        "durable subscription without a queue group on an unnamed broker: every such subscriber shares the consumer named after the topic; give the broker a name (option name or MICRO_BROKER_NAME) or use a queue group",
-      );
-    }
-    const deliver = async (msg: JsMsg) => {
-      try {
-        await handler({ topic: msg.subject, message: fromMsg(msg) });
-        msg.ack();
-      } catch (error) {
-        const attempt = msg.info.deliveryCount;
-        const delay = Math.min(100 * 2 ** Math.min(attempt - 1, 10), 10_000);
-        this.log.warn({ err: error, topic: msg.subject, queue, attempt, redeliverInMs: delay }, "subscriber failed; message will be redelivered");
-        msg.nak(delay);
-      }
-    };
-    let consumption;
-    try {
-      consumption = await this.durableStore(nc).consume(topic, name, deliver);
-    } catch (error) {
-      throw this.describe(error, `subscribe durably to "${topic}"`);
-    }
-    let stopped: Promise<void> | undefined;
-    const stop = () =>
-      (stopped ??= (async () => {
-        this.subscriptions.delete(subscription);
-        // The durable consumer stays on the server: messages published meanwhile wait for the next subscriber.
-        await consumption.stop();
-      })());
-    const subscription: ActiveSubscription = { topic, queue, stop, unsubscribe: stop };
-    return subscription;
-  }
-
-  private durableStore(nc: NatsConnection): DurableStore {
-    this.store ??= new DurableStore(nc, this.options.stream, this.options.timeout, this.log);
-    return this.store;
-  }
-
-  private nc(): Promise<NatsConnection> {
-    this.connection ??= this.open().catch((error: unknown) => {
-      this.connection = undefined;
-      throw error;
-    });
-    return this.connection;
-  }
-
-  private async open(): Promise<NatsConnection> {
-    const { servers, name, user, pass, token, timeout, maxReconnectWait } = this.options;
+  const open = async (): Promise<NatsConnection> => {
+    const { servers, name, user, pass, token, timeout, maxReconnectWait } = resolved;
     let nc: NatsConnection;
     try {
       nc = await connect({
@@ -212,7 +70,7 @@ class NatsBroker implements Broker {
         maxReconnectAttempts: -1,
         // Jittered exponential backoff, capped: a restarted server is found quickly, a long outage is not hammered.
         reconnectDelayHandler: () => {
-          const cap = Math.min(maxReconnectWait, 100 * 2 ** Math.min(this.reconnectAttempts++, 10));
+          const cap = Math.min(maxReconnectWait, 100 * 2 ** Math.min(reconnectAttempts++, 10));
           return cap / 2 + Math.random() * (cap / 2);
         },
       });
@@ -221,7 +79,7 @@ class NatsBroker implements Broker {
         throw new MicroError(
           ID,
           401,
-          `NATS at ${this.address} refused the credentials (${error.message}); check MICRO_BROKER_USERNAME / MICRO_BROKER_PASSWORD or MICRO_BROKER_TOKEN.`,
+          `NATS at ${address} refused the credentials (${error.message}); check MICRO_BROKER_USERNAME / MICRO_BROKER_PASSWORD or MICRO_BROKER_TOKEN.`,
           undefined,
           { cause: error },
         );
@@ -229,24 +87,24 @@ class NatsBroker implements Broker {
       throw new MicroError(
         ID,
         503,
-        `cannot connect to NATS at ${this.address}: ${error instanceof Error ? error.message : String(error)}. Start nats-server (with -js for durable delivery) or point --broker_address / MICRO_BROKER_ADDRESS at it.`,
+        `cannot connect to NATS at ${address}: ${error instanceof Error ? error.message : String(error)}. Start nats-server (with -js for durable delivery) or point --broker_address / MICRO_BROKER_ADDRESS at it.`,
         undefined,
         { cause: error },
       );
     }
-    this.log.debug({ server: nc.getServer() }, "connected to NATS");
+    log.debug({ server: nc.getServer() }, "connected to NATS");
     void (async () => {
       for await (const status of nc.status()) {
         switch (status.type) {
           case "disconnect":
-            this.log.warn({ server: status.server }, "disconnected from NATS; reconnecting");
+            log.warn({ server: status.server }, "disconnected from NATS; reconnecting");
             break;
           case "reconnect":
-            this.reconnectAttempts = 0;
-            this.log.info({ server: status.server }, "reconnected to NATS");
+            reconnectAttempts = 0;
+            log.info({ server: status.server }, "reconnected to NATS");
             break;
           case "error":
-            this.log.warn({ err: status.error }, "NATS connection error");
+            log.warn({ err: status.error }, "NATS connection error");
             break;
           default:
             break;
@@ -254,13 +112,140 @@ class NatsBroker implements Broker {
       }
     })().catch(() => {});
     return nc;
-  }
+  };
 
-  private describe(error: unknown, what: string): MicroError {
-    if (error instanceof MicroError) return error;
-    const message = error instanceof Error ? error.message : String(error);
-    return new MicroError(ID, 503, `NATS broker could not ${what} at ${this.address}: ${message}`, undefined, { cause: error });
-  }
+  const nc = (): Promise<NatsConnection> =>
+    (connection ??= open().catch((error: unknown) => {
+      connection = undefined;
+      throw error;
+    }));
+
+  const durableStore = (conn: NatsConnection): DurableStore => (store ??= openDurableStore(conn, resolved.stream, resolved.timeout, log));
+
+  /** A subscription whose `stop` (once) removes it from the broker, then runs `end`. */
+  const track = (topic: string, queue: string | undefined, end: () => Promise<void>): ActiveSubscription => {
+    let stopped: Promise<void> | undefined;
+    const stop = () =>
+      (stopped ??= (async () => {
+        subscriptions.delete(subscription);
+        await end();
+      })());
+    const subscription: ActiveSubscription = { topic, queue, stop, unsubscribe: stop };
+    return subscription;
+  };
+
+  const subscribeCore = async (conn: NatsConnection, topic: string, handler: BrokerHandler, queue: string | undefined): Promise<ActiveSubscription> => {
+    const sub = conn.subscribe(topic, queue !== undefined ? { queue } : undefined);
+    // Resolve once the server has the subscription, so a message published right after is not missed.
+    const flushed = conn.flush();
+    // One message at a time per subscription, in order (as Go Micro's NATS broker does).
+    const loop = (async () => {
+      for await (const msg of sub) {
+        // At most once: there is nothing to redeliver and no publisher to tell; the failure is logged.
+        await runHandler(handler, { topic: msg.subject, message: fromMsg(msg) }, queue, log, ID, "at most once: the message is dropped");
+      }
+    })();
+    const subscription = track(topic, queue, async () => {
+      if (!sub.isClosed()) sub.unsubscribe();
+      await loop;
+    });
+    // While reconnecting the flush waits for the server; the subscription is restored with the connection, so
+    // after the timeout it is returned anyway.
+    if (await settleWithin(flushed, resolved.timeout)) {
+      try {
+        await flushed;
+      } catch (error) {
+        await subscription.stop();
+        throw describe(error, `subscribe to "${topic}"`);
+      }
+    }
+    return subscription;
+  };
+
+  const subscribeDurable = async (conn: NatsConnection, topic: string, handler: BrokerHandler, queue: string | undefined): Promise<ActiveSubscription> => {
+    const name = consumerName(`${queue ?? resolved.name}-${topic}`);
+    if (queue === undefined && !resolved.named && !warnedUnnamed) {
+      warnedUnnamed = true;
+      log.warn(
+        { topic, consumer: name },
+        "durable subscription without a queue group on an unnamed broker: every such subscriber shares the consumer named after the topic; give the broker a name (option name or MICRO_BROKER_NAME) or use a queue group",
+      );
+    }
+    const deliver = async (msg: JsMsg) => {
+      const attempt = msg.info.deliveryCount;
+      const delay = Math.min(100 * 2 ** Math.min(attempt - 1, 10), 10_000);
+      const failure = await runHandler(handler, { topic: msg.subject, message: fromMsg(msg) }, queue, log, ID, `it is redelivered in ${delay} ms (attempt ${attempt})`);
+      if (failure) msg.nak(delay);
+      else msg.ack();
+    };
+    let consumption;
+    try {
+      consumption = await durableStore(conn).consume(topic, name, deliver);
+    } catch (error) {
+      throw describe(error, `subscribe durably to "${topic}"`);
+    }
+    // The durable consumer stays on the server: messages published meanwhile wait for the next subscriber.
+    return track(topic, queue, () => consumption.stop());
+  };
+
+  return {
+    name: "nats",
+    address,
+
+    async connect(): Promise<void> {
+      await nc();
+    },
+
+    async disconnect(): Promise<void> {
+      const pending = connection;
+      if (!pending) return;
+      connection = undefined;
+      store = undefined;
+      await Promise.all([...subscriptions].map((s) => s.stop().catch(() => {})));
+      subscriptions.clear();
+      const conn = await pending.catch(() => undefined);
+      if (!conn || conn.isClosed()) return;
+      // Drain flushes what was published and lets in-flight handlers finish; bounded, then closed outright.
+      await settleWithin(conn.drain(), resolved.timeout);
+      if (!conn.isClosed()) await conn.close().catch(() => {});
+    },
+
+    async publish(topic: string, message: BrokerMessage): Promise<void> {
+      assertTopic(topic, false);
+      const conn = await nc();
+      const headers = toHeaders(message.header);
+      if (resolved.durable) {
+        const durable = durableStore(conn);
+        try {
+          // The client's message id doubles as JetStream's de-duplication id: a retried publish is stored once.
+          const msgID = message.header?.["Micro-Id"];
+          await durable.publish(topic, message.body, { headers, timeout: resolved.timeout, ...(msgID ? { msgID } : {}) });
+        } catch (error) {
+          // The stream may have been removed, or JetStream was not ready: check it again next time.
+          durable.forget(topic);
+          throw describe(error, `publish to "${topic}" (waiting for the JetStream ack)`);
+        }
+        return;
+      }
+      try {
+        // Core NATS: buffered by the client while reconnecting, sent when the connection is back.
+        conn.publish(topic, message.body, headers ? { headers } : undefined);
+      } catch (error) {
+        throw describe(error, `publish to "${topic}"`);
+      }
+    },
+
+    async subscribe(topic: string, handler: BrokerHandler, options: BrokerSubscribeOptions = {}): Promise<Subscription> {
+      const durable = options.durable ?? resolved.durable;
+      const queue = checkSubscribe(ID, topic, handler, options);
+      assertTopic(topic, !durable);
+      if (queue !== undefined && /\s/.test(queue)) throw MicroError.badRequest(ID, `invalid queue group "${queue}": NATS queue names have no spaces`);
+      const conn = await nc();
+      const subscription = durable ? await subscribeDurable(conn, topic, handler, queue) : await subscribeCore(conn, topic, handler, queue);
+      subscriptions.add(subscription);
+      return subscription;
+    },
+  };
 }
 
 function toHeaders(header: Metadata | undefined): MsgHdrs | undefined {

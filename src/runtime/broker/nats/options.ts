@@ -54,7 +54,8 @@ export interface ResolvedNatsOptions {
   maxReconnectWait: number;
 }
 
-const ID = "broker.nats";
+/** The NATS broker's error id (bad options, bad arguments, connection and JetStream failures). */
+export const ID = "micro.broker.nats";
 
 export function resolveOptions(options: NatsBrokerOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedNatsOptions {
   const list = typeof options.servers === "string" ? options.servers.split(",") : options.servers && options.servers.length > 0 ? [...options.servers] : (options.address ?? "").split(",");

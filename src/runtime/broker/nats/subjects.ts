@@ -4,12 +4,12 @@
  * consumer names (which may not contain `.`, `*`, `>` or whitespace).
  */
 import { MicroError } from "../../errors/index.js";
+import { checkTopic } from "../validate.js";
+import { ID } from "./options.js";
 
-const ID = "broker.nats";
-
-/** Throw a clear error unless `topic` is a valid subject (wildcards only when `wildcards`). */
+/** Throw a clear error (400) unless `topic` is a valid subject (wildcards only when `wildcards`). */
 export function assertTopic(topic: string, wildcards: boolean): void {
-  if (typeof topic !== "string" || topic === "") throw MicroError.badRequest(ID, "a topic must be a non-empty string such as \"orders.created\"");
+  checkTopic(ID, topic);
   if (/\s/.test(topic)) throw MicroError.badRequest(ID, `topic "${topic}" contains whitespace; NATS subjects are dot-separated tokens without spaces`);
   const tokens = topic.split(".");
   tokens.forEach((token, i) => {
