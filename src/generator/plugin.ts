@@ -13,9 +13,9 @@ import { deps, loadTranspile } from "./deps.js";
 
 export const PLUGIN_NAME = "protoc-gen-micro";
 export const PLUGIN_VERSION = "0.1.0";
-/** proto2, proto3 (with `optional`) and editions up to 2023. */
+/** proto2, proto3 (with `optional`) and editions up to 2024. */
 export const MINIMUM_EDITION = deps.Edition.EDITION_PROTO2;
-export const MAXIMUM_EDITION = deps.Edition.EDITION_2023;
+export const MAXIMUM_EDITION = deps.Edition.EDITION_2024;
 
 /** `./a/b.micro.ts` → `./a/b.micro.js`: the import path protoplugin gives a generated file. */
 function importPathOf(fileName: string): string {
