@@ -22,13 +22,6 @@ export interface GenerateContext {
   readonly getComments: (desc: DescService | DescMethod) => Comments;
 }
 
-const kinds = {
-  unary: "unary",
-  server_streaming: "server_streaming",
-  client_streaming: "client_streaming",
-  bidi_streaming: "bidi_streaming",
-} as const;
-
 const clientCalls = {
   unary: "call",
   server_streaming: "serverStream",
@@ -92,7 +85,7 @@ export function generateFile(f: GeneratedFile, file: DescFile, selfImportPath: s
       ];
       f.print("    ", keys[i], ": {");
       f.print("      name: ", f.string(m.name), ",");
-      f.print("      kind: ", f.string(kinds[m.methodKind]), ",");
+      f.print("      kind: ", f.string(m.methodKind), ",");
       f.print("      input: ", codec(ref.input, m.input), ",");
       f.print("      output: ", codec(ref.output, m.output), ",");
       const http = httpBindings(m);

@@ -79,23 +79,20 @@ function parseRule(bytes: Uint8Array): ParsedRule {
   return rule;
 }
 
-function binding(rule: ParsedRule, where: string): HttpBinding {
-  if (rule.method === undefined || rule.method === "" || rule.path === undefined || rule.path === "") {
-    throw new Error(`${where}: google.api.http rule without a pattern (set one of get, put, post, delete, patch, custom)`);
-  }
-  return {
-    method: rule.method,
-    path: rule.path,
-    ...(rule.body ? { body: rule.body } : {}),
-    ...(rule.responseBody ? { responseBody: rule.responseBody } : {}),
-  };
+/** A rule as written: its name in messages (`rule`, `additional_bindings[0]`) and its fields, unchecked. */
+export interface WrittenRule {
+  readonly name: string;
+  readonly method?: string;
+  readonly path?: string;
+  readonly body?: string;
+  readonly responseBody?: string;
 }
 
 /**
- * The method's HTTP bindings: the main rule, then its `additional_bindings` in order (their own
+ * The method's rules as written: the main rule, then its `additional_bindings` in order (their own
  * `additional_bindings` are ignored, as the schema requires). Empty when the method has no rule.
  */
-export function httpBindings(method: DescMethod): HttpBinding[] {
+export function writtenRules(method: DescMethod): WrittenRule[] {
   const unknown = method.proto.options?.$unknown ?? [];
   const parts = unknown.filter((u) => u.no === HTTP_EXTENSION && u.wireType === WireType.LengthDelimited);
   if (parts.length === 0) return [];
@@ -107,7 +104,29 @@ export function httpBindings(method: DescMethod): HttpBinding[] {
     all.set(c, offset);
     offset += c.length;
   }
-  const where = `rpc ${method.parent.typeName}.${method.name}`;
+  const written = (rule: ParsedRule, name: string): WrittenRule => {
+    const { additional: _, ...fields } = rule;
+    return { name, ...fields };
+  };
   const main = parseRule(all);
-  return [binding(main, where), ...main.additional.map((a, i) => binding(parseRule(a), `${where} additional_bindings[${i}]`))];
+  return [written(main, "rule"), ...main.additional.map((a, i) => written(parseRule(a), `additional_bindings[${i}]`))];
+}
+
+/**
+ * The method's HTTP bindings, in the order of {@link writtenRules}. The plugin checks the rules first
+ * (./http-check.ts); a rule without a pattern still throws here.
+ */
+export function httpBindings(method: DescMethod): HttpBinding[] {
+  return writtenRules(method).map((rule) => {
+    if (rule.method === undefined || rule.method === "" || rule.path === undefined || rule.path === "") {
+      const where = `rpc ${method.parent.typeName}.${method.name}${rule.name === "rule" ? "" : ` ${rule.name}`}`;
+      throw new Error(`${where}: google.api.http rule without a pattern (set one of get, put, post, delete, patch, custom)`);
+    }
+    return {
+      method: rule.method,
+      path: rule.path,
+      ...(rule.body ? { body: rule.body } : {}),
+      ...(rule.responseBody ? { responseBody: rule.responseBody } : {}),
+    };
+  });
 }

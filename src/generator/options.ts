@@ -74,12 +74,19 @@ interface RawOption {
   readonly value: string;
 }
 
+/**
+ * The options in the parameter. Empty entries (a trailing comma, `a,,b`, a leading comma) are skipped, as
+ * ts-proto skips them, so that an `opt` list ts-proto accepts is accepted here too. (protoc-gen-es 2.x
+ * refuses them with `invalid option ""`; the parameter handed on to protoplugin never contains one.)
+ */
 function split(parameter: string): RawOption[] {
-  if (parameter.length === 0) return [];
-  return parameter.split(",").map((raw) => {
-    const i = raw.indexOf("=");
-    return i < 0 ? { key: raw, value: "" } : { key: raw.substring(0, i), value: raw.substring(i + 1) };
-  });
+  return parameter
+    .split(",")
+    .filter((raw) => raw !== "")
+    .map((raw) => {
+      const i = raw.indexOf("=");
+      return i < 0 ? { key: raw, value: "" } : { key: raw.substring(0, i), value: raw.substring(i + 1) };
+    });
 }
 
 function accepted(values: readonly string[]): string {

@@ -7,14 +7,15 @@
 import type { CodeGeneratorRequest, CodeGeneratorResponse } from "@bufbuild/protobuf/wkt";
 import type { FileInfo } from "@bufbuild/protoplugin";
 import { generateFile, microFileName } from "./generate.js";
+import { HttpRuleError, httpRuleProblems } from "./http-check.js";
 import { parseOptions } from "./options.js";
 import { deps, loadTranspile } from "./deps.js";
 
 export const PLUGIN_NAME = "protoc-gen-micro";
 export const PLUGIN_VERSION = "0.1.0";
-/** proto2, proto3 (with `optional`) and editions up to 2023. */
+/** proto2, proto3 (with `optional`) and editions up to 2024. */
 export const MINIMUM_EDITION = deps.Edition.EDITION_PROTO2;
-export const MAXIMUM_EDITION = deps.Edition.EDITION_2023;
+export const MAXIMUM_EDITION = deps.Edition.EDITION_2024;
 
 /** `./a/b.micro.ts` → `./a/b.micro.js`: the import path protoplugin gives a generated file. */
 function importPathOf(fileName: string): string {
@@ -48,12 +49,16 @@ function withCodeUnitOrder<T>(render: () => T): T {
   }
 }
 
-/** Run the plugin on a request. Throws `OptionError` for bad options and `Error` for bad input. */
+/** Run the plugin on a request. Throws `OptionError` for bad options, `HttpRuleError` for http rules that cannot work and `Error` for bad input. */
 export async function runPlugin(request: CodeGeneratorRequest): Promise<CodeGeneratorResponse> {
   const { micro, standardParameter } = parseOptions(request.parameter);
   const parameter = deps.parseParameter(standardParameter, undefined);
   const schema = deps.createSchema(request, parameter, PLUGIN_NAME, undefined, MINIMUM_EDITION, MAXIMUM_EDITION);
   const options = parameter.parsed;
+
+  // Every rule of every file is checked before anything is generated: one bad rule, no files.
+  const problems = schema.files.flatMap(httpRuleProblems);
+  if (problems.length > 0) throw new HttpRuleError(problems);
 
   schema.prepareGenerate("ts");
   const sources = new Map<string, string>();

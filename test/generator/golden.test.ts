@@ -34,6 +34,7 @@ describe("golden files", () => {
       "clash/globals.micro.ts",
       "clash/names.micro.ts",
       "clash/svc/services.micro.ts",
+      "editions/edition2024.micro.ts",
       "editions/editions.micro.ts",
       "greeter/v1/greeter.micro.ts",
       "legacy/legacy.micro.ts",

@@ -3,11 +3,11 @@
  * option and what it accepts, and protoc writes no files. Also the option parser's mapping rules.
  */
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { after, describe, it } from "node:test";
 import { join } from "node:path";
 import { parseOptions } from "../../src/generator/options.js";
-import { listFiles, protoc, tempDir } from "./support.js";
+import { GOLDEN, listFiles, protoc, tempDir } from "./support.js";
 
 describe("plugin options", () => {
   const tmp = tempDir("options");
@@ -48,6 +48,26 @@ describe("plugin options", () => {
     assert.equal(parseOptions("importSuffix=.js,import_extension=js").standardParameter, "target=ts,import_extension=js");
     assert.throws(() => parseOptions("importSuffix=.js,import_extension=none"), /disagree/);
   });
+
+  it("skips empty entries (trailing, leading, doubled comma) as ts-proto does", () => {
+    for (const parameter of ["importSuffix=.js,", ",importSuffix=.js", "importSuffix=.js,,messages=ts-proto", ","]) {
+      const expected = parameter === "," ? "target=ts" : "target=ts,import_extension=js";
+      assert.equal(parseOptions(parameter).standardParameter, expected, parameter);
+    }
+    assert.equal(parseOptions("messages=protobuf-es,,").micro.messages, "protobuf-es");
+  });
+
+  for (const opt of ["importSuffix=.js,", "import_extension=js,,"]) {
+    it(`accepts ${opt} through protoc and writes what the option without the comma writes`, async () => {
+      const out = join(tmp.dir, `comma_${opt.replace(/[^a-z]/gi, "_")}`);
+      mkdirSync(out);
+      const result = await protoc(out, opt, ["greeter/v1/greeter.proto"]);
+      assert.equal(result.code, 0, result.stderr);
+      const file = "greeter/v1/greeter.micro.ts";
+      assert.deepEqual(listFiles(out), [file]);
+      assert.equal(readFileSync(join(out, file), "utf8"), readFileSync(join(GOLDEN, "ts-proto", file), "utf8"));
+    });
+  }
 
   it("keeps protoplugin's options and reads its own", () => {
     const { micro, standardParameter } = parseOptions("target=js+dts,messages=protobuf-es,runtime_import=@acme/micro/,ts_nocheck=true");

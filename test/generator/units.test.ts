@@ -100,12 +100,12 @@ describe("plugin response and field descriptions", () => {
     return create(CodeGeneratorRequestSchema, { fileToGenerate: files, parameter, protoFile: fds.file });
   }
 
-  it("declares proto3 optional and editions support, proto2 to 2023", async () => {
-    const response = await runPlugin(await request(["editions/editions.proto", "legacy/legacy.proto"]));
+  it("declares proto3 optional and editions support, proto2 to 2024", async () => {
+    const response = await runPlugin(await request(["editions/edition2024.proto", "editions/editions.proto", "legacy/legacy.proto"]));
     assert.equal(Number(response.supportedFeatures), CodeGeneratorResponse_Feature.PROTO3_OPTIONAL | CodeGeneratorResponse_Feature.SUPPORTS_EDITIONS);
     assert.equal(response.minimumEdition, Edition.EDITION_PROTO2);
-    assert.equal(response.maximumEdition, Edition.EDITION_2023);
-    assert.deepEqual(response.file.map((f) => f.name), ["editions/editions.micro.ts", "legacy/legacy.micro.ts"]);
+    assert.equal(response.maximumEdition, Edition.EDITION_2024);
+    assert.deepEqual(response.file.map((f) => f.name), ["editions/edition2024.micro.ts", "editions/editions.micro.ts", "legacy/legacy.micro.ts"]);
   });
 
   it("reports the package's version", () => {
