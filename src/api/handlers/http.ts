@@ -11,6 +11,7 @@ import { MicroError } from "../../runtime/errors/index.js";
 import { logger } from "../../runtime/logger/index.js";
 import { rejectUpgrade } from "../errors.js";
 import type { NodeRecord } from "../../runtime/registry/index.js";
+import { splitHostPort } from "../../runtime/transport/address.js";
 import type { GatewayContext } from "../context.js";
 import { splitUrl } from "../request.js";
 import { pathSegments } from "../resolve.js";
@@ -50,16 +51,17 @@ async function pickNode(ctx: GatewayContext, service: string): Promise<NodeRecor
   return nodes[Math.floor(Math.random() * nodes.length)]!;
 }
 
-function splitAddress(address: string): { host: string; port: number } {
-  const sep = address.lastIndexOf(":");
-  return { host: address.slice(0, sep).replace(/^\[|\]$/g, ""), port: Number(address.slice(sep + 1)) };
+/** Where to connect for a node's `host:port` address. */
+function nodeHostPort(address: string): { host: string; port: number } {
+  const { host, port } = splitHostPort(address);
+  return { host, port: Number(port) };
 }
 
 export async function httpHandler(ctx: GatewayContext, req: FastifyRequest, reply: FastifyReply): Promise<void> {
   const rawUrl = req.raw.url ?? "/";
   const service = proxyService(pathSegments(splitUrl(rawUrl).path), ctx.namespace);
   const node = await pickNode(ctx, service);
-  const { host, port } = splitAddress(node.address);
+  const { host, port } = nodeHostPort(node.address);
   const headers = filterHeaders(req.headers);
   const prior = req.headers["x-forwarded-for"];
   headers["x-forwarded-for"] = prior ? `${prior}, ${req.ip}` : req.ip;
@@ -98,7 +100,7 @@ export function proxyUpgrades(ctx: GatewayContext, server: Server): { close(): v
         const rawUrl = req.url ?? "/";
         const service = proxyService(pathSegments(splitUrl(rawUrl).path), ctx.namespace);
         const node = await pickNode(ctx, service);
-        const upstream = connect(splitAddress(node.address));
+        const upstream = connect(nodeHostPort(node.address));
         open.add(socket);
         open.add(upstream);
         const lines = [`${req.method} ${rawUrl} HTTP/1.1`];

@@ -20,7 +20,7 @@ import {
   writeTrailer,
   type Settings,
 } from "./frame.js";
-import { dialableHost, formatAddress, type HostPort } from "./address.js";
+import { dialableHost, formatAddress, type HostPort } from "../address.js";
 import { DONE } from "./inbox.js";
 import { MAX_TIMER, type ResolvedOptions } from "./limits.js";
 import { Session, connectionError } from "./session.js";
