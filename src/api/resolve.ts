@@ -10,11 +10,21 @@
  *
  * With a namespace, the service is `<namespace>.<service>`.
  */
+import type { HttpRule, MethodKind, ValueRecord } from "../runtime/definition/index.js";
 import { MicroError } from "../runtime/errors/index.js";
 
 export interface Resolved {
   readonly service: string;
   readonly endpoint: string;
+}
+
+/** The service method a request goes to (see `resolveTarget` in target.ts). */
+export interface Target extends Resolved {
+  readonly kind: MethodKind;
+  /** Set when a `google.api.http` route matched. */
+  readonly rule?: HttpRule;
+  readonly vars?: Record<string, string>;
+  readonly fields?: readonly ValueRecord[];
 }
 
 const VERSION = /^v[0-9]+$/;

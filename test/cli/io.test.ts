@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { durationFlag, formatReply, metadataFlag } from "../../src/cli/commands/lib/io.js";
 import { serviceText } from "../../src/cli/commands/lib/registry-view.js";
-import { endpointKind, endpointRules } from "../../src/api/routes.js";
+import { endpointRules } from "../../src/api/routes.js";
+import { endpointKind } from "../../src/runtime/target/index.js";
 import { UsageError } from "../../src/cli/usage-error.js";
 
 test("--metadata k=v, repeatable; bad entries are usage errors", () => {

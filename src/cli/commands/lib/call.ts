@@ -2,8 +2,7 @@
  * `micro call` and `micro stream`: JSON requests to any endpoint through the runtime client, with content
  * type application/json and the pass-through `rawJsonCodec` (the server decodes with the endpoint's codec).
  */
-import { jsonTarget } from "../../../api/targets.js";
-import { endpointKind } from "../../../api/routes.js";
+import { endpointKind, jsonTarget } from "../../../runtime/target/index.js";
 import type { CallOptions } from "../../../runtime/client/index.js";
 import type { MethodKind } from "../../../runtime/definition/index.js";
 import { isUnreachable } from "../../../runtime/errors/classify.js";

@@ -1,7 +1,7 @@
 /**
  * `micro api`: the gateway in this process until SIGINT/SIGTERM, then a graceful stop.
  */
-import { newGateway, parseListenAddress } from "../../../api/gateway.js";
+import { newGateway, parseListenAddress } from "../../../api/index.js";
 import type { ApiArguments } from "../api.js";
 import { UsageError } from "../../usage-error.js";
 import { durationFlag, runCommand } from "./io.js";
