@@ -3,7 +3,7 @@
  */
 import { existsSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
-import { UsageError } from "../cli/usage-error.js";
+import { UsageError } from "../runtime/errors/usage.js";
 import { deriveNames, type ProjectNames, type ProjectType } from "./names.js";
 import { microTsSpecifier, projectVersions, templateDir } from "./package-root.js";
 import { formatTree, renderProject } from "./render.js";

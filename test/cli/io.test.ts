@@ -4,7 +4,7 @@ import { durationFlag, formatReply, metadataFlag } from "../../src/cli/commands/
 import { serviceText } from "../../src/cli/commands/lib/registry-view.js";
 import { endpointRules } from "../../src/api/routes.js";
 import { endpointKind } from "../../src/runtime/target/index.js";
-import { UsageError } from "../../src/cli/usage-error.js";
+import { UsageError } from "../../src/runtime/errors/usage.js";
 
 test("--metadata k=v, repeatable; bad entries are usage errors", () => {
   assert.deepEqual(metadataFlag(["a=1", "b=x=y", "c="]), { a: "1", b: "x=y", c: "" });

@@ -12,7 +12,7 @@ import { promisify } from "node:util";
 import { deriveNames } from "../../src/scaffold/names.js";
 import { newProject } from "../../src/scaffold/new.js";
 import { microTsSpecifier, packageRoot } from "../../src/scaffold/package-root.js";
-import { UsageError } from "../../src/cli/usage-error.js";
+import { UsageError } from "../../src/runtime/errors/usage.js";
 
 const run = promisify(execFile);
 const buf = join(packageRoot, "node_modules", ".bin", "buf");

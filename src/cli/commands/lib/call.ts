@@ -8,7 +8,7 @@ import type { MethodKind } from "../../../runtime/definition/index.js";
 import { isUnreachable } from "../../../runtime/errors/classify.js";
 import { fromError, MicroError } from "../../../runtime/errors/index.js";
 import type { Registry } from "../../../runtime/registry/index.js";
-import { UsageError } from "../../usage-error.js";
+import { UsageError } from "../../../runtime/errors/usage.js";
 import type { CallArguments } from "../call.js";
 import type { StreamArguments } from "../stream.js";
 import { durationFlag, formatReply, isStdinArgument, metadataFlag, ndjsonStdin, out, requestArgument, runCommand } from "./io.js";

@@ -3,7 +3,7 @@
  */
 import { newGateway, parseListenAddress } from "../../../api/index.js";
 import type { ApiArguments } from "../api.js";
-import { UsageError } from "../../usage-error.js";
+import { UsageError } from "../../../runtime/errors/usage.js";
 import { durationFlag, runCommand } from "./io.js";
 import { openRuntime } from "./runtime.js";
 

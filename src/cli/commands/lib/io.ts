@@ -5,7 +5,7 @@
 import { createInterface } from "node:readline";
 import { fromError, MicroError } from "../../../runtime/errors/index.js";
 import { parseDuration } from "../../../runtime/config/index.js";
-import { UsageError } from "../../usage-error.js";
+import { UsageError } from "../../../runtime/errors/usage.js";
 
 /** Read all of stdin as text. */
 export async function readStdin(): Promise<string> {

@@ -1,7 +1,7 @@
 /**
  * `micro publish <topic> <message>`: a JSON message through the configured broker.
  */
-import { UsageError } from "../../usage-error.js";
+import { UsageError } from "../../../runtime/errors/usage.js";
 import type { PublishArguments } from "../publish.js";
 import { metadataFlag, out, requestArgument, runCommand } from "./io.js";
 import { openRuntime } from "./runtime.js";
