@@ -27,9 +27,10 @@ export interface Target extends Resolved {
   readonly fields?: readonly ValueRecord[];
 }
 
-const VERSION = /^v[0-9]+$/;
+/** A version segment (`v1`), which joins the next one in the service name. */
+export const VERSION = /^v[0-9]+$/;
 /** What a path segment may hold to become part of a service or endpoint name. */
-const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+export const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
 /** `say_hello` / `say-hello` / `sayHello` → `SayHello`. */
 export function toCamel(part: string): string {

@@ -40,7 +40,7 @@ export function templateDir(type: string): string {
 }
 
 /** The files every project type shares (Dockerfile, tsconfig, buf.gen.yaml, dot files), rendered under each type's own. */
-export const commonTemplateDir: string = join(packageRoot, "templates", "common");
+export const commonTemplateDir: string = templateDir("common");
 
 /** A checkout has its sources or git metadata; an installed package has neither. */
 export function isCheckout(root: string = packageRoot): boolean {

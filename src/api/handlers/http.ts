@@ -14,11 +14,9 @@ import type { NodeRecord } from "../../runtime/registry/index.js";
 import { splitHostPort } from "../../runtime/transport/address.js";
 import type { GatewayContext } from "../context.js";
 import { splitUrl } from "../request.js";
-import { pathSegments } from "../resolve.js";
+import { pathSegments, SEGMENT, VERSION } from "../resolve.js";
 
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization", "proxy-authenticate"]);
-const ALIAS = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
-const VERSION = /^v[0-9]+$/;
 
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
@@ -27,7 +25,7 @@ export function proxyService(segments: readonly string[], namespace: string): st
   if (segments.length === 0) throw MicroError.notFound("micro.api", "no service in the path: use /<service>/...");
   const versioned = segments.length > 2 && VERSION.test(segments[0]!);
   const alias = versioned ? segments[1]! : segments[0]!;
-  if (!ALIAS.test(alias) || (versioned && !ALIAS.test(segments[0]!))) throw MicroError.badRequest("micro.api", `invalid service name in path: ${JSON.stringify(alias)}`);
+  if (!SEGMENT.test(alias) || (versioned && !SEGMENT.test(segments[0]!))) throw MicroError.badRequest("micro.api", `invalid service name in path: ${JSON.stringify(alias)}`);
   const name = versioned ? `${segments[0]}.${alias}` : alias;
   return namespace ? `${namespace}.${name}` : name;
 }
@@ -49,6 +47,11 @@ async function pickNode(ctx: GatewayContext, service: string): Promise<NodeRecor
   const nodes = records.flatMap((r) => r.nodes).filter((n) => n.metadata?.protocol === "http");
   if (nodes.length === 0) throw MicroError.notFound("micro.api", `service ${service} has no node serving HTTP (node metadata protocol: http)`);
   return nodes[Math.floor(Math.random() * nodes.length)]!;
+}
+
+/** The 502 for a node that could not be reached. */
+function unreachable(service: string, node: NodeRecord, error: Error): MicroError {
+  return new MicroError("micro.api", 502, `cannot reach ${service} at ${node.address}: ${(error as NodeJS.ErrnoException).code ?? error.message}`);
 }
 
 /** Where to connect for a node's `host:port` address. */
@@ -73,7 +76,7 @@ export async function httpHandler(ctx: GatewayContext, req: FastifyRequest, repl
     const out = httpRequest({ host, port, method: req.method, path: rawUrl, headers, agent, timeout: ctx.timeout }, resolve);
     out.once("timeout", () => out.destroy(new MicroError("micro.api", 504, `${service} did not answer within ${ctx.timeout} ms`)));
     out.once("error", (error) => {
-      reject(error instanceof MicroError ? error : new MicroError("micro.api", 502, `cannot reach ${service} at ${node.address}: ${(error as NodeJS.ErrnoException).code ?? error.message}`));
+      reject(error instanceof MicroError ? error : unreachable(service, node, error));
     });
     reply.raw.once("close", () => {
       if (!reply.raw.writableFinished) out.destroy();
@@ -121,7 +124,7 @@ export function proxyUpgrades(ctx: GatewayContext, server: Server): { close(): v
           upstream.destroy();
         };
         upstream.once("error", (error) => {
-          if (!connected) rejectUpgrade(socket, new MicroError("micro.api", 502, `cannot reach ${service} at ${node.address}: ${(error as NodeJS.ErrnoException).code ?? error.message}`));
+          if (!connected) rejectUpgrade(socket, unreachable(service, node, error));
           end();
         });
         upstream.once("close", end);
