@@ -10,7 +10,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { jsonTarget } from "../src/api/targets.js";
+import { jsonTarget } from "../src/runtime/target/index.js";
 import { newClient, readConfig, resolvePlugins } from "../src/index.js";
 
 const plugins = await resolvePlugins(readConfig());

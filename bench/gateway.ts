@@ -13,7 +13,7 @@ import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { jsonTarget } from "../src/api/targets.js";
+import { jsonTarget } from "../src/runtime/target/index.js";
 import { newClient, readConfig, resolvePlugins } from "../src/index.js";
 import { HttpConnection, jsonPost } from "./http-load.js";
 import { measure, type LoadResult } from "./support/load.js";

@@ -9,6 +9,7 @@ import type { Client } from "../runtime/client/index.js";
 import { MicroError } from "../runtime/errors/index.js";
 import { logger } from "../runtime/logger/index.js";
 import type { Registry } from "../runtime/registry/index.js";
+import { formatAddress, splitHostPort, type HostPort } from "../runtime/transport/address.js";
 import type { GatewayContext } from "./context.js";
 import { httpStatus, toGatewayError } from "./errors.js";
 import { apiHandler } from "./handlers/api.js";
@@ -63,13 +64,15 @@ export interface Gateway {
 
 const log = logger("api");
 
-/** Split `host:port`, `[v6]:port` or `:port`. */
-export function parseListenAddress(address: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(address.trim());
-  if (!m) throw MicroError.badRequest("micro.api", `invalid address "${address}": use host:port, e.g. :8080 or 127.0.0.1:8080`);
-  const port = Number(m[3]);
-  if (port > 65535) throw MicroError.badRequest("micro.api", `invalid port in "${address}"`);
-  return { host: m[1] ?? (m[2] || "0.0.0.0"), port };
+/** Split `host:port`, `[v6]:port` or `:port` (every interface: 0.0.0.0). */
+export function parseListenAddress(address: string): HostPort {
+  const text = address.trim();
+  const { host, port, problem } = splitHostPort(text);
+  if (problem || !/^\d+$/.test(port) || (host === "" && text.startsWith("["))) {
+    throw MicroError.badRequest("micro.api", `invalid address "${address}": use host:port, e.g. :8080 or 127.0.0.1:8080`);
+  }
+  if (Number(port) > 65535) throw MicroError.badRequest("micro.api", `invalid port in "${address}"`);
+  return { host: host || "0.0.0.0", port: Number(port) };
 }
 
 function sendError(reply: FastifyReply, error: unknown): void {
@@ -155,7 +158,7 @@ export function newGateway(options: GatewayOptions): Gateway {
       else if (handler === "http") ws = proxyUpgrades(ctx, app.server);
       await app.listen({ host, port });
       const a = app.server.address() as AddressInfo;
-      bound = a.family === "IPv6" ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+      bound = formatAddress(a.address, a.port);
       log.info({ address: bound, handler, namespace: ctx.namespace }, "gateway listening");
     },
     async stop() {

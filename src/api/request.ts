@@ -59,15 +59,6 @@ export function parseFormBody(body: Buffer, fields?: readonly ValueRecord[]): Re
   return out;
 }
 
-/** The request body as the JSON value the service receives (`undefined` when there is none). */
-export function jsonBody(contentType: string | undefined, body: Buffer | undefined, fields?: readonly ValueRecord[]): unknown {
-  const kind = bodyKind(contentType, body);
-  if (kind === "none") return undefined;
-  if (kind === "json") return parseJsonBody(body!);
-  if (kind === "form") return parseFormBody(body!, fields);
-  throw MicroError.badRequest("micro.api", "a protobuf body is only accepted by the rpc handler's service paths");
-}
-
 /** Headers never forwarded as metadata: hop-by-hop, framing, and what the transport sets itself. */
 const NOT_FORWARDED = new Set([
   "host", "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",

@@ -10,6 +10,7 @@
  *
  * With a namespace, the service is `<namespace>.<service>`.
  */
+import type { HttpRule, MethodKind, ValueRecord } from "../runtime/definition/index.js";
 import { MicroError } from "../runtime/errors/index.js";
 
 export interface Resolved {
@@ -17,9 +18,19 @@ export interface Resolved {
   readonly endpoint: string;
 }
 
-const VERSION = /^v[0-9]+$/;
+/** The service method a request goes to (see `resolveTarget` in target.ts). */
+export interface Target extends Resolved {
+  readonly kind: MethodKind;
+  /** Set when a `google.api.http` route matched. */
+  readonly rule?: HttpRule;
+  readonly vars?: Record<string, string>;
+  readonly fields?: readonly ValueRecord[];
+}
+
+/** A version segment (`v1`), which joins the next one in the service name. */
+export const VERSION = /^v[0-9]+$/;
 /** What a path segment may hold to become part of a service or endpoint name. */
-const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+export const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
 /** `say_hello` / `say-hello` / `sayHello` → `SayHello`. */
 export function toCamel(part: string): string {

@@ -6,6 +6,7 @@
 import type { HttpRule, MethodKind, ValueRecord } from "../runtime/definition/index.js";
 import type { EndpointRecord, Registry, ServiceRecord } from "../runtime/registry/index.js";
 import { logger } from "../runtime/logger/index.js";
+import { endpointKind } from "../runtime/target/index.js";
 import { matchTemplate, parseTemplate, type PathTemplate } from "./http-rule.js";
 
 const log = logger("api.routes");
@@ -24,17 +25,6 @@ export interface Route {
 export interface EndpointInfo {
   readonly kind: MethodKind;
   readonly requestFields?: readonly ValueRecord[];
-}
-
-const KINDS = new Set<MethodKind>(["unary", "server_streaming", "client_streaming", "bidi_streaming"]);
-
-/** The method kind from an endpoint's `stream` metadata (`unary` when absent). */
-export function endpointKind(ep: EndpointRecord): MethodKind {
-  const s = ep.metadata?.stream;
-  if (s && KINDS.has(s as MethodKind)) return s as MethodKind;
-  // Go Micro publishes stream: "true" for any streaming endpoint.
-  if (s === "true") return "bidi_streaming";
-  return "unary";
 }
 
 /** The HttpRule list from an endpoint's `http` metadata; invalid JSON is logged and ignored. */

@@ -4,7 +4,7 @@
  * result is kept until the route table changes. Only successful resolutions to a known endpoint are kept;
  * errors and unknown names are resolved afresh each time.
  */
-import type { Target } from "./context.js";
+import type { Target } from "./resolve.js";
 import type { RouteTable } from "./routes.js";
 
 export class TargetCache {

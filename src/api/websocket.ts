@@ -15,12 +15,14 @@ import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import type { Metadata } from "../runtime/metadata/index.js";
 import { MicroError } from "../runtime/errors/index.js";
 import { logger } from "../runtime/logger/index.js";
-import { callOptions, resolveTarget, type GatewayContext, type Target } from "./context.js";
+import { callOptions } from "./call.js";
+import type { GatewayContext } from "./context.js";
 import { httpStatus, rejectUpgrade, toGatewayError } from "./errors.js";
 import { ruleResponse } from "./http-rule.js";
 import { headerMetadata, splitUrl } from "./request.js";
-import { pathSegments } from "./resolve.js";
-import { jsonTarget } from "./targets.js";
+import { pathSegments, type Target } from "./resolve.js";
+import { resolveTarget } from "./target.js";
+import { jsonTarget } from "../runtime/target/index.js";
 
 const log = logger("api");
 

@@ -6,9 +6,9 @@ import { readFileSync } from "node:fs";
 import yargs, { type Argv, type CommandModule } from "yargs";
 import * as commands from "./commands/index.js";
 import { globalOptions } from "./global-options.js";
-import { UsageError } from "./usage-error.js";
+import { UsageError } from "../runtime/errors/usage.js";
 
-export { UsageError } from "./usage-error.js";
+export { UsageError } from "../runtime/errors/usage.js";
 
 /** Exit codes of `micro`. */
 export const EXIT_OK = 0;

@@ -8,7 +8,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { newService, type Client, type Service } from "../index.js";
+import type { Client } from "../runtime/client/index.js";
+import { newService, type Service } from "../runtime/service/index.js";
 import { newProject } from "./new.js";
 import { npmCommand, runStep } from "./steps.js";
 

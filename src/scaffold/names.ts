@@ -2,7 +2,7 @@
  * The names a project is rendered with, all derived from the one the user typed: `hello-world` gives the
  * alias `hello_world` (proto package and file names), the identifier `HelloWorld`, and so on.
  */
-import { UsageError } from "../cli/usage-error.js";
+import { UsageError } from "../runtime/errors/usage.js";
 
 /** Project types, one template folder each. */
 export type ProjectType = "service" | "api";

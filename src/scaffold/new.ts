@@ -3,9 +3,9 @@
  */
 import { existsSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
-import { UsageError } from "../cli/usage-error.js";
+import { UsageError } from "../runtime/errors/usage.js";
 import { deriveNames, type ProjectNames, type ProjectType } from "./names.js";
-import { microTsSpecifier, projectVersions, templateDir } from "./package-root.js";
+import { commonTemplateDir, microTsSpecifier, projectVersions, templateDir } from "./package-root.js";
 import { formatTree, renderProject } from "./render.js";
 import { npmCommand, runStep, StepError } from "./steps.js";
 
@@ -130,7 +130,7 @@ export async function newProject(options: NewProjectOptions): Promise<NewProject
   const template = templateDir(type);
   if (!existsSync(template)) throw new Error(`no template for type "${type}" (looked in ${template})`);
 
-  const files = await renderProject(template, dir, templateContext(names, options.config, options.namespace));
+  const files = await renderProject([commonTemplateDir, template], dir, templateContext(names, options.config, options.namespace));
   out(`Created ${type} ${names.fqdn} in ${dir}\n\n${formatTree(display(dir), files)}\n`);
 
   const install = options.install ?? true;

@@ -39,6 +39,9 @@ export function templateDir(type: string): string {
   return join(packageRoot, "templates", type);
 }
 
+/** The files every project type shares (Dockerfile, tsconfig, buf.gen.yaml, dot files), rendered under each type's own. */
+export const commonTemplateDir: string = templateDir("common");
+
 /** A checkout has its sources or git metadata; an installed package has neither. */
 export function isCheckout(root: string = packageRoot): boolean {
   return existsSync(join(root, ".git")) || existsSync(join(root, "src"));
@@ -59,9 +62,4 @@ export function projectVersions(): Record<string, string> {
   const own = { ...pkg.devDependencies, ...pkg.dependencies };
   const pick = ["@bufbuild/buf", "@bufbuild/protobuf", "@types/node", "ts-proto", "typescript"];
   return Object.fromEntries(pick.filter((name) => own[name]).map((name) => [name, own[name]!]));
-}
-
-/** The micro-ts version. */
-export function microTsVersion(): string {
-  return readPackage().version;
 }

@@ -1,6 +1,6 @@
 /**
- * Renders a template folder: every file is copied, `*.hbs` files (and every file name) go through
- * handlebars first. Output goes to a temporary sibling of the target (same filesystem), renamed into place
+ * Renders a template (one folder, or layers: templates/common under templates/<type>): every file is
+ * copied, `*.hbs` files (and every file name) go through handlebars first. Output goes to a temporary sibling of the target (same filesystem), renamed into place
  * when complete, so a failure never leaves half a project behind.
  */
 import { existsSync } from "node:fs";
@@ -39,13 +39,19 @@ export function outputPath(templatePath: string, context: object): string {
 }
 
 /**
- * The files a template renders to, without writing anything.
+ * The files a template renders to, without writing anything. A template is one folder or a list of layers
+ * (e.g. the shared `common` layer, then the project type's own); a file in a later layer replaces the file
+ * of the same path in an earlier one.
  * @throws Error when a template refers to a name the context lacks.
  */
-export async function renderFiles(templateDir: string, context: object): Promise<Map<string, Buffer | string>> {
+export async function renderFiles(template: string | readonly string[], context: object): Promise<Map<string, Buffer | string>> {
+  const sources = new Map<string, string>();
+  for (const layer of typeof template === "string" ? [template] : template) {
+    for (const path of await walk(layer)) sources.set(path, layer);
+  }
   const files = new Map<string, Buffer | string>();
-  for (const path of await walk(templateDir)) {
-    const raw = await readFile(join(templateDir, path));
+  for (const path of [...sources.keys()].sort()) {
+    const raw = await readFile(join(sources.get(path)!, path));
     const target = outputPath(path, context);
     if (path.endsWith(".hbs")) {
       try {
@@ -73,15 +79,15 @@ export async function isFreeTarget(dir: string): Promise<boolean> {
 }
 
 /**
- * Render `templateDir` into `targetDir`, which must not exist or be empty.
+ * Render a template (one folder, or layers: see {@link renderFiles}) into `targetDir`, which must not exist or be empty.
  * @returns the files written, relative to `targetDir`, sorted.
  * @throws Error when the target is taken (nothing written) or rendering fails (nothing left behind).
  */
-export async function renderProject(templateDir: string, targetDir: string, context: object): Promise<FileList> {
+export async function renderProject(template: string | readonly string[], targetDir: string, context: object): Promise<FileList> {
   if (!(await isFreeTarget(targetDir))) {
     throw new Error(`${targetDir} already exists and is not empty: choose another name or --dir, or remove it first`);
   }
-  const files = await renderFiles(templateDir, context);
+  const files = await renderFiles(template, context);
   const parent = dirname(targetDir);
   await mkdir(parent, { recursive: true });
   // A sibling on the same filesystem, so the final rename is atomic.

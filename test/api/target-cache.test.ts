@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { Target } from "../../src/api/context.js";
+import type { Target } from "../../src/api/resolve.js";
 import type { RouteTable } from "../../src/api/routes.js";
 import { TargetCache } from "../../src/api/target-cache.js";
 

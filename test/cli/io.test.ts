@@ -2,8 +2,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { durationFlag, formatReply, metadataFlag } from "../../src/cli/commands/lib/io.js";
 import { serviceText } from "../../src/cli/commands/lib/registry-view.js";
-import { endpointKind, endpointRules } from "../../src/api/routes.js";
-import { UsageError } from "../../src/cli/usage-error.js";
+import { endpointRules } from "../../src/api/routes.js";
+import { endpointKind } from "../../src/runtime/target/index.js";
+import { UsageError } from "../../src/runtime/errors/usage.js";
 
 test("--metadata k=v, repeatable; bad entries are usage errors", () => {
   assert.deepEqual(metadataFlag(["a=1", "b=x=y", "c="]), { a: "1", b: "x=y", c: "" });

@@ -12,7 +12,7 @@ import { promisify } from "node:util";
 import { deriveNames } from "../../src/scaffold/names.js";
 import { newProject } from "../../src/scaffold/new.js";
 import { microTsSpecifier, packageRoot } from "../../src/scaffold/package-root.js";
-import { UsageError } from "../../src/cli/usage-error.js";
+import { UsageError } from "../../src/runtime/errors/usage.js";
 
 const run = promisify(execFile);
 const buf = join(packageRoot, "node_modules", ".bin", "buf");
@@ -26,44 +26,15 @@ after(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
+/** The files both project types write under the same names. */
+const sharedFiles = [".dockerignore", ".env", ".gitignore", "Dockerfile", "README.md", "buf.gen.yaml", "buf.yaml", "package.json", "tsconfig.json", "tsconfig.test.json"];
+
 function serviceFiles(alias: string): string[] {
-  return [
-    ".dockerignore",
-    ".env",
-    ".gitignore",
-    "Dockerfile",
-    "README.md",
-    "buf.gen.yaml",
-    "buf.yaml",
-    "package.json",
-    `proto/${alias}/v1/${alias}.proto`,
-    `src/handler/${alias}.ts`,
-    "src/main.ts",
-    `src/subscriber/${alias}.ts`,
-    `test/${alias}.test.ts`,
-    "tsconfig.json",
-    "tsconfig.test.json",
-  ].sort();
+  return [...sharedFiles, `proto/${alias}/v1/${alias}.proto`, `src/handler/${alias}.ts`, "src/main.ts", `src/subscriber/${alias}.ts`, `test/${alias}.test.ts`].sort();
 }
 
 function apiFiles(alias: string): string[] {
-  return [
-    ".dockerignore",
-    ".env",
-    ".gitignore",
-    "Dockerfile",
-    "README.md",
-    "buf.gen.yaml",
-    "buf.yaml",
-    "package.json",
-    `proto/${alias}/api/v1/api.proto`,
-    `proto/${alias}/v1/${alias}.proto`,
-    `src/handler/${alias}.ts`,
-    "src/main.ts",
-    `test/${alias}.test.ts`,
-    "tsconfig.json",
-    "tsconfig.test.json",
-  ].sort();
+  return [...sharedFiles, `proto/${alias}/api/v1/api.proto`, `proto/${alias}/v1/${alias}.proto`, `src/handler/${alias}.ts`, "src/main.ts", `test/${alias}.test.ts`].sort();
 }
 
 async function listFiles(dir: string, base = dir): Promise<string[]> {

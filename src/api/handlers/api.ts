@@ -5,10 +5,11 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { MicroError } from "../../runtime/errors/index.js";
 import { logger } from "../../runtime/logger/index.js";
-import { callUnary, type GatewayContext } from "../context.js";
+import { callUnary } from "../call.js";
+import type { GatewayContext } from "../context.js";
 import { headerMetadata, headerPairs, paramPairs, safeHeader, splitUrl } from "../request.js";
 import { pathSegments, resolveSegments } from "../resolve.js";
-import { jsonTarget } from "../targets.js";
+import { jsonTarget } from "../../runtime/target/index.js";
 import { apiResponseCodec, type ApiRequest } from "../types.js";
 
 const log = logger("api");

@@ -11,13 +11,12 @@ import { MicroError } from "../../runtime/errors/index.js";
 import { logger } from "../../runtime/logger/index.js";
 import { rejectUpgrade } from "../errors.js";
 import type { NodeRecord } from "../../runtime/registry/index.js";
+import { splitHostPort } from "../../runtime/transport/address.js";
 import type { GatewayContext } from "../context.js";
 import { splitUrl } from "../request.js";
-import { pathSegments } from "../resolve.js";
+import { pathSegments, SEGMENT, VERSION } from "../resolve.js";
 
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization", "proxy-authenticate"]);
-const ALIAS = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
-const VERSION = /^v[0-9]+$/;
 
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
@@ -26,7 +25,7 @@ export function proxyService(segments: readonly string[], namespace: string): st
   if (segments.length === 0) throw MicroError.notFound("micro.api", "no service in the path: use /<service>/...");
   const versioned = segments.length > 2 && VERSION.test(segments[0]!);
   const alias = versioned ? segments[1]! : segments[0]!;
-  if (!ALIAS.test(alias) || (versioned && !ALIAS.test(segments[0]!))) throw MicroError.badRequest("micro.api", `invalid service name in path: ${JSON.stringify(alias)}`);
+  if (!SEGMENT.test(alias) || (versioned && !SEGMENT.test(segments[0]!))) throw MicroError.badRequest("micro.api", `invalid service name in path: ${JSON.stringify(alias)}`);
   const name = versioned ? `${segments[0]}.${alias}` : alias;
   return namespace ? `${namespace}.${name}` : name;
 }
@@ -50,16 +49,22 @@ async function pickNode(ctx: GatewayContext, service: string): Promise<NodeRecor
   return nodes[Math.floor(Math.random() * nodes.length)]!;
 }
 
-function splitAddress(address: string): { host: string; port: number } {
-  const sep = address.lastIndexOf(":");
-  return { host: address.slice(0, sep).replace(/^\[|\]$/g, ""), port: Number(address.slice(sep + 1)) };
+/** The 502 for a node that could not be reached. */
+function unreachable(service: string, node: NodeRecord, error: Error): MicroError {
+  return new MicroError("micro.api", 502, `cannot reach ${service} at ${node.address}: ${(error as NodeJS.ErrnoException).code ?? error.message}`);
+}
+
+/** Where to connect for a node's `host:port` address. */
+function nodeHostPort(address: string): { host: string; port: number } {
+  const { host, port } = splitHostPort(address);
+  return { host, port: Number(port) };
 }
 
 export async function httpHandler(ctx: GatewayContext, req: FastifyRequest, reply: FastifyReply): Promise<void> {
   const rawUrl = req.raw.url ?? "/";
   const service = proxyService(pathSegments(splitUrl(rawUrl).path), ctx.namespace);
   const node = await pickNode(ctx, service);
-  const { host, port } = splitAddress(node.address);
+  const { host, port } = nodeHostPort(node.address);
   const headers = filterHeaders(req.headers);
   const prior = req.headers["x-forwarded-for"];
   headers["x-forwarded-for"] = prior ? `${prior}, ${req.ip}` : req.ip;
@@ -71,7 +76,7 @@ export async function httpHandler(ctx: GatewayContext, req: FastifyRequest, repl
     const out = httpRequest({ host, port, method: req.method, path: rawUrl, headers, agent, timeout: ctx.timeout }, resolve);
     out.once("timeout", () => out.destroy(new MicroError("micro.api", 504, `${service} did not answer within ${ctx.timeout} ms`)));
     out.once("error", (error) => {
-      reject(error instanceof MicroError ? error : new MicroError("micro.api", 502, `cannot reach ${service} at ${node.address}: ${(error as NodeJS.ErrnoException).code ?? error.message}`));
+      reject(error instanceof MicroError ? error : unreachable(service, node, error));
     });
     reply.raw.once("close", () => {
       if (!reply.raw.writableFinished) out.destroy();
@@ -98,7 +103,7 @@ export function proxyUpgrades(ctx: GatewayContext, server: Server): { close(): v
         const rawUrl = req.url ?? "/";
         const service = proxyService(pathSegments(splitUrl(rawUrl).path), ctx.namespace);
         const node = await pickNode(ctx, service);
-        const upstream = connect(splitAddress(node.address));
+        const upstream = connect(nodeHostPort(node.address));
         open.add(socket);
         open.add(upstream);
         const lines = [`${req.method} ${rawUrl} HTTP/1.1`];
@@ -119,7 +124,7 @@ export function proxyUpgrades(ctx: GatewayContext, server: Server): { close(): v
           upstream.destroy();
         };
         upstream.once("error", (error) => {
-          if (!connected) rejectUpgrade(socket, new MicroError("micro.api", 502, `cannot reach ${service} at ${node.address}: ${(error as NodeJS.ErrnoException).code ?? error.message}`));
+          if (!connected) rejectUpgrade(socket, unreachable(service, node, error));
           end();
         });
         upstream.once("close", end);

@@ -7,13 +7,14 @@ import { Readable } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Metadata } from "../../runtime/metadata/index.js";
 import { MicroError } from "../../runtime/errors/index.js";
-import { callOptions, callUnary, disconnectSignal, resolveTarget, type GatewayContext, type Target } from "../context.js";
+import { callOptions, callUnary, disconnectSignal } from "../call.js";
+import type { GatewayContext } from "../context.js";
 import { toGatewayError } from "../errors.js";
 import { applyQuery, buildRuleRequest, ruleResponse } from "../http-rule.js";
 import { bodyKind, headerMetadata, parseFormBody, parseJsonBody, splitUrl } from "../request.js";
-import { pathSegments } from "../resolve.js";
-import { bytesTarget, jsonTarget } from "../targets.js";
-
+import { pathSegments, type Target } from "../resolve.js";
+import { resolveTarget } from "../target.js";
+import { bytesTarget, jsonTarget } from "../../runtime/target/index.js";
 
 function requireObject(value: unknown, what: string): Record<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {

@@ -2,16 +2,7 @@
  * `micro api`: run the HTTP API gateway in front of the services in the registry.
  */
 import type { CommandModule } from "yargs";
-
-export interface ApiArguments {
-  address: string;
-  namespace: string;
-  handler: "rpc" | "api" | "http" | "event";
-  cors?: string;
-  timeout?: string;
-  max_body: number;
-  [flag: string]: unknown;
-}
+import type { ApiArguments } from "./lib/gateway.js";
 
 export const apiCommand: CommandModule<object, ApiArguments> = {
   command: "api",

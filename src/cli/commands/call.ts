@@ -2,17 +2,7 @@
  * `micro call <service> <endpoint> [request]`: call an endpoint with a JSON request and print the reply.
  */
 import type { CommandModule } from "yargs";
-
-export interface CallArguments {
-  service: string;
-  endpoint: string;
-  request?: string;
-  metadata?: string[];
-  timeout?: string;
-  address?: string;
-  output: "json" | "text";
-  [flag: string]: unknown;
-}
+import type { CallArguments } from "./lib/call.js";
 
 export const callCommand: CommandModule<object, CallArguments> = {
   command: "call <service> <endpoint> [request]",

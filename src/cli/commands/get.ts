@@ -2,13 +2,7 @@
  * `micro get service <name>`: a service's versions, nodes and endpoints.
  */
 import type { CommandModule } from "yargs";
-
-export interface GetArguments {
-  resource: "service";
-  name: string;
-  output: "text" | "json";
-  [flag: string]: unknown;
-}
+import type { GetArguments } from "./lib/registry-view.js";
 
 export const getCommand: CommandModule<object, GetArguments> = {
   command: "get <resource> <name>",

@@ -2,13 +2,7 @@
  * `micro health <service>`: call `Debug.Health` on every node of a service.
  */
 import type { CommandModule } from "yargs";
-
-export interface HealthArguments {
-  service: string;
-  timeout?: string;
-  output: "text" | "json";
-  [flag: string]: unknown;
-}
+import type { HealthArguments } from "./lib/health.js";
 
 export const healthCommand: CommandModule<object, HealthArguments> = {
   command: "health <service>",

@@ -2,7 +2,8 @@
  * Every `micro` subcommand. Each file in this folder exports a yargs CommandModule; add a command with one
  * line here, `export { <its exported module> as <name> } from "./<file>.js";`. Help lists them in
  * alphabetical order. Keep each command file cheap to import: load its implementation inside the handler
- * with `await import(...)` so that `micro --help` stays fast.
+ * with `await import(...)` so that `micro --help` stays fast. A command's argument type lives with its
+ * implementation in lib/ and is imported as a type only: the arrows run commands → lib, never back.
  */
 export { newCommand as new } from "./new.js";
 export { apiCommand as api } from "./api.js";

@@ -2,12 +2,7 @@
  * `micro list services`: every service in the registry.
  */
 import type { CommandModule } from "yargs";
-
-export interface ListArguments {
-  resource: "services";
-  output: "text" | "json";
-  [flag: string]: unknown;
-}
+import type { ListArguments } from "./lib/registry-view.js";
 
 export const listCommand: CommandModule<object, ListArguments> = {
   command: "list <resource>",

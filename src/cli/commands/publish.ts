@@ -2,13 +2,7 @@
  * `micro publish <topic> <message>`: publish a JSON message through the broker.
  */
 import type { CommandModule } from "yargs";
-
-export interface PublishArguments {
-  topic: string;
-  message: string;
-  metadata?: string[];
-  [flag: string]: unknown;
-}
+import type { PublishArguments } from "./lib/publish.js";
 
 export const publishCommand: CommandModule<object, PublishArguments> = {
   command: "publish <topic> <message>",

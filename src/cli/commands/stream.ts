@@ -3,17 +3,7 @@
  * client and bidi streams read NDJSON requests from stdin.
  */
 import type { CommandModule } from "yargs";
-
-export interface StreamArguments {
-  service: string;
-  endpoint: string;
-  request?: string;
-  kind?: "server" | "client" | "bidi";
-  metadata?: string[];
-  timeout?: string;
-  address?: string;
-  [flag: string]: unknown;
-}
+import type { StreamArguments } from "./lib/call.js";
 
 export const streamCommand: CommandModule<object, StreamArguments> = {
   command: "stream <service> <endpoint> [request]",

@@ -7,6 +7,7 @@ import type { Metadata } from "../metadata/index.js";
 import type { MessageCodec } from "../codec/index.js";
 import type { MethodDefinition, ValueRecord } from "../definition/index.js";
 import type { EndpointRecord } from "../registry/index.js";
+import { isWildcardHost, splitHostPort } from "../transport/address.js";
 
 /** The wire protocol the server speaks (docs/protocol.md), published in node metadata (`http` is for HTTP backends). */
 export const PROTOCOL = "micro";
@@ -25,15 +26,6 @@ export function endpointRecord(endpoint: string, method: MethodDefinition, extra
   return { name: endpoint, request: valueOf(method.input), response: valueOf(method.output), metadata };
 }
 
-/** Split `host:port` (`[::1]:80` too). */
-export function splitHostPort(address: string): { host: string; port: string } {
-  const i = address.lastIndexOf(":");
-  if (i < 0) return { host: address, port: "" };
-  let host = address.slice(0, i);
-  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
-  return { host, port: address.slice(i + 1) };
-}
-
 /**
  * The address other processes should use: `advertise` if given, else the bound address, with a wildcard
  * host (`0.0.0.0`, `::`, empty) replaced by this machine's first external IPv4 address (or 127.0.0.1).
@@ -41,7 +33,7 @@ export function splitHostPort(address: string): { host: string; port: string } {
 export function advertiseAddress(bound: string, advertise?: string): string {
   if (advertise) return advertise;
   const { host, port } = splitHostPort(bound);
-  if (host !== "" && host !== "0.0.0.0" && host !== "::") return bound;
+  if (!isWildcardHost(host)) return bound;
   let ip = "127.0.0.1";
   outer: for (const list of Object.values(networkInterfaces())) {
     for (const a of list ?? []) {

@@ -2,18 +2,37 @@
  * `micro call` and `micro stream`: JSON requests to any endpoint through the runtime client, with content
  * type application/json and the pass-through `rawJsonCodec` (the server decodes with the endpoint's codec).
  */
-import { jsonTarget } from "../../../api/targets.js";
-import { endpointKind } from "../../../api/routes.js";
 import type { CallOptions } from "../../../runtime/client/index.js";
 import type { MethodKind } from "../../../runtime/definition/index.js";
 import { isUnreachable } from "../../../runtime/errors/classify.js";
 import { fromError, MicroError } from "../../../runtime/errors/index.js";
 import type { Registry } from "../../../runtime/registry/index.js";
-import { UsageError } from "../../usage-error.js";
-import type { CallArguments } from "../call.js";
-import type { StreamArguments } from "../stream.js";
-import { durationFlag, formatReply, isStdinArgument, metadataFlag, ndjsonStdin, out, requestArgument, runCommand } from "./io.js";
+import { endpointKind, jsonTarget } from "../../../runtime/target/index.js";
+import { UsageError } from "../../../runtime/errors/usage.js";
+import { durationFlag, formatReply, isStdinArgument, metadataFlag, ndjson, ndjsonStdin, out, requestArgument, runCommand } from "./io.js";
 import { openRuntime, type CliRuntime } from "./runtime.js";
+
+export interface CallArguments {
+  service: string;
+  endpoint: string;
+  request?: string;
+  metadata?: string[];
+  timeout?: string;
+  address?: string;
+  output: "json" | "text";
+  [flag: string]: unknown;
+}
+
+export interface StreamArguments {
+  service: string;
+  endpoint: string;
+  request?: string;
+  kind?: "server" | "client" | "bidi";
+  metadata?: string[];
+  timeout?: string;
+  address?: string;
+  [flag: string]: unknown;
+}
 
 const ENDPOINT = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/;
 
@@ -72,17 +91,9 @@ async function lookupKind(registry: Registry, service: string, endpoint: string)
   throw MicroError.notFound("micro.cli", `service ${service} has no endpoint ${endpoint}; \`micro get service ${service}\` lists them`);
 }
 
-async function* linesOf(text: string): AsyncGenerator<unknown> {
-  let n = 0;
-  for (const line of text.split("\n")) {
-    n++;
-    if (line.trim() === "") continue;
-    try {
-      yield JSON.parse(line);
-    } catch (error) {
-      throw new UsageError(`request line ${n} is not valid JSON (${(error as Error).message})`);
-    }
-  }
+/** The NDJSON lines of a request argument (client and bidi streams). */
+function requestLines(text: string): AsyncGenerator<unknown> {
+  return ndjson(text.split("\n"), (n, error) => `request line ${n} is not valid JSON (${error.message})`);
 }
 
 /**
@@ -90,7 +101,7 @@ async function* linesOf(text: string): AsyncGenerator<unknown> {
  * lines (client and bidi streams); which one applies is known only later, from the registry.
  * @throws UsageError naming the first bad line.
  */
-function checkStreamRequest(text: string | undefined): void {
+async function checkStreamRequest(text: string | undefined): Promise<void> {
   if (text === undefined || isStdinArgument(text)) return;
   try {
     JSON.parse(text);
@@ -99,20 +110,15 @@ function checkStreamRequest(text: string | undefined): void {
     // Not one value: then every non-empty line must be one.
   }
   const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    if (lines[i]!.trim() === "") continue;
-    try {
-      JSON.parse(lines[i]!);
-    } catch (error) {
-      const where = lines.length > 1 ? `line ${i + 1} of the request` : "the request";
-      throw new UsageError(`${where} is not valid JSON (${(error as Error).message}); quote it, e.g. '{"name":"John"}' (client and bidi streams: one JSON value per line)`);
-    }
-  }
+  const where = (n: number): string => (lines.length > 1 ? `line ${n} of the request` : "the request");
+  const bad = (n: number, error: Error): string =>
+    `${where(n)} is not valid JSON (${error.message}); quote it, e.g. '{"name":"John"}' (client and bidi streams: one JSON value per line)`;
+  for await (const _ of ndjson(lines, bad));
 }
 
 export async function stream(args: StreamArguments): Promise<void> {
   checkEndpoint(args.endpoint);
-  checkStreamRequest(args.request);
+  await checkStreamRequest(args.request);
   const options = callOptions(args);
   const rt = await openRuntime(args);
   await runCommand(async () => {
@@ -133,7 +139,7 @@ async function streamBody(rt: CliRuntime, args: StreamArguments, options: CallOp
   } else if (kind === "server_streaming") {
     for await (const m of rt.client.serverStream(target, await requestArgument(args.request), options)) print(m);
   } else {
-    const requests = args.request !== undefined && !isStdinArgument(args.request) ? linesOf(args.request) : ndjsonStdin();
+    const requests = args.request !== undefined && !isStdinArgument(args.request) ? requestLines(args.request) : ndjsonStdin();
     if (kind === "client_streaming") print(await rt.client.clientStream(target, requests, options));
     else for await (const m of rt.client.bidiStream(target, requests, options)) print(m);
   }

@@ -1,11 +1,20 @@
 /**
  * `micro api`: the gateway in this process until SIGINT/SIGTERM, then a graceful stop.
  */
-import { newGateway, parseListenAddress } from "../../../api/gateway.js";
-import type { ApiArguments } from "../api.js";
-import { UsageError } from "../../usage-error.js";
+import { newGateway, parseListenAddress } from "../../../api/index.js";
+import { UsageError } from "../../../runtime/errors/usage.js";
 import { durationFlag, runCommand } from "./io.js";
 import { openRuntime } from "./runtime.js";
+
+export interface ApiArguments {
+  address: string;
+  namespace: string;
+  handler: "rpc" | "api" | "http" | "event";
+  cors?: string;
+  timeout?: string;
+  max_body: number;
+  [flag: string]: unknown;
+}
 
 export async function runGateway(args: ApiArguments): Promise<void> {
   const timeout = durationFlag(args.timeout, "timeout");

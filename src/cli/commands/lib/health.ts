@@ -3,10 +3,16 @@
  */
 import { healthMethod } from "../../../runtime/server/health.js";
 import { fromError, MicroError } from "../../../runtime/errors/index.js";
-import type { HealthArguments } from "../health.js";
 import { durationFlag, out, runCommand } from "./io.js";
 import { NOT_REGISTERED_HINT } from "./call.js";
 import { openRuntime } from "./runtime.js";
+
+export interface HealthArguments {
+  service: string;
+  timeout?: string;
+  output: "text" | "json";
+  [flag: string]: unknown;
+}
 
 interface NodeHealth {
   id: string;

@@ -5,7 +5,7 @@
 import { createInterface } from "node:readline";
 import { fromError, MicroError } from "../../../runtime/errors/index.js";
 import { parseDuration } from "../../../runtime/config/index.js";
-import { UsageError } from "../../usage-error.js";
+import { UsageError } from "../../../runtime/errors/usage.js";
 
 /** Read all of stdin as text. */
 export async function readStdin(): Promise<string> {
@@ -30,19 +30,29 @@ export async function requestArgument(text: string | undefined, what = "request"
   }
 }
 
-/** NDJSON messages from stdin, one JSON value per non-empty line. */
-export async function* ndjsonStdin(): AsyncGenerator<unknown> {
-  const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
+/**
+ * NDJSON: one JSON value per non-empty line of `lines` (numbered from 1, empty lines counted).
+ * @throws UsageError with the text `bad` gives for the first line that is not JSON.
+ */
+export async function* ndjson(lines: AsyncIterable<string> | Iterable<string>, bad: (line: number, error: Error) => string): AsyncGenerator<unknown> {
   let n = 0;
-  for await (const line of rl) {
+  for await (const line of lines) {
     n++;
     if (line.trim() === "") continue;
+    let value: unknown;
     try {
-      yield JSON.parse(line);
+      value = JSON.parse(line);
     } catch (error) {
-      throw new UsageError(`stdin line ${n} is not valid JSON (${(error as Error).message}); send one JSON message per line`);
+      throw new UsageError(bad(n, error as Error));
     }
+    yield value;
   }
+}
+
+/** NDJSON messages from stdin, one JSON value per non-empty line. Stdin is read once this is iterated, not before. */
+export async function* ndjsonStdin(): AsyncGenerator<unknown> {
+  const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  yield* ndjson(rl, (n, error) => `stdin line ${n} is not valid JSON (${error.message}); send one JSON message per line`);
 }
 
 /** `--metadata k=v` (repeatable) as a record. @throws UsageError naming the bad entry. */

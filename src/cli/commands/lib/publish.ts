@@ -1,10 +1,16 @@
 /**
  * `micro publish <topic> <message>`: a JSON message through the configured broker.
  */
-import { UsageError } from "../../usage-error.js";
-import type { PublishArguments } from "../publish.js";
+import { UsageError } from "../../../runtime/errors/usage.js";
 import { metadataFlag, out, requestArgument, runCommand } from "./io.js";
 import { openRuntime } from "./runtime.js";
+
+export interface PublishArguments {
+  topic: string;
+  message: string;
+  metadata?: string[];
+  [flag: string]: unknown;
+}
 
 const TOPIC = /^[A-Za-z0-9_][A-Za-z0-9_.:*>-]*$/;
 

@@ -4,10 +4,21 @@
 import type { ValueRecord } from "../../../runtime/definition/index.js";
 import { MicroError } from "../../../runtime/errors/index.js";
 import type { ServiceRecord } from "../../../runtime/registry/index.js";
-import type { GetArguments } from "../get.js";
-import type { ListArguments } from "../list.js";
 import { out, runCommand } from "./io.js";
 import { openRuntime } from "./runtime.js";
+
+export interface ListArguments {
+  resource: "services";
+  output: "text" | "json";
+  [flag: string]: unknown;
+}
+
+export interface GetArguments {
+  resource: "service";
+  name: string;
+  output: "text" | "json";
+  [flag: string]: unknown;
+}
 
 export async function listServices(args: ListArguments): Promise<void> {
   const rt = await openRuntime(args);

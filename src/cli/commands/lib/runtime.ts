@@ -6,7 +6,7 @@ import { disconnectBroker } from "../../../runtime/broker/connect.js";
 import { newClient, type RpcClient } from "../../../runtime/client/index.js";
 import { checkPluginNames, globalFlags, readConfig, resolvePlugins, type ConfigValues, type Plugins } from "../../../runtime/config/index.js";
 import { MicroError } from "../../../runtime/errors/index.js";
-import { UsageError } from "../../usage-error.js";
+import { UsageError } from "../../../runtime/errors/usage.js";
 
 export interface CliRuntime {
   readonly plugins: Plugins;

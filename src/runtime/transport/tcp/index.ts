@@ -11,7 +11,7 @@ import { createConnection, createServer, type Socket } from "node:net";
 import { MicroError } from "../../errors/index.js";
 import { logger } from "../../logger/index.js";
 import type { Connection, DialOptions, ListenOptions, Listener, StreamHandler, Transport } from "../index.js";
-import { formatAddress, parseAddress } from "./address.js";
+import { formatAddress, parseAddress } from "../address.js";
 import type { Settings } from "./frame.js";
 import { MAX_TIMER, resolveOptions, type ResolvedOptions, type TcpTransportOptions } from "./limits.js";
 import { ClientSession } from "./client.js";

@@ -21,7 +21,7 @@ import {
   writeTrailer,
   type Settings,
 } from "./frame.js";
-import { dialableHost, formatAddress, type HostPort } from "./address.js";
+import { dialableHost, formatAddress, type HostPort } from "../address.js";
 import { MAX_TIMER, type ResolvedOptions } from "./limits.js";
 import { Session, connectionError } from "./session.js";
 import { StreamEnd } from "./stream.js";

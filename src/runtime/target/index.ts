@@ -1,11 +1,13 @@
 /**
- * Call targets for callers that hold JSON or raw protobuf bytes and no generated types (the gateway and
- * the command line). The server decodes with the endpoint's real codec.
+ * What a caller without generated types needs (the gateway and the `micro` command line): call targets
+ * whose messages are plain JSON values or raw protobuf bytes, and an endpoint's method kind as its server
+ * published it in the registry. The server decodes with the endpoint's real codec.
  */
-import type { CallTarget } from "../runtime/client/index.js";
-import type { MessageCodec } from "../runtime/codec/index.js";
-import { rawJsonCodec } from "../runtime/codec/index.js";
-import type { MethodKind } from "../runtime/definition/index.js";
+import type { CallTarget } from "../client/index.js";
+import type { MessageCodec } from "../codec/index.js";
+import { rawJsonCodec } from "../codec/index.js";
+import type { MethodKind } from "../definition/index.js";
+import type { EndpointRecord } from "../registry/index.js";
 
 /** Passes protobuf bytes through untouched; send with content type `application/protobuf`. */
 export const rawBytesCodec: MessageCodec<Uint8Array> = {
@@ -30,4 +32,15 @@ export function jsonTarget(service: string, endpoint: string, kind: MethodKind =
 export function bytesTarget(service: string, endpoint: string, kind: MethodKind = "unary"): CallTarget<Uint8Array, Uint8Array> {
   const dot = endpoint.lastIndexOf(".");
   return { service, endpoint, method: { name: endpoint.slice(dot + 1), kind, input: rawBytesCodec, output: rawBytesCodec } };
+}
+
+const KINDS = new Set<MethodKind>(["unary", "server_streaming", "client_streaming", "bidi_streaming"]);
+
+/** The method kind from an endpoint's `stream` metadata (`unary` when absent). */
+export function endpointKind(ep: EndpointRecord): MethodKind {
+  const s = ep.metadata?.stream;
+  if (s && KINDS.has(s as MethodKind)) return s as MethodKind;
+  // Go Micro publishes stream: "true" for any streaming endpoint.
+  if (s === "true") return "bidi_streaming";
+  return "unary";
 }

@@ -1,0 +1,81 @@
+/**
+ * The one home of `host:port` addresses: splitting them (`host:port`, `:port` for every interface,
+ * `[v6]:port`), the strict parse the tcp transport applies, formatting, and the wildcard hosts. The tcp
+ * transport, the server's advertised address, and the gateway's listen and proxy addresses all split here;
+ * each keeps its own acceptance rule and error message on top.
+ */
+import { MicroError } from "../errors/index.js";
+
+export interface HostPort {
+  /** Empty for "every interface". IPv6 without brackets. */
+  host: string;
+  port: number;
+}
+
+/** What is wrong with an address's shape, if anything. */
+export type AddressProblem = "no-port" | "brackets" | "unbracketed-ipv6";
+
+/** An address split at its port colon: the host (IPv6 without brackets) and the port text, unchecked. */
+export interface AddressParts {
+  host: string;
+  port: string;
+  /** Set when the address is not `host:port`, `:port` or `[v6]:port`; host and port are then a best guess. */
+  problem?: AddressProblem;
+}
+
+/**
+ * Split `host:port`, `:port` or `[::1]:port` into host and port text without checking the port. A malformed
+ * address still yields a best guess (split at the last colon, brackets dropped) with its `problem` named.
+ */
+export function splitHostPort(address: string): AddressParts {
+  if (address.startsWith("[")) {
+    const close = address.indexOf("]");
+    if (close >= 0 && address[close + 1] === ":") return { host: address.slice(1, close), port: address.slice(close + 2) };
+  }
+  const colon = address.lastIndexOf(":");
+  if (colon < 0) return { host: address, port: "", problem: address.startsWith("[") ? "brackets" : "no-port" };
+  let host = address.slice(0, colon);
+  const port = address.slice(colon + 1);
+  if (address.startsWith("[")) {
+    if (host.endsWith("]")) host = host.slice(1, -1);
+    return { host, port, problem: "brackets" };
+  }
+  return host.includes(":") ? { host, port, problem: "unbracketed-ipv6" } : { host, port };
+}
+
+const PROBLEM_TEXT: Record<AddressProblem, string> = {
+  "no-port": "missing :port",
+  brackets: "an IPv6 host needs [brackets] followed by :port",
+  "unbracketed-ipv6": "put an IPv6 host in [brackets]",
+};
+
+/** Parse `host:port`, `:port` or `[::1]:port`; throws a 400 MicroError saying what is wrong. */
+export function parseAddress(address: string): HostPort {
+  const bad = (why: string) =>
+    new MicroError("micro.transport", 400, `invalid address "${address}": ${why} (expected host:port, :port or [ipv6]:port)`);
+  if (typeof address !== "string" || address.length === 0) throw bad("empty");
+  const { host, port, problem } = splitHostPort(address);
+  if (problem) throw bad(PROBLEM_TEXT[problem]);
+  if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) throw bad(`port "${port}" is not a number from 0 to 65535`);
+  return { host, port: Number(port) };
+}
+
+/** `host:port`, with brackets around an IPv6 host. */
+export function formatAddress(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Whether a bound host means "every interface": empty, `0.0.0.0` or `::`. */
+export function isWildcardHost(host: string): boolean {
+  return host === "" || host === "0.0.0.0" || host === "::";
+}
+
+/**
+ * The address a client can dial for a listener bound to `host`: a wildcard bind (empty, 0.0.0.0) is
+ * reported as 127.0.0.1, `::` as [::1] (a service that others reach from elsewhere advertises its own).
+ */
+export function dialableHost(host: string): string {
+  if (host === "" || host === "0.0.0.0") return "127.0.0.1";
+  if (host === "::" || host === "[::]") return "::1";
+  return host;
+}
