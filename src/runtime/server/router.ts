@@ -27,7 +27,6 @@ export interface Entry {
   invoke: Invoke;
 }
 
-const EMPTY_BYTES = new Uint8Array(0);
 const noop = (): void => {};
 const log = logger("server");
 
@@ -136,16 +135,18 @@ export class Router {
   }
 
   private async unary(stream: ServerStream, entry: Entry, codec: Codec, context: CallContext): Promise<void> {
-    const request = decodeRequest(codec, entry.method.input, await firstMessage(stream));
+    const output = entry.method.output;
+    const request = decodeRequest(codec, entry.method.input, await firstMessage(stream, entry));
     const response = await entry.invoke(request, context);
     if (response === undefined || response === null) throw MicroError.internalServerError(this.name, `${entry.endpoint}: the handler returned no response`);
-    stream.send(codec.marshal(entry.method.output, response)).catch(noop);
+    // A send refused (a response over the client's limit) ends the call with its 413, never with success.
+    await stream.send(codec.marshal(output, response));
     stream.close(undefined, context.sentMetadata());
   }
 
   private async streaming(stream: ServerStream, entry: Entry, codec: Codec, context: CallContext): Promise<void> {
     const m = entry.method;
-    const input = m.kind === "client_streaming" || m.kind === "bidi_streaming" ? decodeAll(stream, codec, m.input) : decodeRequest(codec, m.input, await firstMessage(stream));
+    const input = m.kind === "client_streaming" || m.kind === "bidi_streaming" ? decodeAll(stream, codec, m.input) : decodeRequest(codec, m.input, await firstMessage(stream, entry));
     const result = await entry.invoke(input, context);
     if (m.kind === "client_streaming") {
       if (result === undefined || result === null) throw MicroError.internalServerError(this.name, `${entry.endpoint}: the handler returned no response`);
@@ -163,9 +164,11 @@ export class Router {
   }
 }
 
-async function firstMessage(stream: ServerStream): Promise<Uint8Array> {
+/** The request of a unary or server-streaming call; a call that ended without one is refused, never served as `{}`. */
+async function firstMessage(stream: ServerStream, entry: Entry): Promise<Uint8Array> {
   const r = await stream[Symbol.asyncIterator]().next();
-  return r.done ? EMPTY_BYTES : r.value;
+  if (r.done) throw MicroError.badRequest("micro.server", `${entry.endpoint}: the client ended the call without a request message (${entry.method.input.typeName}); nothing was served`);
+  return r.value;
 }
 
 async function* decodeAll(stream: ServerStream, codec: Codec, input: MessageCodec<unknown>): AsyncGenerator<unknown> {
