@@ -110,6 +110,17 @@ describe("rpc handler (default)", () => {
     assert.equal((await json(slow)).code, 504);
   });
 
+  test("--max_body 10000000 and a 5 MB body over the service's message limit: 413 in the gateway's error shape, not a 200 for an empty request", async () => {
+    const gw = await startGateway(env, ["--max_body", "10000000"]);
+    procs.push(gw.proc);
+    const r = await post(`${gw.url}/greeter/hello`, JSON.stringify({ name: "x".repeat(5_000_000) }));
+    const body = await json(r);
+    assert.equal(r.status, 413, JSON.stringify(body).slice(0, 200));
+    assert.deepEqual(Object.keys(body).sort(), ["code", "detail", "id", "status"]);
+    assert.equal(body.code, 413);
+    assert.match(body.detail, /request message of 500\d{4} bytes exceeds the server's limit of 4194304 bytes; .*maxMessageSize/);
+  });
+
   test("one access-log line per request", async () => {
     const marker = `/greeter/hello?marker=${Date.now()}`;
     await fetch(rpc + marker);

@@ -105,6 +105,15 @@ describe("micro call", () => {
     assert.equal(errorJson(r.stderr).code, 408);
   });
 
+  test("a request over the server's message limit (5 MB body): exit 1 with a 413 naming both sizes, not a reply to an empty request", async () => {
+    const r = await micro(["call", "greeter", "Greeter.Hello", "-"], env, JSON.stringify({ name: "x".repeat(5_000_000) }));
+    assert.equal(r.code, 1, r.stdout);
+    assert.equal(r.stdout, "");
+    const e = errorJson(r.stderr);
+    assert.equal(e.code, 413, e.detail);
+    assert.match(e.detail, /request message of 500\d{4} bytes exceeds the server's limit of 4194304 bytes; .*maxMessageSize/);
+  });
+
   test("unknown service and refused connection: exit 1", async () => {
     const unknown = await micro(["call", "nosuch", "Nosuch.Call", "{}"], env);
     assert.equal(unknown.code, 1);

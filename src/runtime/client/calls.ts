@@ -15,7 +15,11 @@ import { CallGuard } from "./call-guard.js";
 import type { ConnectionPool } from "./pool.js";
 
 const EMPTY: Metadata = Object.freeze({}) as Metadata;
-const noop = (): void => {};
+/**
+ * For the promise of a request's only send: a failed send also fails the stream (ClientStream.send), and the
+ * call reports that error from its read of the response. This only keeps the duplicate from going unhandled.
+ */
+const reportedByStream = (): void => {};
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -86,7 +90,7 @@ export class Calls {
       kind: "unary",
     });
     const guard = o.signal !== undefined ? new CallGuard(stream, req.endpoint, o.signal) : undefined;
-    stream.send(payload).catch(noop);
+    stream.send(payload).catch(reportedByStream);
     stream.closeSend();
     return this.singleResponse(stream, codec, req, guard);
   }
@@ -141,7 +145,7 @@ export class Calls {
     const pump: PumpState = { stopped: false };
     if (bidi) void this.pump(stream, codec, req.method.input, req.body as AsyncIterable<unknown>, pump);
     else {
-      stream.send(payload!).catch(noop);
+      stream.send(payload!).catch(reportedByStream);
       stream.closeSend();
     }
     return this.responses(stream, codec, req, guard, pump);

@@ -27,7 +27,6 @@ export interface Entry {
   invoke: Invoke;
 }
 
-const EMPTY_BYTES = new Uint8Array(0);
 const noop = (): void => {};
 const log = logger("server");
 
@@ -100,6 +99,11 @@ export class Router {
     entry.invoke = (body, context) => h({ service: context.service, endpoint: context.endpoint, definition, method: key, body, context });
   }
 
+  /** A 500 naming what the handler returned instead of its response message. */
+  private notAResponse(entry: Entry, value: unknown): MicroError {
+    return MicroError.internalServerError(this.name, `${entry.endpoint}: handler returned ${describe(value)}, expected ${entry.method.output.typeName}`);
+  }
+
   private notFound(service: string, endpoint: string): MicroError {
     const names = [...this.entries.keys()].join(", ") || "none";
     if (service !== this.name) {
@@ -136,19 +140,21 @@ export class Router {
   }
 
   private async unary(stream: ServerStream, entry: Entry, codec: Codec, context: CallContext): Promise<void> {
-    const request = decodeRequest(codec, entry.method.input, await firstMessage(stream));
+    const output = entry.method.output;
+    const request = decodeRequest(codec, entry.method.input, await firstMessage(stream, entry));
     const response = await entry.invoke(request, context);
-    if (response === undefined || response === null) throw MicroError.internalServerError(this.name, `${entry.endpoint}: the handler returned no response`);
-    stream.send(codec.marshal(entry.method.output, response)).catch(noop);
+    if (!isMessage(response, output)) throw this.notAResponse(entry, response);
+    // A send refused (a response over the client's limit) ends the call with its 413, never with success.
+    await stream.send(codec.marshal(output, response));
     stream.close(undefined, context.sentMetadata());
   }
 
   private async streaming(stream: ServerStream, entry: Entry, codec: Codec, context: CallContext): Promise<void> {
     const m = entry.method;
-    const input = m.kind === "client_streaming" || m.kind === "bidi_streaming" ? decodeAll(stream, codec, m.input) : decodeRequest(codec, m.input, await firstMessage(stream));
+    const input = m.kind === "client_streaming" || m.kind === "bidi_streaming" ? decodeAll(stream, codec, m.input) : decodeRequest(codec, m.input, await firstMessage(stream, entry));
     const result = await entry.invoke(input, context);
     if (m.kind === "client_streaming") {
-      if (result === undefined || result === null) throw MicroError.internalServerError(this.name, `${entry.endpoint}: the handler returned no response`);
+      if (!isMessage(result, m.output)) throw this.notAResponse(entry, result);
       await stream.send(codec.marshal(m.output, result));
     } else {
       if (result === null || typeof result !== "object" || !(Symbol.asyncIterator in result || Symbol.iterator in result)) {
@@ -156,6 +162,7 @@ export class Router {
       }
       for await (const message of result as AsyncIterable<unknown>) {
         if (stream.signal.aborted) break;
+        if (!isMessage(message, m.output)) throw this.notAResponse(entry, message);
         await stream.send(codec.marshal(m.output, message));
       }
     }
@@ -163,9 +170,45 @@ export class Router {
   }
 }
 
-async function firstMessage(stream: ServerStream): Promise<Uint8Array> {
+/** The request of a unary or server-streaming call; a call that ended without one is refused, never served as `{}`. */
+async function firstMessage(stream: ServerStream, entry: Entry): Promise<Uint8Array> {
   const r = await stream[Symbol.asyncIterator]().next();
-  return r.done ? EMPTY_BYTES : r.value;
+  if (r.done) throw MicroError.badRequest("micro.server", `${entry.endpoint}: the client ended the call without a request message (${entry.method.input.typeName}); nothing was served`);
+  return r.value;
+}
+
+/**
+ * Whether a handler's result can be the response message: an object that is not an array or a byte array,
+ * and, for a protobuf-es message (which carries `$typeName`), of the response's type. Plain objects pass
+ * (ts-proto messages are plain objects; the codec checks their fields). No allocation on success.
+ */
+function isMessage(value: unknown, output: MessageCodec<unknown>): boolean {
+  if (typeof value !== "object" || value === null || Array.isArray(value) || ArrayBuffer.isView(value)) return false;
+  const typeName = (value as { $typeName?: unknown }).$typeName;
+  return typeName === undefined || typeName === output.typeName;
+}
+
+/** What a handler returned, for the error that refuses it: `number 42`, `string "x"`, `an array`, `null`, … */
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
+  switch (typeof value) {
+    case "undefined":
+      return "undefined (no response)";
+    case "string":
+      return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+    case "number":
+    case "boolean":
+    case "bigint":
+      return `${typeof value} ${String(value)}`;
+    case "object": {
+      const typeName = (value as { $typeName?: unknown }).$typeName;
+      return typeof typeName === "string" ? `a ${typeName}` : "an object";
+    }
+    default:
+      return `a ${typeof value}`;
+  }
 }
 
 async function* decodeAll(stream: ServerStream, codec: Codec, input: MessageCodec<unknown>): AsyncGenerator<unknown> {

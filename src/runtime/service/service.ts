@@ -228,7 +228,8 @@ class MicroService implements Service {
       await server.start();
     } catch (error) {
       // Release what was built so a failed start leaves nothing open (watchers, sockets).
-      await this.doStop().catch(() => undefined);
+      // The start's error is the one thrown; a failing cleanup is logged, not hidden (a record may stay behind).
+      await this.doStop().catch((err: unknown) => log.warn({ err }, "cleanup after a failed start failed"));
       throw error;
     }
     this.running = true;

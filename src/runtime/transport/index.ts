@@ -29,7 +29,11 @@ export interface StreamTrailer {
 
 /** The client's end of one call. */
 export interface ClientStream extends AsyncIterable<Uint8Array> {
-  /** Send one message; resolves when the peer can take more (backpressure). Rejects once the stream ended. */
+  /**
+   * Send one message; resolves when the peer can take more (backpressure). Rejects once the stream ended.
+   * A message over the server's limit rejects with a 413 and also fails the stream with it (the server sees
+   * a cancel, never a request that is not whole), so a reader of the responses gets the same error.
+   */
   send(message: Uint8Array): Promise<void>;
   /** No more messages from this side (half-close). */
   closeSend(): void;
@@ -53,7 +57,7 @@ export interface ServerStream extends AsyncIterable<Uint8Array> {
   readonly signal: AbortSignal;
   /** Request messages until the client half-closes. */
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array>;
-  /** Send one response message; resolves when the peer can take more. */
+  /** Send one response message; resolves when the peer can take more. Over the client's limit it rejects with a 413 (nothing is sent). */
   send(message: Uint8Array): Promise<void>;
   /** End the stream, with an error or with success, and the response metadata. */
   close(error?: MicroError, metadata?: Metadata): void;

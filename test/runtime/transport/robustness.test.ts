@@ -137,17 +137,62 @@ describe("backpressure", () => {
     raw.socket.destroy();
   });
 
-  test("a message larger than the peer's limit is refused by send() with 413", async () => {
+  test("a message larger than the server's limit is refused by send() with 413 and cancels the stream: the server never sees a request that is not whole", async () => {
     const transport = tcpTransport();
-    const listener = await transport.listen("127.0.0.1:0", (s) => s.close(), { maxMessageSize: 1024 });
+    const seen: Array<{ messages: number; error?: number }> = [];
+    const listener = await transport.listen(
+      "127.0.0.1:0",
+      (s) =>
+        void (async () => {
+          let messages = 0;
+          try {
+            for await (const _ of s) messages += 1;
+            seen.push({ messages });
+          } catch (e) {
+            seen.push({ messages, error: (e as MicroError).code });
+          }
+          s.close();
+        })(),
+      { maxMessageSize: 1024 },
+    );
     cleanups.push(() => listener.close(0));
     const conn = await transport.dial(listener.address);
     cleanups.push(() => conn.close());
+    const tooLarge = (e: unknown) => e instanceof MicroError && e.code === 413 && /request message of 2048 bytes exceeds the server's limit of 1024 bytes; .*maxMessageSize/.test(e.detail);
     const s = conn.openStream(header("X"));
-    await assert.rejects(s.send(new Uint8Array(2048)), (e: unknown) => e instanceof MicroError && e.code === 413);
     await s.send(new Uint8Array(1000));
+    await assert.rejects(s.send(new Uint8Array(2048)), tooLarge);
+    s.closeSend();
+    await assert.rejects(readAll(s), tooLarge, "the response side ends with the same error");
+    assert.equal((await s.trailer).error?.code, 413);
+    await until(() => seen.length === 1);
+    assert.deepEqual(seen, [{ messages: 1, error: 499 }], "the server saw the first message, then a cancel — no half-close");
+    // The connection is fine for the next call.
+    const ok = conn.openStream(header("X"));
+    await ok.send(new Uint8Array(1000));
+    ok.closeSend();
+    assert.deepEqual(await readAll(ok), []);
+  });
+
+  test("a response larger than the client's limit is refused by the server's send() with 413 naming both sizes; nothing is sent", async () => {
+    const transport = tcpTransport();
+    const outcome: unknown[] = [];
+    const listener = await transport.listen("127.0.0.1:0", (s) => {
+      s.send(new Uint8Array(4096)).then(
+        () => outcome.push("sent"),
+        (e: unknown) => outcome.push(e),
+      );
+      s.close();
+    });
+    cleanups.push(() => listener.close(0));
+    const conn = await tcpTransport({ maxMessageSize: 2048 }).dial(listener.address);
+    cleanups.push(() => conn.close());
+    const s = conn.openStream(header("X"));
     s.closeSend();
     assert.deepEqual(await readAll(s), []);
+    await until(() => outcome.length === 1);
+    const e = outcome[0];
+    assert.ok(e instanceof MicroError && e.code === 413 && /response message of 4096 bytes exceeds the client's limit of 2048 bytes; .*maxMessageSize/.test(e.detail), String(e));
   });
 });
 

@@ -276,6 +276,23 @@ export class TcpClientStream extends StreamEnd implements ClientStream {
     return this.doSend(message);
   }
 
+  /**
+   * The server never gets a request that is not whole: the stream is cancelled (CANCEL, so no half-close
+   * follows that would read as "no more messages") and ends with the 413, which the call's reader reports.
+   */
+  protected refuseOversized(size: number, max: number): Promise<never> {
+    const error = new MicroError(
+      "micro.transport",
+      413,
+      `request message of ${size} bytes exceeds the server's limit of ${max} bytes; send less per message (a client stream can carry it in parts) or raise the server's maxMessageSize`,
+    );
+    if (!this.finished) {
+      if (this.isStarted) this.conn.sendCancel(this.id, error.detail);
+      this.finish(error);
+    }
+    return Promise.reject(error);
+  }
+
   closeSend(): void {
     this.doCloseSend();
   }

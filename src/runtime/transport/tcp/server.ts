@@ -200,6 +200,17 @@ export class TcpServerStream extends StreamEnd implements ServerStream {
     return this.doSend(message);
   }
 
+  /** The handler's runtime decides how the stream ends (the router ends it with this 413). */
+  protected refuseOversized(size: number, max: number): Promise<never> {
+    return Promise.reject(
+      new MicroError(
+        "micro.transport",
+        413,
+        `response message of ${size} bytes exceeds the client's limit of ${max} bytes; return less per message (a server stream can carry it in parts) or raise the client's maxMessageSize`,
+      ),
+    );
+  }
+
   close(error?: MicroError, metadata?: Metadata): void {
     if (this.finished || this.sendClosed) return;
     this.sendClosed = true;

@@ -113,9 +113,7 @@ export abstract class StreamEnd implements SessionStream, AsyncIterator<Uint8Arr
   protected doSend(message: Uint8Array): Promise<void> {
     if (this.finished || this.sendClosed) return Promise.reject(this.endError ?? closedError());
     const max = this.session.peer?.maxMessageSize ?? Infinity;
-    if (message.length > max) {
-      return Promise.reject(new MicroError("micro.transport", 413, `message of ${message.length} bytes exceeds the peer's limit of ${max} bytes`));
-    }
+    if (message.length > max) return this.refuseOversized(message.length, max);
     if (this.queue.length === 0 && this.started() && this.canWrite()) {
       this.writeData(message, false);
       if (this.canWrite()) return RESOLVED;
@@ -123,6 +121,12 @@ export abstract class StreamEnd implements SessionStream, AsyncIterator<Uint8Arr
     }
     return new Promise((resolve, reject) => (this.queue === NO_PENDING ? (this.queue = []) : this.queue).push({ message, resolve, reject }));
   }
+
+  /**
+   * A message over the peer's `maxMessageSize`: nothing is sent and the send rejects with a 413 naming both
+   * sizes and what to do. Each end also decides what becomes of the stream (a client's call cannot go on).
+   */
+  protected abstract refuseOversized(size: number, max: number): Promise<never>;
 
   /** HEADERS have gone out (client streams wait for a free slot first). */
   protected started(): boolean {
