@@ -8,7 +8,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { MicroError, cacheSelector, newClient, newServer, type RpcClient, type RpcServer } from "../../../src/index.js";
 import { memoryRegistry } from "../../../src/runtime/registry/memory/index.js";
-import { memoryBroker } from "../../../src/runtime/broker/memory.js";
+import { memoryBroker } from "../../../src/runtime/broker/memory/index.js";
 import { tcpTransport } from "../../../src/runtime/transport/tcp/index.js";
 import { Greeter, type HelloRequest, type HelloResponse } from "../../fixtures/runtime/greeter.js";
 
