@@ -71,8 +71,20 @@ export const brokerPlugins: Readonly<Record<string, BrokerFactory>> = {
   },
 };
 
-/** Selectors by `--selector` name (the strategy of the caching selector); `random` is the default. */
+/**
+ * Selectors by `--selector` name: the caching selector (ejection with half-open probing, see
+ * src/runtime/selector/README.md) with that strategy. `leastconn` is the default: the fewest calls in flight
+ * wins, so a hung node (whose calls pile up unanswered) stops getting calls before any of them times out.
+ */
 export const selectorPlugins: Readonly<Record<string, SelectorFactory>> = {
+  leastconn: async ({ registry }) => {
+    const { cacheSelector, leastConn } = await import("../selector/index.js");
+    return cacheSelector({ registry, strategy: leastConn });
+  },
+  latency: async ({ registry }) => {
+    const { cacheSelector, latency } = await import("../selector/index.js");
+    return cacheSelector({ registry, strategy: latency });
+  },
   random: async ({ registry }) => {
     const { cacheSelector, random } = await import("../selector/index.js");
     return cacheSelector({ registry, strategy: random });
@@ -84,7 +96,7 @@ export const selectorPlugins: Readonly<Record<string, SelectorFactory>> = {
 };
 
 /** The default plugin of each kind. */
-export const defaultPlugins = { registry: "local", transport: "tcp", broker: "direct", selector: "random" } as const;
+export const defaultPlugins = { registry: "local", transport: "tcp", broker: "direct", selector: "leastconn" } as const;
 
 /** The four plugins a service or client runs on. */
 export interface Plugins {
