@@ -184,6 +184,7 @@ export function cacheSelector(options: CacheSelectorOptions): Selector {
       const found = await lookup(service, selectOptions);
       const health = healthOf(service);
       const now = Date.now();
+      if (health.nodes.size > 2 * countNodes(found) + 8) health.prune(new Set(found.flatMap((s) => s.nodes.map((n) => n.id))));
       const { node, h, serial } = choose(service, health, found, selectOptions?.strategy ?? strategy, now);
       health.begin(h, now);
       return new Ticket(node, health, h, h.epoch, serial, performance.now());

@@ -214,6 +214,16 @@ export class ServiceHealth implements NodeStats {
     if (h !== undefined && h.standing === Standing.Dropped) this.restore(h, Date.now());
   }
 
+  /**
+   * Forget nodes no longer listed (`listed` are the ids of the latest lookup) that are in rotation and idle, so
+   * that node churn (every restart is a new id) does not grow the map. Nodes out of rotation are kept.
+   */
+  prune(listed: ReadonlySet<string>): void {
+    for (const [id, h] of this.nodes) {
+      if (!listed.has(id) && h.standing === Standing.InRotation && h.outstanding === 0) this.nodes.delete(id);
+    }
+  }
+
   /** The registry removed node `id`: forget it (a node of that id registering later starts afresh). */
   forget(id: string): void {
     const h = this.nodes.get(id);
