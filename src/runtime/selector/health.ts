@@ -201,6 +201,8 @@ export class ServiceHealth implements NodeStats {
     if (h.standing === Standing.InRotation) return;
     if (h.standing === Standing.Dropped) h.ejections = 0;
     h.standing = Standing.InRotation;
+    // Its latency was measured on calls that waited out the fault: measure it afresh (unmeasured nodes get tried).
+    h.latency = 0;
     h.epoch++;
     h.probe = 0;
     h.refusals = 0;
