@@ -77,23 +77,19 @@ export const brokerPlugins: Readonly<Record<string, BrokerFactory>> = {
  * wins, so a hung node (whose calls pile up unanswered) stops getting calls before any of them times out.
  */
 export const selectorPlugins: Readonly<Record<string, SelectorFactory>> = {
-  leastconn: async ({ registry }) => {
-    const { cacheSelector, leastConn } = await import("../selector/index.js");
-    return cacheSelector({ registry, strategy: leastConn });
-  },
-  latency: async ({ registry }) => {
-    const { cacheSelector, latency } = await import("../selector/index.js");
-    return cacheSelector({ registry, strategy: latency });
-  },
-  random: async ({ registry }) => {
-    const { cacheSelector, random } = await import("../selector/index.js");
-    return cacheSelector({ registry, strategy: random });
-  },
-  roundrobin: async ({ registry }) => {
-    const { cacheSelector, roundRobin } = await import("../selector/index.js");
-    return cacheSelector({ registry, strategy: roundRobin });
-  },
+  leastconn: cacheSelectorWith("leastConn"),
+  latency: cacheSelectorWith("latency"),
+  random: cacheSelectorWith("random"),
+  roundrobin: cacheSelectorWith("roundRobin"),
 };
+
+/** The caching selector with one of the strategies selector/index.ts exports. */
+function cacheSelectorWith(strategy: "leastConn" | "latency" | "random" | "roundRobin"): SelectorFactory {
+  return async ({ registry }) => {
+    const selectors = await import("../selector/index.js");
+    return selectors.cacheSelector({ registry, strategy: selectors[strategy] });
+  };
+}
 
 /** The default plugin of each kind. */
 export const defaultPlugins = { registry: "local", transport: "tcp", broker: "direct", selector: "leastconn" } as const;
