@@ -159,29 +159,42 @@ export class RpcClient implements Client {
     return this.retrier.run(this.tryOnce, req, req.options.retries ?? this.retrier.retries, signal);
   }
 
-  /** One attempt: pick a node, run the attempt (inside the call wrappers), mark the node if it failed. */
+  /**
+   * One attempt: pick a node, run the attempt (inside the call wrappers), tell the selector how it went (the
+   * selector counts the call in flight meanwhile; a selector without `pick` hears of failures through `mark`).
+   */
   private async once(req: ClientRequest): Promise<unknown> {
     // A retry after close() must not dial again: nothing would ever close that connection.
     if (this.closed) throw markFinal(new MicroError("micro.client", 503, "client is closed"));
-    const node = await this.pick(req);
+    if (req.options.address !== undefined) return this.attempt(this.direct(req.options.address), req);
+    const selector = this.deps!.selector;
+    if (selector.pick === undefined) {
+      const node = (await selector.select(req.service))();
+      try {
+        return await this.attempt(node, req);
+      } catch (error) {
+        selector.mark(req.service, node, error);
+        throw error;
+      }
+    }
+    const picked = await selector.pick(req.service);
+    let result: unknown;
     try {
-      return await this.attempt(node, req);
+      result = await this.attempt(picked.node, req);
     } catch (error) {
-      if (req.options.address === undefined) this.deps!.selector.mark(req.service, node, error);
+      picked.done(error);
       throw error;
     }
+    picked.done();
+    return result;
   }
 
-  private async pick(req: ClientRequest): Promise<NodeRecord> {
-    const address = req.options.address;
-    if (address !== undefined) {
-      const list = typeof address === "string" ? [address] : address;
-      if (list.length === 0) throw MicroError.badRequest("micro.client", "the address option is empty");
-      const a = list.length === 1 ? list[0]! : list[Math.floor(Math.random() * list.length)]!;
-      return { id: a, address: a, metadata: EMPTY };
-    }
-    const next = await this.deps!.selector.select(req.service);
-    return next();
+  /** The node for a call given an address (or a list to pick from at random): no discovery, no selector. */
+  private direct(address: string | readonly string[]): NodeRecord {
+    const list = typeof address === "string" ? [address] : address;
+    if (list.length === 0) throw MicroError.badRequest("micro.client", "the address option is empty");
+    const a = list.length === 1 ? list[0]! : list[Math.floor(Math.random() * list.length)]!;
+    return { id: a, address: a, metadata: EMPTY };
   }
 }
 

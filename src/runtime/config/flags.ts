@@ -46,7 +46,7 @@ export const globalFlags: readonly FlagDefinition[] = [
   { name: "transport_address", env: "MICRO_TRANSPORT_ADDRESS", type: "string", description: "Transport address (unused by tcp)" },
   { name: "broker", env: "MICRO_BROKER", type: "string", default: "direct", description: "Broker for pub/sub: direct, memory, nats" },
   { name: "broker_address", env: "MICRO_BROKER_ADDRESS", type: "string", description: "Comma-separated broker addresses (nats: nats://host:4222; direct: listen address)" },
-  { name: "selector", env: "MICRO_SELECTOR", type: "string", default: "random", description: "Node selection strategy: random, roundrobin" },
+  { name: "selector", env: "MICRO_SELECTOR", type: "string", default: "leastconn", description: "Node selection strategy: leastconn (fewest calls in flight), latency, random, roundrobin" },
   { name: "server_name", env: "MICRO_SERVER_NAME", type: "string", description: "Name of the service in the registry (a name given in code wins)" },
   { name: "server_version", env: "MICRO_SERVER_VERSION", type: "string", description: "Version of the server" },
   { name: "server_address", env: "MICRO_SERVER_ADDRESS", type: "string", default: "127.0.0.1:0", description: "Bind address for the server, host:port" },

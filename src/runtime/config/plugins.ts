@@ -71,20 +71,28 @@ export const brokerPlugins: Readonly<Record<string, BrokerFactory>> = {
   },
 };
 
-/** Selectors by `--selector` name (the strategy of the caching selector); `random` is the default. */
+/**
+ * Selectors by `--selector` name: the caching selector (ejection with half-open probing, see
+ * src/runtime/selector/README.md) with that strategy. `leastconn` is the default: the fewest calls in flight
+ * wins, so a hung node (whose calls pile up unanswered) stops getting calls before any of them times out.
+ */
 export const selectorPlugins: Readonly<Record<string, SelectorFactory>> = {
-  random: async ({ registry }) => {
-    const { cacheSelector, random } = await import("../selector/index.js");
-    return cacheSelector({ registry, strategy: random });
-  },
-  roundrobin: async ({ registry }) => {
-    const { cacheSelector, roundRobin } = await import("../selector/index.js");
-    return cacheSelector({ registry, strategy: roundRobin });
-  },
+  leastconn: cacheSelectorWith("leastConn"),
+  latency: cacheSelectorWith("latency"),
+  random: cacheSelectorWith("random"),
+  roundrobin: cacheSelectorWith("roundRobin"),
 };
 
+/** The caching selector with one of the strategies selector/index.ts exports. */
+function cacheSelectorWith(strategy: "leastConn" | "latency" | "random" | "roundRobin"): SelectorFactory {
+  return async ({ registry }) => {
+    const selectors = await import("../selector/index.js");
+    return selectors.cacheSelector({ registry, strategy: selectors[strategy] });
+  };
+}
+
 /** The default plugin of each kind. */
-export const defaultPlugins = { registry: "local", transport: "tcp", broker: "direct", selector: "random" } as const;
+export const defaultPlugins = { registry: "local", transport: "tcp", broker: "direct", selector: "leastconn" } as const;
 
 /** The four plugins a service or client runs on. */
 export interface Plugins {

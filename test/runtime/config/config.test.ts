@@ -58,7 +58,7 @@ test("an unknown plugin name fails with the list of available ones", async () =>
     ["registry", "local, memory, etcd"],
     ["broker", "direct, memory, nats"],
     ["transport", "tcp"],
-    ["selector", "random, roundrobin"],
+    ["selector", "leastconn, latency, random, roundrobin"],
   ] as const) {
     const service = newService({ name: "x", argv: [`--${flag}`, "nosuch"], env: {} });
     assert.throws(() => service.init(), (e: unknown) => e instanceof MicroError && e.detail.includes(`unknown ${flag} "nosuch"; available: ${list}`));
