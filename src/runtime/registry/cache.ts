@@ -3,6 +3,13 @@
  * through. `getService` answers from memory for `ttl` ms; the underlying registry's watch keeps cached
  * entries current in between; when the underlying registry fails, the last known answer is served (stale)
  * with a warning, so a registry outage does not stop calls to services that were already known.
+ *
+ * Stale on vanish: a `delete` event marked `vanished` (the local registry's directory was removed or replaced,
+ * or node files turned to garbage — see `RegistryEvent.vanished`) does not drop its nodes at once: they are
+ * kept for `vanishGrace` ms while their owners write them again. A registration of the node (create/update
+ * event) ends its grace; a plain delete (a deregistration by its owner, an expiry, a dead process) drops it at
+ * once, as does the end of the grace. So callers keep working through a lost directory, and a real
+ * deregistration is never delayed.
  */
 import { logger } from "../logger/index.js";
 import type { NodeRecord, RegisterOptions, Registry, RegistryEvent, ServiceRecord, Watcher, WatchOptions } from "./index.js";
@@ -10,7 +17,15 @@ import type { NodeRecord, RegisterOptions, Registry, RegistryEvent, ServiceRecor
 export interface RegistryCacheOptions {
   /** Milliseconds a looked-up service is served from memory before it is looked up again (default 60000). */
   ttl?: number;
+  /**
+   * Milliseconds nodes reported `vanished` (not deregistered: lost with the registry's storage) are still
+   * served while their owners register them again (default {@link DEFAULT_VANISH_GRACE}; 0 drops them at once).
+   */
+  vanishGrace?: number;
 }
+
+/** Default of {@link RegistryCacheOptions.vanishGrace}: a few seconds, several local-registry poll intervals. */
+export const DEFAULT_VANISH_GRACE = 5000;
 
 /** A registry with a read cache; see {@link cachedRegistry}. */
 export interface CachedRegistry extends Registry {
@@ -30,7 +45,11 @@ interface Entry {
   services: readonly ServiceRecord[];
   /** Epoch ms until which the entry is fresh. */
   fresh: number;
+  /** Nodes kept after a `vanished` delete: by `version\0node id`, the epoch ms their grace ends. */
+  vanishing?: Map<string, number>;
 }
+
+const vanishKey = (version: string, nodeId: string): string => `${version}\u0000${nodeId}`;
 
 /** One lookup of the underlying registry, shared by the callers that ask while it is in flight. */
 interface Fetch {
@@ -52,6 +71,7 @@ export function isCachedRegistry(registry: Registry): registry is CachedRegistry
  */
 export function cachedRegistry(registry: Registry, options: RegistryCacheOptions = {}): CachedRegistry {
   const ttl = options.ttl ?? 60_000;
+  const vanishGrace = options.vanishGrace ?? DEFAULT_VANISH_GRACE;
   const log = logger("registry", { registry: registry.name, cache: true });
   const entries = new Map<string, Entry>();
   const inflight = new Map<string, Fetch>();
@@ -104,6 +124,20 @@ export function cachedRegistry(registry: Registry, options: RegistryCacheOptions
     const entry = entries.get(event.service.name);
     if (!entry) return;
     const { service, action } = event;
+    if (action === "delete" && event.vanished && vanishGrace > 0) {
+      // Lost with the storage, not deregistered: keep serving the nodes while their owners write them again.
+      const until = Date.now() + vanishGrace;
+      entry.vanishing ??= new Map();
+      for (const node of service.nodes) {
+        const key = vanishKey(service.version, node.id);
+        if (!entry.vanishing.has(key)) entry.vanishing.set(key, until);
+      }
+      return;
+    }
+    if (entry.vanishing) {
+      for (const node of service.nodes) entry.vanishing.delete(vanishKey(service.version, node.id));
+      if (entry.vanishing.size === 0) entry.vanishing = undefined;
+    }
     const index = entry.services.findIndex((s) => s.version === service.version);
     const services = [...entry.services];
     if (action === "delete") {
@@ -123,6 +157,29 @@ export function cachedRegistry(registry: Registry, options: RegistryCacheOptions
       });
     }
     entry.services = Object.freeze(services);
+  };
+
+  /** Drop the vanished nodes whose grace ended (without being registered again). */
+  const expireVanished = (entry: Entry, now: number): void => {
+    const vanishing = entry.vanishing!;
+    const ended = new Set<string>();
+    for (const [key, until] of vanishing) if (until <= now) ended.add(key);
+    if (ended.size === 0) return;
+    for (const key of ended) vanishing.delete(key);
+    if (vanishing.size === 0) entry.vanishing = undefined;
+    entry.services = Object.freeze(
+      entry.services
+        .map((s) => (s.nodes.some((n) => ended.has(vanishKey(s.version, n.id))) ? frozen({ ...s, nodes: s.nodes.filter((n) => !ended.has(vanishKey(s.version, n.id))) }) : s))
+        .filter((s) => s.nodes.length > 0),
+    );
+    log.warn({ service: entry.services[0]?.name, nodes: [...ended] }, "vanished registry nodes did not come back within the grace period; dropped them");
+  };
+
+  /** Nodes of `entry` still in their vanish grace, as records (to serve when a lookup finds none). */
+  const inGrace = (entry: Entry | undefined): readonly ServiceRecord[] | undefined => {
+    if (!entry?.vanishing) return undefined;
+    expireVanished(entry, Date.now());
+    return entry.vanishing && entry.services.length > 0 ? entry.services : undefined;
   };
 
   const fetch = (name: string): Fetch => {
@@ -154,6 +211,7 @@ export function cachedRegistry(registry: Registry, options: RegistryCacheOptions
 
     async lookup(name: string): Promise<readonly ServiceRecord[]> {
       const entry = entries.get(name);
+      if (entry?.vanishing) expireVanished(entry, Date.now());
       if (entry && entry.fresh > Date.now()) return entry.services;
       if (!closed) startWatch();
       try {
@@ -163,6 +221,11 @@ export function cachedRegistry(registry: Registry, options: RegistryCacheOptions
           // Watch events arrived while it was in flight: they are newer than this answer, so the cached entry
           // (which they updated) stays, and an uncached service is looked up again next time.
           return entries.get(name)?.services ?? services;
+        }
+        if (services.length === 0) {
+          // Vanished nodes not written back yet: keep serving them until their grace ends.
+          const kept = inGrace(entries.get(name));
+          if (kept) return kept;
         }
         if (services.length > 0 && !closed) entries.set(name, { services, fresh: Date.now() + ttl });
         else entries.delete(name); // an absent service is looked up again next time, so it is found as soon as it registers

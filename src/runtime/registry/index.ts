@@ -46,6 +46,13 @@ export interface RegistryEvent {
   readonly action: RegistryAction;
   /** The service with the nodes the event is about. */
   readonly service: ServiceRecord;
+  /**
+   * On a `delete`: the nodes were not deregistered by their owner nor expired — the registry's storage lost
+   * them (the local registry's directory was removed or replaced, or their files turned to garbage) and their
+   * owners are expected to write them again at once. A cache keeps serving such nodes for a short grace
+   * period (`cache.ts`, `vanishGrace`) instead of dropping them. Absent on every other event.
+   */
+  readonly vanished?: boolean;
 }
 
 export interface WatchOptions {

@@ -34,7 +34,8 @@ async function tempDir(): Promise<string> {
 test("4 processes × 25 nodes registering at once: all visible, no corrupted file", async () => {
   const dir = await tempDir();
   const registry = localRegistry({ address: dir });
-  const children = [0, 1, 2, 3].map((p) => startChild(REGISTER, [dir, "crowd", "25", `p${p}`, "60", "once"]));
+  // They keep running: a record whose process is gone is dropped at once.
+  const children = [0, 1, 2, 3].map((p) => startChild(REGISTER, [dir, "crowd", "25", `p${p}`, "60", "heartbeat"]));
   await Promise.all(children.map((c) => c.line((l) => l === "registered")));
   const [svc] = await registry.getService("crowd");
   assert.equal(svc.nodes.length, 100);
@@ -44,7 +45,7 @@ test("4 processes × 25 nodes registering at once: all visible, no corrupted fil
   );
   const files = await readdir(join(dir, "crowd"));
   assert.equal(files.length, 100, `only node files remain, no temporary ones: ${files.filter((f) => !f.endsWith(".json"))}`);
-  await Promise.all(children.map((c) => c.exited));
+  await Promise.all(children.map((c) => c.kill()));
   await registry.close();
 });
 
@@ -112,13 +113,14 @@ test("without fs.watch, the periodic rescan still reports another process's chan
   const dir = await tempDir();
   const registry = localRegistry({ address: dir, pollInterval: 100, fsWatch: false });
   const events = readEvents(registry.watch());
-  const child = startChild(REGISTER, [dir, "polled", "2", "c", "1", "once"]);
+  const child = startChild(REGISTER, [dir, "polled", "2", "c", "1", "heartbeat"]);
   await child.line((l) => l === "registered");
   for (const action of ["create", "delete"] as const) {
     // The two nodes may land in one scan or in two: wait for each.
     for (const id of ["c-0", "c-1"]) {
       await eventually(() => events.seen.some(is(action, "polled", id)), `${action} of ${id} seen by polling`);
     }
+    if (action === "create") await child.kill(); // its records leave with it
   }
   await registry.close();
 });

@@ -6,6 +6,13 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rmdir, stat, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { NodeEntry } from "../records.js";
+import type { Owner } from "./owner.js";
+
+/**
+ * A node entry as the local registry stores it: with the process that wrote it (`pid`, `host`; see owner.ts),
+ * so readers on the same host drop the records of dead processes at once. Absent in files of older writers.
+ */
+export interface StoredEntry extends NodeEntry, Partial<Owner> {}
 
 /** Written into every file so a future layout can tell old files apart. */
 export const FORMAT = 1;
@@ -51,7 +58,7 @@ export function isTempFile(fileName: string): boolean {
  * in any process sees either the old or the new content, never a partial file. Retries when the service
  * directory is removed under us by a concurrent cleanup.
  */
-export async function writeEntry(root: string, entry: NodeEntry): Promise<void> {
+export async function writeEntry(root: string, entry: StoredEntry): Promise<void> {
   const dir = serviceDir(root, entry.name);
   const target = nodeFile(root, entry.name, entry.version, entry.node.id);
   const text = JSON.stringify({ format: FORMAT, ...entry });
@@ -125,7 +132,7 @@ export async function readText(path: string): Promise<string | undefined> {
  * Parse a node file; `undefined` with a reason when it is not one (corrupted, edited by hand, from a
  * future format).
  */
-export function parseEntry(text: string): { entry?: NodeEntry; problem?: string } {
+export function parseEntry(text: string): { entry?: StoredEntry; problem?: string } {
   let value: any;
   try {
     value = JSON.parse(text);
@@ -138,7 +145,7 @@ export function parseEntry(text: string): { entry?: NodeEntry; problem?: string 
   if (typeof value.name !== "string" || typeof value.version !== "string") return { problem: "no service name or version" };
   if (typeof node !== "object" || node === null || typeof node.id !== "string" || typeof node.address !== "string") return { problem: "no valid node" };
   if (typeof value.updated !== "number" || (value.expires !== undefined && typeof value.expires !== "number")) return { problem: "bad timestamps" };
-  const entry: NodeEntry = {
+  const entry: StoredEntry = {
     name: value.name,
     version: value.version,
     ...(isStringMap(value.metadata) ? { metadata: value.metadata } : {}),
@@ -146,6 +153,7 @@ export function parseEntry(text: string): { entry?: NodeEntry; problem?: string 
     node: { id: node.id, address: node.address, metadata: isStringMap(node.metadata) ? node.metadata : {} },
     updated: value.updated,
     ...(value.expires !== undefined ? { expires: value.expires } : {}),
+    ...(Number.isSafeInteger(value.pid) && value.pid > 0 && typeof value.host === "string" ? { pid: value.pid, host: value.host } : {}),
   };
   return { entry };
 }

@@ -1,10 +1,12 @@
 /**
  * Reads the local registry's directory: parses node files (re-reading only files that changed since the
- * last read), skips and reports corrupted ones, ignores expired ones and removes them lazily.
+ * last read), skips and reports corrupted ones, ignores expired ones and those whose process is gone (same
+ * host, see owner.ts) and removes them lazily.
  */
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { Logger } from "../../logger/index.js";
-import { isLive, type NodeEntry } from "../records.js";
+import { isLive } from "../records.js";
+import { Liveness } from "./owner.js";
 import {
   fileState,
   isNodeFile,
@@ -17,6 +19,7 @@ import {
   sameState,
   serviceDir,
   type FileState,
+  type StoredEntry,
 } from "./files.js";
 
 /** A temporary file this old was left by a writer that died mid-write. */
@@ -25,12 +28,13 @@ const STALE_TEMP_MS = 60_000;
 interface Cached {
   readonly state: FileState;
   /** Undefined when the file is not a valid node record (reported once per version of the file). */
-  readonly entry?: NodeEntry;
+  readonly entry?: StoredEntry;
 }
 
 export class Store {
   /** Per service directory, per file name: what was parsed from which version of the file. */
   private readonly cache = new Map<string, Map<string, Cached>>();
+  private readonly liveness = new Liveness();
 
   constructor(
     readonly root: string,
@@ -38,13 +42,13 @@ export class Store {
   ) {}
 
   /** Live entries of one service (by name; a hashed long name may share a directory, so filter). */
-  async readService(name: string): Promise<NodeEntry[]> {
+  async readService(name: string): Promise<StoredEntry[]> {
     const entries = await this.readDir(serviceDir(this.root, name));
     return entries.filter((e) => e.name === name);
   }
 
   /** Live entries of every service. */
-  async readAll(): Promise<NodeEntry[]> {
+  async readAll(): Promise<StoredEntry[]> {
     const names = await list(this.root);
     const known = new Set(names.map((n) => join(this.root, n)));
     for (const dir of this.cache.keys()) if (!known.has(dir)) this.cache.delete(dir);
@@ -52,7 +56,13 @@ export class Store {
     return all.flat();
   }
 
-  private async readDir(dir: string): Promise<NodeEntry[]> {
+  /** Whether the last read of `path` found a file that is not a node record (garbage, foreign, truncated). */
+  unreadable(path: string): boolean {
+    const cached = this.cache.get(dirname(path))?.get(basename(path));
+    return cached !== undefined && cached.entry === undefined;
+  }
+
+  private async readDir(dir: string): Promise<StoredEntry[]> {
     const names = await list(dir);
     if (names.length === 0) {
       this.cache.delete(dir);
@@ -62,7 +72,7 @@ export class Store {
     const previous = this.cache.get(dir) ?? new Map<string, Cached>();
     const current = new Map<string, Cached>();
     const now = Date.now();
-    const live: NodeEntry[] = [];
+    const live: StoredEntry[] = [];
     await Promise.all(
       names.map(async (fileName) => {
         const path = join(dir, fileName);
@@ -72,7 +82,7 @@ export class Store {
         if (!cached) return;
         current.set(fileName, cached);
         if (!cached.entry) return;
-        if (isLive(cached.entry, now)) live.push(cached.entry);
+        if (isLive(cached.entry, now) && this.liveness.alive(cached.entry, now)) live.push(cached.entry);
         else await this.removeExpired(path, cached.state);
       }),
     );
@@ -97,7 +107,7 @@ export class Store {
   }
 
   /**
-   * Remove a node file whose expiry passed (its process died or stalled). The file is removed only if it is
+   * Remove a node file whose expiry passed or whose process is gone (it died or stalled). The file is removed only if it is
    * still the very file that was read (same inode and mtime): a node that re-registered meanwhile wrote a
    * new file by rename and keeps it. If the race is lost anyway, the owner's next heartbeat writes it again.
    */
