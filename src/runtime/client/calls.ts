@@ -10,7 +10,7 @@ import { markFinal } from "../errors/classify.js";
 import type { Metadata } from "../metadata/index.js";
 import type { NodeRecord } from "../registry/index.js";
 import type { ClientStream, Connection } from "../transport/index.js";
-import type { ClientRequest } from "./index.js";
+import type { ClientRequest } from "./client.js";
 import { CallGuard } from "./call-guard.js";
 import type { ConnectionPool } from "./pool.js";
 

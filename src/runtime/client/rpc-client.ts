@@ -23,7 +23,7 @@ import type {
   ClientRequest,
   ClientWrapper,
   PublishOptions,
-} from "./index.js";
+} from "./client.js";
 import type { Metadata } from "../metadata/index.js";
 import { applyWrappers } from "../internal/wrappers.js";
 import { cancelled } from "./call-guard.js";

@@ -11,7 +11,7 @@ import { logger } from "../logger/index.js";
 import { cachedRegistry, isCachedRegistry, type CachedRegistry } from "../registry/cache.js";
 import type { NodeRecord, Registry, ServiceRecord, Watcher } from "../registry/index.js";
 import { Standing, ServiceHealth, Ticket, type HealthOptions, type NodeHealth, type Selection } from "./health.js";
-import type { Next, SelectOptions, Selector, Strategy } from "./index.js";
+import type { Next, SelectOptions, Selector, Strategy } from "./selector.js";
 import { random } from "./strategy.js";
 
 /** Milliseconds a node is out of rotation after its first node failure (then doubling per failed probe). */

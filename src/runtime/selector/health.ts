@@ -13,7 +13,7 @@
  */
 import { classify } from "../errors/classify.js";
 import type { NodeRecord } from "../registry/index.js";
-import type { NodeStats } from "./index.js";
+import type { NodeStats } from "./selector.js";
 
 /** Where a node stands. */
 export const Standing = { InRotation: 0, Ejected: 1, Dropped: 2 } as const;

@@ -2,7 +2,7 @@
  * Selection strategies: how a {@link Next} picks among the candidate nodes.
  */
 import type { NodeRecord, ServiceRecord } from "../registry/index.js";
-import type { Next, NodeStats, Strategy } from "./index.js";
+import type { Next, NodeStats, Strategy } from "./selector.js";
 
 /** Every node of every version, in a stable order (version, then node id). */
 export function nodesOf(services: readonly ServiceRecord[]): NodeRecord[] {

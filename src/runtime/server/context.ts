@@ -3,7 +3,7 @@
  */
 import type { Metadata } from "../metadata/index.js";
 import type { ServerStream } from "../transport/index.js";
-import type { Context } from "./index.js";
+import type { Context } from "./server.js";
 
 /**
  * A handler's context. The signal and the response metadata are created only when the handler touches

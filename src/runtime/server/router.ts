@@ -12,7 +12,7 @@ import { logger } from "../logger/index.js";
 import type { ServerStream } from "../transport/index.js";
 import { CallContext } from "./context.js";
 import { HEALTH_ENDPOINT, healthMethod } from "./health.js";
-import type { Context, HandlerFunc, HandlerOptions, HandlerWrapper } from "./index.js";
+import type { Context, HandlerFunc, HandlerOptions, HandlerWrapper } from "./server.js";
 
 type Invoke = (body: unknown, context: Context) => unknown;
 

@@ -10,7 +10,7 @@ import type { MessageCodec } from "../codec/index.js";
 import { MicroError } from "../errors/index.js";
 import { applyWrappers } from "../internal/wrappers.js";
 import { logger } from "../logger/index.js";
-import type { Subscriber, SubscriberFunc, SubscriberWrapper } from "./index.js";
+import type { Subscriber, SubscriberFunc, SubscriberWrapper } from "./server.js";
 
 const log = logger("server");
 
