@@ -41,9 +41,10 @@ async function main(): Promise<void> {
           const n = Number(call.request.toString());
           const m = Buffer.alloc(32, 1);
           let i = 0;
-          // Respect backpressure as a real server would.
+          // Respect backpressure and cancellation as a real server would.
           const pump = () => {
             while (i < n) {
+              if (call.cancelled) return;
               i++;
               if (!call.write(m)) return void call.once("drain", pump);
             }

@@ -1,7 +1,9 @@
 /**
- * Raw transport benchmark: unary round trips (64-byte echo) at concurrency 1 and 64 over loopback, the
- * server in a child process. The peer is @grpc/grpc-js with raw-bytes serializers, measured in the same
- * run. Usage: node build/bench/transport.js [seconds per case, default 3]
+ * Raw transport benchmark: unary round trips (64-byte echo) at concurrency 1 and 64 over loopback, a
+ * 10 000-message server stream, and server streams the client leaves after a few messages (the server
+ * would send forever: what a cancel costs). The server runs in a child process. The peer is @grpc/grpc-js
+ * with raw-bytes serializers, measured in the same run.
+ * Usage: node build/bench/transport.js [seconds per case, default 3]
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -32,6 +34,23 @@ async function startServer(kind: string): Promise<{ child: ChildProcess; address
 
 type Call = () => Promise<void>;
 const STREAM_MESSAGES = 10_000;
+/** The early-break case: the server is asked for this many messages, the client reads EARLY_BREAK and leaves. */
+const ENDLESS = 1_000_000_000;
+const EARLY_BREAK = 5;
+
+type Caller = { call: Call; stream: () => Promise<number>; earlyBreak: () => Promise<void>; close(): void };
+
+/** Streams per second, one after another, of a server stream left after {@link EARLY_BREAK} messages. */
+async function runEarlyBreak(earlyBreak: () => Promise<void>, ms: number): Promise<number> {
+  for (let i = 0; i < 20; i++) await earlyBreak();
+  let n = 0;
+  const start = performance.now();
+  while (performance.now() - start < ms) {
+    await earlyBreak();
+    n++;
+  }
+  return n / ((performance.now() - start) / 1000);
+}
 
 /** Messages per second of a 10 000-message server stream (32-byte messages), repeated for `ms` after a warm-up. */
 async function runStream(stream: () => Promise<number>, ms: number): Promise<number> {
@@ -42,7 +61,7 @@ async function runStream(stream: () => Promise<number>, ms: number): Promise<num
   return n / ((performance.now() - start) / 1000);
 }
 
-async function microCaller(address: string): Promise<{ call: Call; stream: () => Promise<number>; close(): void }> {
+async function microCaller(address: string): Promise<Caller> {
   const conn = await tcpTransport().dial(address);
   const header = { service: "bench", endpoint: "Echo.Echo", contentType: "application/octet-stream", metadata: {}, kind: "unary" as const };
   return {
@@ -63,11 +82,18 @@ async function microCaller(address: string): Promise<{ call: Call; stream: () =>
       for await (const _ of s) n++;
       return n;
     },
+    earlyBreak: async () => {
+      const s = conn.openStream({ ...header, endpoint: "Echo.Stream", kind: "server_streaming" });
+      void s.send(Buffer.from(String(ENDLESS)));
+      s.closeSend();
+      let n = 0;
+      for await (const _ of s) if (++n === EARLY_BREAK) break;
+    },
     close: () => conn.close(),
   };
 }
 
-async function grpcCaller(address: string): Promise<{ call: Call; stream: () => Promise<number>; close(): void }> {
+async function grpcCaller(address: string): Promise<Caller> {
   const client = new grpc.Client(address, grpc.credentials.createInsecure());
   const raw = (b: Buffer) => b;
   return {
@@ -83,6 +109,16 @@ async function grpcCaller(address: string): Promise<{ call: Call; stream: () => 
         call.on("end", () => resolve(n));
         call.on("error", reject);
       }),
+    earlyBreak: () =>
+      new Promise<void>((resolve, reject) => {
+        let n = 0;
+        const call = client.makeServerStreamRequest("/bench.Echo/Stream", raw, raw, Buffer.from(String(ENDLESS)));
+        call.on("data", () => {
+          if (++n === EARLY_BREAK) call.cancel();
+        });
+        call.on("error", (e: grpc.ServiceError) => (e.code === grpc.status.CANCELLED ? resolve() : reject(e)));
+        call.on("end", () => resolve());
+      }),
     close: () => client.close(),
   };
 }
@@ -91,6 +127,7 @@ async function main(): Promise<void> {
   const rows: string[][] = [];
   const results: Record<string, Record<number, LoadResult>> = {};
   const streams: Record<string, number> = {};
+  const early: Record<string, number> = {};
   const kinds = (process.env.BENCH_ONLY ?? "micro,grpc").split(",");
   for (const kind of ["micro", "grpc"] as const) {
     if (!kinds.includes(kind)) continue;
@@ -100,6 +137,7 @@ async function main(): Promise<void> {
       results[kind] = {};
       for (const c of [1, 64]) results[kind]![c] = await measure(caller.call, c, { seconds, warmupMs: Math.min(1000, (seconds * 1000) / 3) });
       streams[kind] = await runStream(caller.stream, seconds * 1000);
+      early[kind] = await runEarlyBreak(caller.earlyBreak, seconds * 1000);
       caller.close();
     } finally {
       // Let it exit on its own (so a --cpu-prof profile gets written), then make sure.
@@ -125,6 +163,9 @@ async function main(): Promise<void> {
   const ms = streams.micro ?? NaN;
   const gs = streams.grpc ?? NaN;
   console.log(`\nserver stream, ${STREAM_MESSAGES} x 32-byte messages per call: micro/grpc ${(ms / gs).toFixed(2)}x, micro ${ms.toFixed(0)} msg/s, grpc ${gs.toFixed(0)} msg/s`);
+  const me = early.micro ?? NaN;
+  const ge = early.grpc ?? NaN;
+  console.log(`server stream left after ${EARLY_BREAK} messages (cancel), one at a time: micro/grpc ${(me / ge).toFixed(2)}x, micro ${me.toFixed(0)} streams/s, grpc ${ge.toFixed(0)} streams/s`);
 }
 
 main().catch((e) => {

@@ -160,13 +160,47 @@ export class Router {
       if (result === null || typeof result !== "object" || !(Symbol.asyncIterator in result || Symbol.iterator in result)) {
         throw MicroError.internalServerError(this.name, `${entry.endpoint}: a streaming handler must return an (async) iterable, e.g. an async generator`);
       }
-      for await (const message of result as AsyncIterable<unknown>) {
-        if (stream.signal.aborted) break;
+      await sendAll(stream, result as AsyncIterable<unknown> | Iterable<unknown>, (message) => {
         if (!isMessage(message, m.output)) throw this.notAResponse(entry, message);
-        await stream.send(codec.marshal(m.output, message));
-      }
+        return codec.marshal(m.output, message);
+      });
     }
     stream.close(undefined, context.sentMetadata());
+  }
+}
+
+/**
+ * Send every message of a streaming handler's result. When the call ends early (CANCEL, deadline, lost
+ * connection) the iterator's `return()` is called at once, not after its next message: a generator waiting
+ * at a `yield` (we are sending) runs its `finally` blocks now, one busy computing does so at its next yield.
+ */
+async function sendAll(stream: ServerStream, messages: AsyncIterable<unknown> | Iterable<unknown>, marshal: (m: unknown) => Uint8Array): Promise<void> {
+  const source: AsyncIterable<unknown> =
+    Symbol.asyncIterator in messages
+      ? messages
+      : (async function* () {
+          yield* messages;
+        })();
+  const it = source[Symbol.asyncIterator]();
+  let done = false;
+  const stop = (): void => {
+    if (!done) void Promise.resolve(it.return?.()).catch(noop);
+  };
+  stream.signal.addEventListener("abort", stop, { once: true });
+  try {
+    for (;;) {
+      const r = await it.next();
+      if (r.done) {
+        done = true;
+        return;
+      }
+      if (stream.signal.aborted) return;
+      await stream.send(marshal(r.value));
+    }
+  } finally {
+    stream.signal.removeEventListener("abort", stop);
+    // A send failed: close the iterator as for-await would (the send's error is what the caller sees).
+    if (!done && !stream.signal.aborted) await Promise.resolve(it.return?.()).catch(noop);
   }
 }
 

@@ -146,6 +146,8 @@ export class FrameDecoder {
   private prefaceDone: boolean;
   /** Set by the owner to stop parsing (e.g. the connection closed inside a callback). */
   stopped = false;
+  /** Frames decoded so far: tells a frame still arriving from the next one (the frame timeout). */
+  frames = 0;
 
   constructor(
     private readonly limits: Settings,
@@ -201,6 +203,7 @@ export class FrameDecoder {
       const streamId = buf.readUInt32BE(off + 6);
       const start = off + FRAME_HEADER_LENGTH;
       off = start + length;
+      this.frames++;
       this.onFrame(type, flags, streamId, buf.subarray(start, off));
       if (this.stopped) return;
     }

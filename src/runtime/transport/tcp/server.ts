@@ -26,11 +26,20 @@ import { MAX_TIMER, type ResolvedOptions } from "./limits.js";
 import { Session, connectionError } from "./session.js";
 import { StreamEnd } from "./stream.js";
 
+/** The payload of the PING that follows an idle GOAWAY (keepalive PINGs carry a timestamp instead). */
+const IDLE_PING = Buffer.from("idle\0\0\0\0");
 
 export class ServerSession extends Session {
   private lastId = 0;
   goingAway = false;
   private handshakeTimer: NodeJS.Timeout | undefined;
+  /** Idle close: since when no stream is open (ms), the timer watching it, and the phases of the close. */
+  private idleSince = Date.now();
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** GOAWAY (idle) and a PING were sent: streams that crossed them are still served. */
+  private idleClosing = false;
+  /** The PING behind the idle GOAWAY was answered: every HEADERS the client sent before it has arrived. */
+  private idleAcked = false;
 
   constructor(
     socket: Socket,
@@ -62,6 +71,43 @@ export class ServerSession extends Session {
     this.handshakeTimer = undefined;
     this.startKeepalive();
     if (this.goingAway) this.sendGoAway();
+    else this.armIdle(this.opts.idleTimeout);
+  }
+
+  private armIdle(ms: number): void {
+    if (this.idleTimer || this.isClosed) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.isClosed || this.goingAway || this.idleClosing || this.streams.size > 0) return;
+      const left = this.idleSince + this.opts.idleTimeout - Date.now();
+      if (left > 0) this.armIdle(left);
+      else this.closeIdle();
+    }, ms);
+    this.idleTimer.unref();
+  }
+
+  /**
+   * No stream for idleTimeout: GOAWAY NO_ERROR, then a PING. The client opens nothing new here once it reads the
+   * GOAWAY; a HEADERS it sent before that crossed it and is served as usual. The PING's answer comes after every
+   * such HEADERS (one ordered byte stream), so once it is in and no stream is open, nothing can be lost by closing.
+   */
+  private closeIdle(): void {
+    this.log.debug({ peer: this.remote }, `closing connection: no stream for ${this.opts.idleTimeout}ms`);
+    this.idleClosing = true;
+    this.writer.frame(FrameType.GOAWAY, 0, 0, encodeGoAway(this.lastId, GoAwayCode.NO_ERROR, "idle connection"));
+    this.writer.frame(FrameType.PING, 0, 0, IDLE_PING);
+    this.writer.flush();
+    // A client that never answers is left to the keepalive timeout; this bounds it the same way.
+    this.idleTimer = setTimeout(() => {
+      if (!this.idleAcked) this.destroy(undefined, "none", true);
+    }, this.opts.keepaliveTimeout);
+    this.idleTimer.unref();
+  }
+
+  protected override onPingAck(payload: Buffer): void {
+    if (!this.idleClosing || !payload.equals(IDLE_PING)) return;
+    this.idleAcked = true;
+    if (this.streams.size === 0) this.destroy(undefined, "none", true);
   }
 
   protected onStreamFrame(type: number, flags: number, id: number, payload: Buffer): void {
@@ -134,7 +180,12 @@ export class ServerSession extends Session {
 
   streamDone(s: TcpServerStream): void {
     this.streams.delete(s.id);
-    if (this.goingAway && this.streams.size === 0) this.destroy(undefined, "none", true);
+    if (this.streams.size > 0) return;
+    if (this.goingAway || this.idleAcked) this.destroy(undefined, "none", true);
+    else if (!this.idleClosing) {
+      this.idleSince = Date.now();
+      this.armIdle(this.opts.idleTimeout);
+    }
   }
 
   /** Drain: tell the client to open no more streams here; close once the open ones end. */
@@ -152,6 +203,7 @@ export class ServerSession extends Session {
 
   protected onClosed(_error: MicroError | undefined): void {
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    if (this.idleTimer) clearTimeout(this.idleTimer);
     this.owner.sessionClosed(this);
   }
 }

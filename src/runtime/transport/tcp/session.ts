@@ -54,6 +54,9 @@ export abstract class Session {
   private keepaliveTimer: NodeJS.Timeout | undefined;
   private readonly pingPayload = Buffer.alloc(8);
   private closeError: MicroError | undefined;
+  /** When the frame still arriving began to arrive (ms; 0: none), and the timer that watches it. */
+  private partialSince = 0;
+  private frameTimer: NodeJS.Timeout | undefined;
 
   constructor(
     socket: Socket,
@@ -70,12 +73,15 @@ export abstract class Session {
     this.writer = new FrameWriter(socket, (blocked) => this.afterFlush(blocked));
     this.decoder = new FrameDecoder(local, (t, f, id, p) => this.onFrame(t, f, id, p), expectPreface ? (v) => this.onPreface(v) : undefined);
     socket.on("data", (chunk: Buffer) => {
-      this.lastRead = Date.now();
+      const now = (this.lastRead = Date.now());
+      const frames = this.decoder.frames;
       try {
         this.decoder.push(chunk);
       } catch (e) {
         this.fail(e);
       }
+      if (this.decoder.pending === 0) this.partialSince = 0;
+      else if (this.partialSince === 0 || this.decoder.frames !== frames) this.startFrameTimer(now);
     });
     socket.on("drain", () => this.onDrain());
     socket.on("error", (e) => this.destroy(connectionError(this.remote, `socket error: ${e.message}`, e), "debug"));
@@ -87,6 +93,32 @@ export abstract class Session {
   }
 
   protected onPreface(_version: number): void {}
+
+  /**
+   * A frame began to arrive at `now` and is not complete: it must be within `frameTimeout` (the handshake has
+   * its own timer). One timer per connection, re-armed for what is left when it fires on a later frame.
+   */
+  private startFrameTimer(now: number): void {
+    this.partialSince = now;
+    if (this.frameTimer || this.peer === undefined || this.isClosed) return;
+    const check = (): void => {
+      this.frameTimer = undefined;
+      if (this.partialSince === 0 || this.isClosed) return;
+      const left = this.partialSince + this.opts.frameTimeout - Date.now();
+      if (left > 0) {
+        this.frameTimer = setTimeout(check, left);
+        this.frameTimer.unref();
+        return;
+      }
+      this.log.warn({ peer: this.remote, pending: this.decoder.pending }, `closing connection: a frame did not arrive whole within ${this.opts.frameTimeout}ms`);
+      this.shutdown(GoAwayCode.PROTOCOL_ERROR, "frame timeout", connectionError(this.remote, `a frame did not arrive whole within ${this.opts.frameTimeout}ms`));
+    };
+    this.frameTimer = setTimeout(check, this.opts.frameTimeout);
+    this.frameTimer.unref();
+  }
+
+  /** A PING+ACK arrived with these 8 bytes (the server's idle close waits for one). */
+  protected onPingAck(_payload: Buffer): void {}
 
   /** Route one frame; subclasses handle stream-opening and stream-ending frames. */
   private onFrame(type: number, flags: number, id: number, payload: Buffer): void {
@@ -114,7 +146,9 @@ export abstract class Session {
       case FrameType.PING:
         if (id !== 0 || payload.length !== 8) throw new ProtocolError(GoAwayCode.PROTOCOL_ERROR, "PING must be 8 bytes on stream 0");
         // A peer that pings but never reads gets no answers once our socket is backed up.
-        if ((flags & ACK) === 0 && !this.blocked) this.writer.frame(FrameType.PING, ACK, 0, payload);
+        if ((flags & ACK) === 0) {
+          if (!this.blocked) this.writer.frame(FrameType.PING, ACK, 0, payload);
+        } else this.onPingAck(payload);
         return;
       case FrameType.SETTINGS:
         throw new ProtocolError(GoAwayCode.PROTOCOL_ERROR, "SETTINGS sent twice");
@@ -220,6 +254,7 @@ export abstract class Session {
     this.closeError = error;
     this.decoder.stopped = true;
     if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
+    if (this.frameTimer) clearTimeout(this.frameTimer);
     if (logLevel === "debug" && error) this.log.debug({ peer: this.remote }, error.detail);
     if (graceful) {
       this.writer.flush();

@@ -10,7 +10,7 @@
 import { MicroError } from "../../errors/index.js";
 import { END_STREAM, FRAME_HEADER_LENGTH, FrameType, MAX_WINDOW, ProtocolError, GoAwayCode } from "./frame.js";
 import { DONE, Inbox } from "./inbox.js";
-import { MAX_TIMER } from "./limits.js";
+import { MAX_TIMER, WINDOW_GROWTH_MS } from "./limits.js";
 import type { Session, SessionStream } from "./session.js";
 
 export const RESOLVED: Promise<void> = Promise.resolve();
@@ -35,6 +35,12 @@ export abstract class StreamEnd implements SessionStream, AsyncIterator<Uint8Arr
   protected recvWindow: number;
   /** Consumed bytes not yet granted back. */
   private consumed = 0;
+  /** The receive window's current size: starts at our SETTINGS' INITIAL_WINDOW, grows up to `maxWindow`. */
+  private window: number;
+  /** Auto-tuning: bytes consumed since `periodStart` (ms, 0 until the first grant), and whether the peer used the whole window meanwhile. */
+  private periodConsumed = 0;
+  private periodStart = 0;
+  private exhausted = false;
   readonly inbox: Inbox;
   private queue: Pending[] = NO_PENDING;
   private waiters: Waiter[] = NO_WAITERS;
@@ -52,7 +58,7 @@ export abstract class StreamEnd implements SessionStream, AsyncIterator<Uint8Arr
   private timer: NodeJS.Timeout | undefined;
 
   constructor(protected readonly session: Session) {
-    this.recvWindow = session.local.initialWindow;
+    this.recvWindow = this.window = session.local.initialWindow;
     this.inbox = new Inbox(this);
   }
 
@@ -202,6 +208,7 @@ export abstract class StreamEnd implements SessionStream, AsyncIterator<Uint8Arr
       // Every message costs its payload plus a frame header, so empty messages cannot flood us.
       if (this.recvWindow <= 0) throw new ProtocolError(GoAwayCode.FLOW_CONTROL_ERROR, `stream ${this.id} sent DATA beyond its window`);
       this.recvWindow -= payload.length + FRAME_HEADER_LENGTH;
+      if (this.recvWindow <= 0) this.exhausted = true;
       this.inbox.push(payload);
     }
     if (end) {
@@ -217,13 +224,36 @@ export abstract class StreamEnd implements SessionStream, AsyncIterator<Uint8Arr
   onConsume(n: number): void {
     if (this.remoteClosed || this.finished) return;
     this.consumed += n + FRAME_HEADER_LENGTH;
-    if (this.consumed >= this.session.local.initialWindow >>> 1) {
-      const inc = this.consumed;
+    if (this.consumed >= this.window >>> 1) {
+      let inc = this.consumed;
       this.consumed = 0;
+      if (this.window < this.session.opts.maxWindow) inc += this.grow(inc);
       this.recvWindow += inc;
       const p = this.session.writer.begin(FrameType.WINDOW, 0, this.id, 4);
       this.session.writer.slab.writeUInt32BE(inc, p);
     }
+  }
+
+  /**
+   * Window auto-tuning (as HTTP/2 implementations do): once a whole window has been consumed, double it (up to
+   * `maxWindow`) if the peer had used all of it and the reader took it within {@link WINDOW_GROWTH_MS}. A
+   * reader that leaves after a few messages never grows it, so a cancel wastes at most the initial window.
+   * Returns the bytes to add to this grant.
+   */
+  private grow(granted: number): number {
+    const now = Date.now();
+    if (this.periodStart === 0) this.periodStart = now;
+    this.periodConsumed += granted;
+    if (this.periodConsumed < this.window) return 0;
+    const quick = this.exhausted && now - this.periodStart <= WINDOW_GROWTH_MS;
+    this.periodConsumed = 0;
+    this.periodStart = now;
+    this.exhausted = false;
+    if (!quick) return 0;
+    const next = Math.min(this.window * 2, this.session.opts.maxWindow);
+    const extra = next - this.window;
+    this.window = next;
+    return extra;
   }
 
   /** Stop sending for good: queued messages fail with `error`; senders whose message went out resolve. */
