@@ -1,24 +1,89 @@
 /**
- * micro-ts: the runtime that generated code and services import.
- * Each folder under runtime/ is one of Go Micro's interfaces with its implementations beside it.
+ * micro-ts: the runtime that services, generated code and scaffolded projects import.
+ *
+ * Chosen on purpose: what a service author uses first, then what a plugin author (a new registry, broker,
+ * transport, selector or wrapper) needs. Every interface's types are exported; internals stay internal.
+ * Subpath entries: `micro-ts/protobuf-es` (codecs over protobuf-es), `micro-ts/registry/etcd`,
+ * `micro-ts/broker/nats`, `micro-ts/api` (the gateway).
  */
-export * from "./runtime/errors/index.js";
-export * from "./runtime/codec/index.js";
-export * from "./runtime/definition/index.js";
-export * from "./runtime/client/index.js";
-export * from "./runtime/server/index.js";
-export * from "./runtime/registry/index.js";
-export * from "./runtime/selector/index.js";
-export * from "./runtime/transport/index.js";
-export * from "./runtime/broker/index.js";
-export * from "./runtime/logger/index.js";
-export * from "./runtime/config/index.js";
-export * from "./runtime/registry/memory/index.js";
-export * from "./runtime/registry/local/index.js";
-export * from "./runtime/registry/cache.js";
-export * from "./runtime/broker/memory/index.js";
-export * from "./runtime/transport/tcp/index.js";
-export * from "./runtime/broker/direct/index.js";
-export * from "./runtime/service/index.js";
-export * from "./runtime/wrapper/index.js";
-export * from "./api/types.js";
+
+// ── Services: the service, its client and server, errors ─────────────────────────────────────────────
+export { newService } from "./runtime/service/index.js";
+export { newClient, RpcClient } from "./runtime/client/index.js";
+export { newServer, RpcServer, registerSubscriber, healthMethod, HEALTH_ENDPOINT } from "./runtime/server/index.js";
+export {
+  MicroError,
+  fromError,
+  parse as parseError,
+  statusText,
+  badRequest,
+  unauthorized,
+  forbidden,
+  notFound,
+  methodNotAllowed,
+  internalServerError,
+} from "./runtime/errors/index.js";
+export { UsageError } from "./runtime/errors/usage.js";
+
+// ── Messages: codecs (generated code calls tsProtoCodec; protobuf-es codecs are in micro-ts/protobuf-es) ──
+export { tsProtoCodec, rawJsonCodec, jsonCodec, protobufCodec, codecFor, JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE } from "./runtime/codec/index.js";
+export { endpointName } from "./runtime/definition/index.js";
+export { apiRequestCodec, apiResponseCodec } from "./api/types.js";
+
+// ── Wrappers (middleware) and logging ───────────────────────────────────────────────────────────────
+export {
+  logHandlerWrapper,
+  logClientWrapper,
+  logSubscriberWrapper,
+  rateLimitHandlerWrapper,
+  rateLimitClientWrapper,
+  circuitBreakerWrapper,
+} from "./runtime/wrapper/index.js";
+export { logger, rootLogger, setRootLogger } from "./runtime/logger/index.js";
+
+// ── The zero-config plugins (etcd and NATS: micro-ts/registry/etcd, micro-ts/broker/nats) ─────────────
+export { memoryRegistry } from "./runtime/registry/memory/index.js";
+export { localRegistry, defaultLocalRegistryPath, LOCAL_REGISTRY_TTL } from "./runtime/registry/local/index.js";
+export { memoryBroker } from "./runtime/broker/memory/index.js";
+export { directBroker } from "./runtime/broker/direct/index.js";
+export { tcpTransport } from "./runtime/transport/tcp/index.js";
+export { cacheSelector, random, roundRobin, newRoundRobin, leastConn, latency } from "./runtime/selector/index.js";
+
+// ── For plugin authors: configuration, plugin tables, caches, the failure classification ─────────────
+export {
+  globalFlags,
+  readConfig,
+  parseDuration,
+  resolvePlugins,
+  checkPluginNames,
+  defaultPlugins,
+  registryPlugins,
+  transportPlugins,
+  brokerPlugins,
+  selectorPlugins,
+} from "./runtime/config/index.js";
+export { cachedRegistry, isCachedRegistry, DEFAULT_VANISH_GRACE } from "./runtime/registry/cache.js";
+export { DEFAULT_EJECTION_TIME, DEFAULT_MAX_EJECTION_TIME, DEFAULT_DROP_AFTER, DEFAULT_STALL_TIME } from "./runtime/selector/index.js";
+export { classify, markFinal, isUnreachable, type Classification, type FailureKind } from "./runtime/errors/classify.js";
+
+// ── Types of every interface ────────────────────────────────────────────────────────────────────────
+export type * from "./runtime/metadata/index.js";
+export type * from "./runtime/errors/index.js";
+export type * from "./runtime/codec/index.js";
+export type * from "./runtime/definition/index.js";
+export type * from "./runtime/client/index.js";
+export type * from "./runtime/server/index.js";
+export type * from "./runtime/registry/index.js";
+export type * from "./runtime/selector/index.js";
+export type * from "./runtime/transport/index.js";
+export type * from "./runtime/broker/index.js";
+export type * from "./runtime/logger/index.js";
+export type * from "./runtime/config/index.js";
+export type * from "./runtime/service/index.js";
+export type * from "./runtime/wrapper/index.js";
+export type { LocalRegistryOptions } from "./runtime/registry/local/index.js";
+export type { MemoryBrokerOptions } from "./runtime/broker/memory/index.js";
+export type { DirectBrokerOptions } from "./runtime/broker/direct/index.js";
+export type { TcpTransportOptions } from "./runtime/transport/tcp/index.js";
+export type { CachedRegistry, RegistryCacheOptions } from "./runtime/registry/cache.js";
+export type { ApiRequest, ApiResponse, Pair } from "./api/types.js";
