@@ -47,7 +47,7 @@ export { localRegistry, defaultLocalRegistryPath, LOCAL_REGISTRY_TTL } from "./r
 export { memoryBroker } from "./runtime/broker/memory/index.js";
 export { directBroker } from "./runtime/broker/direct/index.js";
 export { tcpTransport } from "./runtime/transport/tcp/index.js";
-export { cacheSelector, random, roundRobin, newRoundRobin, leastConn, latency } from "./runtime/selector/index.js";
+export { cacheSelector } from "./runtime/selector/index.js";
 
 // ── For plugin authors: configuration, plugin tables, caches, the failure classification ─────────────
 export {
