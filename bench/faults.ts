@@ -12,7 +12,7 @@ import { Blacklist } from "../src/runtime/selector/blacklist.js";
 import { classify } from "../src/runtime/errors/classify.js";
 import { cachedRegistry } from "../src/runtime/registry/cache.js";
 import { localRegistry } from "../src/runtime/registry/local/index.js";
-import { cacheSelector, latency, leastConn, random, type Selector } from "../src/index.js";
+import { cacheSelector, latency, leastConn, random, type Selector } from "../src/runtime/selector/index.js";
 import { describe, runHungNode, type HungNodeFigures } from "../test/faults/hung-node-scenario.js";
 import { markdownTable } from "./support/table.js";
 

@@ -13,7 +13,8 @@ import type { Registry, ServiceRecord } from "../registry/index.js";
 import type { ServiceDefinition } from "../definition/index.js";
 import type { Listener, Transport } from "../transport/index.js";
 import type { HandlerOptions, HandlerWrapper, Server, Subscriber, SubscriberWrapper } from "./server.js";
-import { PROTOCOL, advertiseAddress, endpointRecord } from "./registration.js";
+import { PROTOCOL, endpointRecord } from "./registration.js";
+import { advertiseAddress } from "../transport/address.js";
 import { Router } from "./router.js";
 import { Subscriptions } from "./subscriber.js";
 

@@ -4,6 +4,7 @@
  * transport, the server's advertised address, and the gateway's listen and proxy addresses all split here;
  * each keeps its own acceptance rule and error message on top.
  */
+import { networkInterfaces } from "node:os";
 import { MicroError } from "../errors/index.js";
 
 export interface HostPort {
@@ -78,4 +79,24 @@ export function dialableHost(host: string): string {
   if (host === "" || host === "0.0.0.0") return "127.0.0.1";
   if (host === "::" || host === "[::]") return "::1";
   return host;
+}
+
+/**
+ * The address other processes should use: `advertise` if given, else the bound address, with a wildcard
+ * host (`0.0.0.0`, `::`, empty) replaced by this machine's first external IPv4 address (or 127.0.0.1).
+ */
+export function advertiseAddress(bound: string, advertise?: string): string {
+  if (advertise) return advertise;
+  const { host, port } = splitHostPort(bound);
+  if (!isWildcardHost(host)) return bound;
+  let ip = "127.0.0.1";
+  outer: for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) {
+      if (a.family === "IPv4" && !a.internal) {
+        ip = a.address;
+        break outer;
+      }
+    }
+  }
+  return `${ip}:${port}`;
 }

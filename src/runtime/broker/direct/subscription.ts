@@ -7,6 +7,7 @@
 import { MicroError, fromError } from "../../errors/index.js";
 import type { Logger } from "../../logger/index.js";
 import type { Listener, ServerStream } from "../../transport/index.js";
+import { advertiseAddress } from "../../transport/address.js";
 import type { BrokerHandler, Subscription } from "../index.js";
 import { runHandler } from "../subscribers.js";
 import type { ResolvedDirectOptions } from "./options.js";
@@ -39,7 +40,8 @@ export function subscriptions(options: ResolvedDirectOptions, brokerId: string, 
   /** Bumped by close: a listen or subscribe that finishes after it must undo itself. */
   let epoch = 0;
 
-  const record = (sub: Sub, address: string) => subscriptionRecord(sub, address, transport.name);
+  // Registered under the address other processes can dial (a wildcard listen address names this machine).
+  const record = (sub: Sub, address: string) => subscriptionRecord(sub, advertiseAddress(address), transport.name);
 
   const listen = (): Promise<Listener> => {
     const started = epoch;
