@@ -1,6 +1,6 @@
 /**
  * The one rule for "what does this error say about the call and the node" (Go Micro's `client/retry.go`,
- * Moleculer's retryable errors). The client's retries, the selector's blacklist, the circuit breaker, the
+ * Moleculer's retryable errors). The client's retries, the selector's ejection, the circuit breaker, the
  * direct broker's fan-out and the command line's hints all ask {@link classify}; nothing else decides.
  */
 import { MicroError } from "./index.js";
@@ -23,7 +23,7 @@ export interface Classification {
    * not marked {@link markFinal}. An application's own error is never retried, whatever its code.
    */
   readonly retryable: boolean;
-  /** The node itself failed (`unreachable`, or a runtime `timeout`): the selector puts it aside for a while. */
+  /** The node itself failed (`unreachable`, or a runtime `timeout`): the selector ejects it until a probe succeeds. */
   readonly nodeFailure: boolean;
   /** Counts against the node's health (circuit breaking): every kind but `request` and `cancelled`. */
   readonly countsAgainstNode: boolean;
@@ -64,6 +64,15 @@ export function hasNetworkCode(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e !== null && typeof e === "object" && depth < 5; depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === "string" && NETWORK_ERROR_CODES.has(code)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/** Whether the peer refused the connection (ECONNREFUSED on the error or anywhere in its `cause` chain). */
+export function isConnectionRefused(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e !== null && typeof e === "object" && depth < 5; depth++) {
+    if ((e as { code?: unknown }).code === "ECONNREFUSED") return true;
     e = (e as { cause?: unknown }).cause;
   }
   return false;

@@ -10,8 +10,8 @@ import { MicroError, fromError } from "../errors/index.js";
 import { logger } from "../logger/index.js";
 import { cachedRegistry, isCachedRegistry, type CachedRegistry } from "../registry/cache.js";
 import type { NodeRecord, Registry, ServiceRecord, Watcher } from "../registry/index.js";
-import { Standing, ServiceHealth, Ticket, type HealthOptions, type NodeHealth, type Selection } from "./health.js";
-import type { Next, SelectOptions, Selector, Strategy } from "./selector.js";
+import { Standing, ServiceHealth, Ticket, type HealthOptions, type NodeHealth } from "./health.js";
+import type { Next, SelectOptions, Selection, Selector, Strategy } from "./selector.js";
 import { random } from "./strategy.js";
 
 /** Milliseconds a node is out of rotation after its first node failure (then doubling per failed probe). */

@@ -11,9 +11,9 @@
  *
  * Only the probe's outcome moves an ejected node: results of calls sent before the ejection are ignored.
  */
-import { classify } from "../errors/classify.js";
+import { classify, isConnectionRefused } from "../errors/classify.js";
 import type { NodeRecord } from "../registry/index.js";
-import type { NodeStats } from "./selector.js";
+import type { NodeStats, Selection } from "./selector.js";
 
 /** Where a node stands. */
 export const Standing = { InRotation: 0, Ejected: 1, Dropped: 2 } as const;
@@ -67,26 +67,9 @@ export class NodeHealth {
   }
 }
 
-/** One pick of a node for one call; `done` reports how it went (once; later calls are ignored). */
-export interface Selection {
-  readonly node: NodeRecord;
-  /** Whether this call is the half-open probe of an ejected node. */
-  readonly probe: boolean;
-  done(error?: unknown): void;
-}
-
 let serials = 0;
 /** Serials of probe tickets (never 0). */
 export const nextSerial = (): number => (serials = (serials + 1) % Number.MAX_SAFE_INTEGER || 1);
-
-/** Whether a connection was refused (ECONNREFUSED on the error or its causes): a node failure of the dial kind. */
-export function refusedConnection(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e !== null && typeof e === "object" && depth < 5; depth++) {
-    if ((e as { code?: unknown }).code === "ECONNREFUSED") return true;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return false;
-}
 
 /** The node states of one service, and the transitions; also the {@link NodeStats} its strategies read. */
 export class ServiceHealth implements NodeStats {
@@ -165,7 +148,7 @@ export class ServiceHealth implements NodeStats {
     }
     // A node failure (timeout, unreachable).
     if (!current && h.standing !== Standing.InRotation) return; // already out; a call from before the ejection
-    h.refusals = refusedConnection(error) ? h.refusals + 1 : 0;
+    h.refusals = isConnectionRefused(error) ? h.refusals + 1 : 0;
     if (h.refusals >= this.options.dropAfter) {
       this.drop(node, h);
       return;

@@ -3,7 +3,6 @@
  * node by strategy; nodes that failed are ejected and probed back (see README.md in this folder).
  */
 export * from "./selector.js";
-export type { Selection } from "./health.js";
 export {
   cacheSelector,
   DEFAULT_EJECTION_TIME,

@@ -3,7 +3,6 @@
  * node by strategy; nodes that failed are ejected and probed back (see README.md in this folder).
  */
 import type { NodeRecord, ServiceRecord } from "../registry/index.js";
-import type { Selection } from "./health.js";
 
 /** Picks the next node; throws a MicroError (`notFound` / `internalServerError`) when none is available. */
 export type Next = () => NodeRecord;
@@ -54,3 +53,10 @@ export interface Selector {
   close(): Promise<void>;
 }
 
+/** One pick of a node for one call; `done` reports how it went (once; later calls are ignored). */
+export interface Selection {
+  readonly node: NodeRecord;
+  /** Whether this call is the half-open probe of an ejected node. */
+  readonly probe: boolean;
+  done(error?: unknown): void;
+}

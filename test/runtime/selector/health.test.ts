@@ -3,7 +3,7 @@
  * the ejection time, the probe alone deciding (success: back; failure: out again, for longer), N refused
  * connections dropping a node until the registry announces it again, and the strategies that weigh nodes.
  */
-import { test } from "node:test";
+import { mock, test } from "node:test";
 import assert from "node:assert/strict";
 import { pino } from "pino";
 import { cacheSelector, latency, leastConn, type CacheSelectorOptions, type Selection, type Selector } from "../../../src/runtime/selector/index.js";
@@ -11,7 +11,6 @@ import type { ServiceRecord } from "../../../src/runtime/registry/index.js";
 import { memoryRegistry } from "../../../src/runtime/registry/memory/index.js";
 import { MicroError } from "../../../src/runtime/errors/index.js";
 import { setRootLogger } from "../../../src/runtime/logger/index.js";
-import { eventually } from "../registry/fixtures/child.js";
 
 setRootLogger(pino({ level: "silent" }));
 
@@ -23,7 +22,26 @@ const svc = (...nodes: [id: string, address?: string][]): ServiceRecord => ({
 });
 const timeout = () => new MicroError("micro.client", 408, "request timed out");
 const refused = () => new MicroError("micro.transport", 503, "dial n1:1: connection refused", undefined, { cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }) });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * The selector's clock is Date.now(): the tests drive it by hand, so that "the second ejection is longer than
+ * the first" does not depend on how busy the machine is. `sleep` moves the clock and lets pending work run.
+ */
+mock.timers.enable({ apis: ["Date"], now: 1_000_000 });
+const turn = () => new Promise((r) => setImmediate(r));
+const sleep = async (ms: number) => {
+  mock.timers.tick(ms);
+  await turn();
+};
+const realSleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Poll `check` while the clock moves on (a watch event, or a cache TTL running out); fails after 200 turns. */
+async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await check()) return;
+    await sleep(10);
+    await realSleep(1);
+  }
+  assert.fail(`${what}: never happened`);
+}
 
 async function setup(options: Partial<CacheSelectorOptions> = {}) {
   const registry = memoryRegistry();
@@ -182,7 +200,7 @@ test("latency prefers the faster node", async () => {
   // Teach it: n1 answers in ~40 ms, the others at once.
   for (let i = 0; i < 30; i++) {
     const s = (await picks(selector, 1, true))[0]!;
-    if (s.node.id === "n1") await sleep(40);
+    if (s.node.id === "n1") await realSleep(40); // latency is measured with performance.now(), not the mocked clock
     s.done();
   }
   const counts = new Map<string, number>();
