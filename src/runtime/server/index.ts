@@ -47,6 +47,11 @@ export interface HandlerOptions {
   metadata?: Metadata;
   /** Not published in the registry (like Go Micro's `server.InternalHandler`). */
   internal?: boolean;
+  /**
+   * JSON requests may carry fields the request message does not have; they are skipped. By default an unknown
+   * field is refused (400 `micro.codec` naming it), as proto3 JSON parsers do.
+   */
+  allowUnknownJsonFields?: boolean;
 }
 
 /** A published message as a subscriber receives it. */
