@@ -7,7 +7,7 @@
  * Only types are imported from @bufbuild/protobuf: the caller passes the functions, so that the ts-proto codec
  * can load the library lazily (and from its CommonJS build) while the protobuf-es codec uses its own import.
  */
-import type { DescField, DescFile, DescMessage, JsonValue, Registry, fromJson, toJson } from "@bufbuild/protobuf";
+import type { DescField, DescFile, DescMessage, JsonValue, MessageShape, Registry, fromJson, toJson } from "@bufbuild/protobuf";
 import { MicroError } from "../errors/index.js";
 import type { MessageCodec } from "./index.js";
 
@@ -75,24 +75,58 @@ const SCALARS: Record<number, string> = {
 type Read = { readonly ignoreUnknownFields: boolean; readonly registry: Registry | undefined };
 
 /**
- * `fromJson` with the runtime's rules: the JSON must be an object, unknown fields are refused unless
- * `options.ignoreUnknownFields`, and a refusal is a 400 naming the field path.
+ * `fromJson` with the runtime's rules, then `convert` (ts-proto: to binary and through its `decode`): the JSON
+ * must be an object, unknown fields are refused unless `options.ignoreUnknownFields`, and a refusal — by
+ * `fromJson` or by `convert` (a value the target type cannot hold) — is a 400 naming the field path.
  */
-export function strictFromJson<Desc extends DescMessage>(
+export function strictFromJson<Desc extends DescMessage, R = MessageShape<Desc>>(
   pb: ProtobufJson,
   desc: Desc,
   json: unknown,
   options: JsonReadOptions | undefined,
   registry: Registry | undefined,
-): ReturnType<typeof fromJson<Desc>> {
+  convert: (message: MessageShape<Desc>) => R = (m) => m as unknown as R,
+): R {
   requireJsonObject(json);
   const read: Read = { ignoreUnknownFields: options?.ignoreUnknownFields === true, registry };
+  let message: MessageShape<Desc>;
   try {
-    return pb.fromJson(desc, json, read);
+    message = pb.fromJson(desc, json, read);
   } catch (error) {
-    const located = SPECIAL_JSON.has(desc.typeName) ? undefined : locate(pb, desc, json, "", read);
-    throw MicroError.badRequest("micro.codec", located ?? `${desc.typeName}: ${(error as Error).message}`);
+    throw MicroError.badRequest("micro.codec", explain(pb, desc, json, read, convert, `${desc.typeName}: ${(error as Error).message}`));
   }
+  try {
+    return convert(message);
+  } catch (error) {
+    throw MicroError.badRequest("micro.codec", explain(pb, desc, json, read, convert, `${desc.typeName}: cannot be held by the generated message type (${(error as Error).message})`));
+  }
+}
+
+/** The refusal's detail: the located field, or `fallback` (e.g. a oneof set twice: no single field is wrong). */
+function explain<Desc extends DescMessage, R>(
+  pb: ProtobufJson,
+  desc: Desc,
+  json: { [k: string]: JsonValue },
+  read: Read,
+  convert: (message: MessageShape<Desc>) => R,
+  fallback: string,
+): string {
+  if (SPECIAL_JSON.has(desc.typeName)) return fallback;
+  const check: Check = (j) => {
+    let m: MessageShape<Desc>;
+    try {
+      m = pb.fromJson(desc, j, read);
+    } catch {
+      return "json";
+    }
+    try {
+      convert(m);
+      return undefined;
+    } catch (error) {
+      return { convert: (error as Error).message };
+    }
+  };
+  return locate(check, desc, json, "", (inner) => inner, read) ?? fallback;
 }
 
 /** `toJson` in canonical form (field JSON names, implicit defaults omitted, enums by name). */
@@ -100,14 +134,8 @@ export function canonicalToJson<Desc extends DescMessage>(pb: ProtobufJson, desc
   return pb.toJson(desc, message, { registry }) as JsonValue;
 }
 
-function accepts(pb: ProtobufJson, desc: DescMessage, json: JsonValue, read: Read): boolean {
-  try {
-    pb.fromJson(desc, json, read);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** Whether the whole message built from a JSON value is accepted: `undefined`, or why not. */
+type Check = (json: JsonValue) => undefined | "json" | { convert: string };
 
 function isObject(v: unknown): v is { [k: string]: JsonValue } {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -170,11 +198,20 @@ function elementMessage(field: DescField): DescMessage | undefined {
 }
 
 /**
- * The first refused field of `json` (an object for `desc`), as `path: reason`; `undefined` when every field
- * alone is accepted (then the message as a whole is refused, e.g. a oneof set twice). Each sub-value is checked
- * with `fromJson` itself, so @bufbuild/protobuf stays the judge of what is valid.
+ * The first refused field of `json` (an object for `desc`, found in the request at `prefix`), as `path: reason`;
+ * `undefined` when every field alone is accepted. `wrap` rebuilds a whole request around a value for `desc`, so
+ * each sub-value is checked alone by the same judge as the request (`fromJson`, then the conversion).
  */
-function locate(pb: ProtobufJson, desc: DescMessage, json: { [k: string]: JsonValue }, prefix: string, read: Read): string | undefined {
+function locate(
+  check: Check,
+  desc: DescMessage,
+  json: { [k: string]: JsonValue },
+  prefix: string,
+  wrap: (inner: JsonValue) => JsonValue,
+  read: Read,
+): string | undefined {
+  const leaf = (at: string, expected: string, value: JsonValue, why: ReturnType<Check>): string =>
+    typeof why === "object" ? `${at}: ${show(value)} cannot be held by the generated message type (${why.convert})` : `${at}: expected ${expected}, got ${show(value)}`;
   for (const key of Object.keys(json)) {
     const value = json[key]!;
     const path = prefix === "" ? key : `${prefix}.${key}`;
@@ -183,30 +220,35 @@ function locate(pb: ProtobufJson, desc: DescMessage, json: { [k: string]: JsonVa
       if (read.ignoreUnknownFields) continue;
       return `${path}: unknown field (${desc.typeName} has no field "${key}")`;
     }
-    if (accepts(pb, desc, { [key]: value }, read)) continue;
+    const why = check(wrap({ [key]: value }));
+    if (why === undefined) continue;
     const sub = elementMessage(field);
     if (field.fieldKind === "list") {
       if (!Array.isArray(value)) return `${path}: expected a list of ${singularType(field)}, got ${show(value)}`;
       for (let i = 0; i < value.length; i++) {
         const item = value[i]!;
-        if (accepts(pb, desc, { [key]: [item] }, read)) continue;
+        const itemWhy = check(wrap({ [key]: [item] }));
+        if (itemWhy === undefined) continue;
         const at = `${path}[${i}]`;
-        return (sub !== undefined && isObject(item) ? locate(pb, sub, item, at, read) : undefined) ?? `${at}: expected ${singularType(field)}, got ${show(item)}`;
+        const inner = sub !== undefined && isObject(item) ? locate(check, sub, item, at, (j) => wrap({ [key]: [j] }), read) : undefined;
+        return inner ?? leaf(at, singularType(field), item, itemWhy);
       }
     } else if (field.fieldKind === "map") {
       if (!isObject(value)) return `${path}: expected a map of ${singularType(field)}, got ${show(value)}`;
       for (const k of Object.keys(value)) {
         const item = value[k]!;
-        if (accepts(pb, desc, { [key]: { [k]: item } }, read)) continue;
+        const itemWhy = check(wrap({ [key]: { [k]: item } }));
+        if (itemWhy === undefined) continue;
         const at = `${path}[${JSON.stringify(k)}]`;
-        if (!accepts(pb, desc, { [key]: { [k]: defaultJson(field) } }, read)) return `${at}: expected a ${SCALARS[field.mapKey] ?? "map"} key, got ${show(k)}`;
-        return (sub !== undefined && isObject(item) ? locate(pb, sub, item, at, read) : undefined) ?? `${at}: expected ${singularType(field)}, got ${show(item)}`;
+        if (check(wrap({ [key]: { [k]: defaultJson(field) } })) !== undefined) return `${at}: expected a ${SCALARS[field.mapKey] ?? "map"} key, got ${show(k)}`;
+        const inner = sub !== undefined && isObject(item) ? locate(check, sub, item, at, (j) => wrap({ [key]: { [k]: j } }), read) : undefined;
+        return inner ?? leaf(at, singularType(field), item, itemWhy);
       }
     } else if (sub !== undefined && isObject(value)) {
-      const inner = locate(pb, sub, value, path, read);
+      const inner = locate(check, sub, value, path, (j) => wrap({ [key]: j }), read);
       if (inner !== undefined) return inner;
     }
-    return `${path}: expected ${singularType(field)}, got ${show(value)}`;
+    return leaf(path, singularType(field), value, why);
   }
   return undefined;
 }

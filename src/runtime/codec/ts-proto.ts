@@ -2,7 +2,6 @@ import { createRequire } from "node:module";
 import type { DescFile, DescMessage, FileRegistry } from "@bufbuild/protobuf";
 import type { DescriptorProto, FileDescriptorProto } from "@bufbuild/protobuf/wkt";
 import type { ValueRecord } from "../definition/index.js";
-import { MicroError } from "../errors/index.js";
 import type { MessageCodec } from "./index.js";
 import { canonicalToJson, requireJsonObject, strictFromJson } from "./proto-json.js";
 
@@ -115,13 +114,8 @@ export function tsProtoCodec<T>(typeName: string, fns: TsProtoMessageFns<T>, fie
     decode: (bytes) => fns.decode(bytes),
     fromJSON: (json, options) => {
       const { pb, desc, registry } = schema();
-      const bytes = pb.toBinary(desc, strictFromJson(pb, desc, json, options, registry));
-      try {
-        return fns.decode(bytes);
-      } catch (error) {
-        // ts-proto refuses what its types cannot hold (e.g. an int64 past 2^53 with forceLong=number).
-        throw MicroError.badRequest("micro.codec", `${typeName}: ${(error as Error).message}`);
-      }
+      // ts-proto's decode refuses what its types cannot hold (e.g. an int64 past 2^53 with forceLong=number).
+      return strictFromJson(pb, desc, json, options, registry, (message) => fns.decode(pb.toBinary(desc, message)));
     },
     toJSON: (message) => {
       const { pb, desc, registry } = schema();

@@ -22,6 +22,7 @@ type Defs = Record<string, { methods: Record<string, { input: MessageCodec; outp
 describe("proto3 JSON", () => {
 const tmp = tempDir("json-table");
 let tsp: Defs;
+let tsDefault: Defs;
 let es: Defs;
 let schemas: Record<string, DescMessage>;
 let registry: Registry;
@@ -32,17 +33,22 @@ before(async () => {
   makeProject(tmp.dir, "js-dir");
   mkdirSync(join(tmp.dir, "tsp"));
   mkdirSync(join(tmp.dir, "es"));
+  mkdirSync(join(tmp.dir, "tsd"));
   const tsVariant = { ...variants.find((v) => v.name === "ts-proto")!, libraryOpt: "outputServices=none,importSuffix=.js,forceLong=string" };
   const esVariant = variants.find((v) => v.name === "protobuf-es")!;
   const a = await protoc(join(tmp.dir, "tsp"), tsVariant.microOpt, ["alltypes/v1/alltypes.proto"], { variant: tsVariant, out: join(tmp.dir, "tsp") });
   assert.equal(a.code, 0, a.stderr);
   const b = await protoc(join(tmp.dir, "es"), esVariant.microOpt, ["alltypes/v1/alltypes.proto"], { variant: esVariant, out: join(tmp.dir, "es") });
   assert.equal(b.code, 0, b.stderr);
+  const tsDefaultVariant = variants.find((v) => v.name === "ts-proto")!;
+  const c = await protoc(join(tmp.dir, "tsd"), tsDefaultVariant.microOpt, ["alltypes/v1/alltypes.proto"], { variant: tsDefaultVariant, out: join(tmp.dir, "tsd") });
+  assert.equal(c.code, 0, c.stderr);
   const built = await tsc(tmp.dir);
   assert.equal(built.code, 0, built.stdout + built.stderr);
   const load = (p: string) => import(pathToFileURL(join(tmp.dir, "js", p)).href);
   tsp = await load("tsp/alltypes/v1/alltypes.micro.js");
   es = await load("es/alltypes/v1/alltypes.micro.js");
+  tsDefault = await load("tsd/alltypes/v1/alltypes.micro.js");
   const pb = await load("es/alltypes/v1/alltypes_pb.js");
   schemas = {
     scalars: pb.ScalarsSchema,
@@ -216,6 +222,24 @@ describe("proto3 JSON refusals name the field path (both libraries)", () => {
       assert.throws(() => lenient.fromJSON({ int32Value: "x", extra: 2 }), (e: any) => e.detail === 'int32Value: expected int32, got "x"');
     });
   }
+});
+
+describe("ts-proto with its default forceLong=number: an int64 it cannot hold is refused, not rounded", () => {
+  it("refuses past 2^53 and keeps what fits", () => {
+    const c = codec(tsDefault, "scalars");
+    assert.throws(
+      () => c.fromJSON({ book: { name: "b" }, int64Value: "12345678901234567" }),
+      (e: any) => {
+        assert.deepEqual(
+          { id: e.id, code: e.code, detail: e.detail },
+          { id: "micro.codec", code: 400, detail: 'int64Value: "12345678901234567" cannot be held by the generated message type (Value is larger than Number.MAX_SAFE_INTEGER)' },
+        );
+        return true;
+      },
+    );
+    assert.throws(() => c.fromJSON({ counts: { a: "1", b: "-12345678901234567" } }), (e: any) => e.code === 400 && /^counts\["b"\]: "-12345678901234567" cannot be held/.test(e.detail));
+    assert.deepEqual(c.toJSON(c.fromJSON({ int64Value: "9007199254740991" })), { int64Value: "9007199254740991" });
+  });
 });
 
 describe("through a real server: a JSON call with a wrong type is a 400 naming the path", () => {
