@@ -26,7 +26,16 @@ export {
 export { UsageError } from "./runtime/errors/usage.js";
 
 // ── Messages: codecs (generated code calls tsProtoCodec; protobuf-es codecs are in micro-ts/protobuf-es) ──
-export { tsProtoCodec, rawJsonCodec, jsonCodec, protobufCodec, codecFor, JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE } from "./runtime/codec/index.js";
+export {
+  tsProtoCodec,
+  rawJsonCodec,
+  jsonCodec,
+  protobufCodec,
+  codecFor,
+  allowUnknownJsonFields,
+  JSON_CONTENT_TYPE,
+  PROTOBUF_CONTENT_TYPE,
+} from "./runtime/codec/index.js";
 export { endpointName } from "./runtime/definition/index.js";
 export { apiRequestCodec, apiResponseCodec } from "./api/types.js";
 

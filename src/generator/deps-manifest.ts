@@ -7,7 +7,20 @@ export const BUNDLE_FILE = "deps.bundle.cjs";
 
 export const BUNDLE_EXPORTS = {
   "@bufbuild/protobuf": ["create", "fromBinary", "toBinary", "protoInt64"],
-  "@bufbuild/protobuf/wkt": ["CodeGeneratorRequestSchema", "CodeGeneratorResponseSchema", "CodeGeneratorResponse_Feature", "Edition"],
+  "@bufbuild/protobuf/wkt": [
+    "CodeGeneratorRequestSchema",
+    "CodeGeneratorResponseSchema",
+    "CodeGeneratorResponse_Feature",
+    "Edition",
+    "FileDescriptorSetSchema",
+    "FileDescriptorProtoSchema",
+    "FileOptionsSchema",
+    "MessageOptionsSchema",
+    "FieldOptionsSchema",
+    "OneofOptionsSchema",
+    "EnumOptionsSchema",
+    "EnumValueOptionsSchema",
+  ],
   "@bufbuild/protobuf/wire": ["BinaryReader", "WireType"],
   "protoplugin:schema.js": ["createSchema"],
   "protoplugin:parameter.js": ["parseParameter"],

@@ -46,6 +46,14 @@ export interface Deps {
   readonly CodeGeneratorResponseSchema: Wkt["CodeGeneratorResponseSchema"];
   readonly CodeGeneratorResponse_Feature: Wkt["CodeGeneratorResponse_Feature"];
   readonly Edition: Wkt["Edition"];
+  readonly FileDescriptorSetSchema: Wkt["FileDescriptorSetSchema"];
+  readonly FileDescriptorProtoSchema: Wkt["FileDescriptorProtoSchema"];
+  readonly FileOptionsSchema: Wkt["FileOptionsSchema"];
+  readonly MessageOptionsSchema: Wkt["MessageOptionsSchema"];
+  readonly FieldOptionsSchema: Wkt["FieldOptionsSchema"];
+  readonly OneofOptionsSchema: Wkt["OneofOptionsSchema"];
+  readonly EnumOptionsSchema: Wkt["EnumOptionsSchema"];
+  readonly EnumValueOptionsSchema: Wkt["EnumValueOptionsSchema"];
   readonly BinaryReader: Wire["BinaryReader"];
   readonly WireType: Wire["WireType"];
   createSchema(

@@ -4,6 +4,7 @@
  */
 import type { DescFile, DescMethod, DescService } from "@bufbuild/protobuf";
 import type { GeneratedFile, ImportSymbol, Printable } from "@bufbuild/protoplugin";
+import { embeddedDescriptors } from "./descriptors.js";
 import { fieldRecordsSource } from "./fields.js";
 import { httpBindings } from "./http.js";
 import { messageResolver, type MessageRef } from "./messages.js";
@@ -57,6 +58,14 @@ export function generateFile(f: GeneratedFile, file: DescFile, selfImportPath: s
   const PromiseT = f.import("Promise", selfImportPath, true);
   const AsyncIterableT = f.import("AsyncIterable", selfImportPath, true);
   const resolve = messageResolver(f, options);
+  // ts-proto: the file's descriptors, once per file, for the runtime's strict proto3 JSON (./descriptors.ts).
+  let descriptors: ImportSymbol | undefined;
+  if (options.messages === "ts-proto") {
+    descriptors = f.import("descriptors", selfImportPath, true);
+    f.print("/** Descriptors of the messages below, for strict proto3 JSON (base64 `google.protobuf.FileDescriptorSet`). */");
+    f.print("const ", descriptors, " = ", f.string(embeddedDescriptors(file)), ";");
+    f.print();
+  }
 
   for (const service of file.services) {
     const name = serviceName(service.name);
@@ -77,7 +86,9 @@ export function generateFile(f: GeneratedFile, file: DescFile, selfImportPath: s
       // tsc with isolated declarations) carry the message types without resolving the imports.
       const codec = (r: MessageRef, desc: typeof m.input): Printable => [
         ...r.codec,
-        `, ${fieldRecordsSource(desc)}) as `,
+        `, ${fieldRecordsSource(desc)}`,
+        ...(descriptors !== undefined ? [", ", descriptors] : []),
+        ") as ",
         rt("MessageCodec"),
         "<",
         r.type,

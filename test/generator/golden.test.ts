@@ -31,6 +31,7 @@ describe("golden files", () => {
     const files = [...readTree(join(GOLDEN, "ts-proto")).keys()];
     assert.ok(!files.some((f) => f.startsWith("common/") || f.startsWith("google/")), files.join(", "));
     assert.deepEqual(files, [
+      "alltypes/v1/alltypes.micro.ts",
       "clash/globals.micro.ts",
       "clash/names.micro.ts",
       "clash/svc/services.micro.ts",

@@ -8,6 +8,7 @@
  *   message codec to do the work. The transport carries the content type in every request header.
  */
 import type { ValueRecord } from "../definition/index.js";
+import type { JsonReadOptions } from "./proto-json.js";
 
 /** Everything the runtime needs to know about one message type. */
 export interface MessageCodec<T = unknown> {
@@ -15,8 +16,12 @@ export interface MessageCodec<T = unknown> {
   readonly typeName: string;
   encode(message: T): Uint8Array;
   decode(bytes: Uint8Array): T;
-  /** Build a message from its canonical proto3 JSON form (already parsed). */
-  fromJSON(json: unknown): T;
+  /**
+   * Build a message from its proto3 JSON form (already parsed). Strict for generated codecs: anything but a
+   * JSON object, a wrong type, an out-of-range number, an unknown enum name or an unknown field (unless
+   * `options.ignoreUnknownFields`) throws a 400 `MicroError` (`micro.codec`) naming the field path.
+   */
+  fromJSON(json: unknown, options?: JsonReadOptions): T;
   /** The canonical proto3 JSON form of a message (not yet stringified). */
   toJSON(message: T): unknown;
   /** Field descriptions published in the registry (`micro get service`), if the generator emitted them. */
@@ -34,3 +39,4 @@ export interface Codec {
 export { protobufCodec, jsonCodec, codecFor, codecs, PROTOBUF_CONTENT_TYPE, JSON_CONTENT_TYPE } from "./content-types.js";
 export { tsProtoCodec, type TsProtoMessageFns } from "./ts-proto.js";
 export { rawJsonCodec } from "./raw-json.js";
+export { allowUnknownJsonFields, NOT_A_JSON_OBJECT, type JsonReadOptions } from "./proto-json.js";

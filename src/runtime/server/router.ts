@@ -5,6 +5,7 @@
  */
 import type { Codec, MessageCodec } from "../codec/index.js";
 import { CodecCache } from "../codec/cache.js";
+import { allowUnknownJsonFields } from "../codec/proto-json.js";
 import { endpointName, type MethodDefinition, type ServiceDefinition } from "../definition/index.js";
 import { MicroError, fromError } from "../errors/index.js";
 import { applyWrappers } from "../internal/wrappers.js";
@@ -74,7 +75,7 @@ export class Router {
         throw new TypeError(`handler for ${definition.fullName} has no function "${key}" (endpoint ${endpoint}); implement every method of the service`);
       }
       if (this.entries.has(endpoint)) throw new TypeError(`endpoint ${endpoint} is already handled on this server`);
-      const entry: Entry = { endpoint, definition, key, method, implementation, options, invoke: noop };
+      const entry: Entry = { endpoint, definition, key, method: options.allowUnknownJsonFields ? { ...method, input: allowUnknownJsonFields(method.input) } : method, implementation, options, invoke: noop };
       this.compose(entry);
       this.entries.set(endpoint, entry);
     }

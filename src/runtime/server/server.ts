@@ -47,6 +47,12 @@ export interface HandlerOptions {
   metadata?: Metadata;
   /** Not published in the registry (like Go Micro's `server.InternalHandler`). */
   internal?: boolean;
+  /**
+   * JSON requests may carry fields the request message does not have; they are skipped. By default an unknown
+   * field is refused (400 `micro.codec` naming it), as proto3 JSON parsers do. As with proto3's "ignore unknown
+   * fields" option, an unknown enum name is then skipped too (the field keeps its default).
+   */
+  allowUnknownJsonFields?: boolean;
 }
 
 /** A published message as a subscriber receives it. */

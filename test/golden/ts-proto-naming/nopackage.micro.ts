@@ -6,6 +6,9 @@ import type { CallOptions, Client, Context, HandlerOptions, MessageCodec, Server
 import { tsProtoCodec } from "micro-ts";
 import { TPingMessageX } from "./nopackage.pb.js";
 
+/** Descriptors of the messages below, for strict proto3 JSON (base64 `google.protobuf.FileDescriptorSet`). */
+const descriptors = "CjYKD25vcGFja2FnZS5wcm90byIbCgtQaW5nTWVzc2FnZRIMCgR0ZXh0GAEgASgJYgZwcm90bzM=";
+
 /**
  * Service definition of `Pinger`.
  */
@@ -16,8 +19,8 @@ export const Pinger = {
     ping: {
       name: "Ping",
       kind: "unary",
-      input: tsProtoCodec("PingMessage", TPingMessageX, [{ name: "text", type: "string" }]) as MessageCodec<TPingMessageX>,
-      output: tsProtoCodec("PingMessage", TPingMessageX, [{ name: "text", type: "string" }]) as MessageCodec<TPingMessageX>,
+      input: tsProtoCodec("PingMessage", TPingMessageX, [{ name: "text", type: "string" }], descriptors) as MessageCodec<TPingMessageX>,
+      output: tsProtoCodec("PingMessage", TPingMessageX, [{ name: "text", type: "string" }], descriptors) as MessageCodec<TPingMessageX>,
     },
   },
 } as const satisfies ServiceDefinition;

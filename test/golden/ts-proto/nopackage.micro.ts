@@ -6,6 +6,9 @@ import type { CallOptions, Client, Context, HandlerOptions, MessageCodec, Server
 import { tsProtoCodec } from "micro-ts";
 import { PingMessage } from "./nopackage.js";
 
+/** Descriptors of the messages below, for strict proto3 JSON (base64 `google.protobuf.FileDescriptorSet`). */
+const descriptors = "CjYKD25vcGFja2FnZS5wcm90byIbCgtQaW5nTWVzc2FnZRIMCgR0ZXh0GAEgASgJYgZwcm90bzM=";
+
 /**
  * Service definition of `Pinger`.
  */
@@ -16,8 +19,8 @@ export const Pinger = {
     ping: {
       name: "Ping",
       kind: "unary",
-      input: tsProtoCodec("PingMessage", PingMessage, [{ name: "text", type: "string" }]) as MessageCodec<PingMessage>,
-      output: tsProtoCodec("PingMessage", PingMessage, [{ name: "text", type: "string" }]) as MessageCodec<PingMessage>,
+      input: tsProtoCodec("PingMessage", PingMessage, [{ name: "text", type: "string" }], descriptors) as MessageCodec<PingMessage>,
+      output: tsProtoCodec("PingMessage", PingMessage, [{ name: "text", type: "string" }], descriptors) as MessageCodec<PingMessage>,
     },
   },
 } as const satisfies ServiceDefinition;

@@ -6,6 +6,9 @@ import type { CallOptions, Client, Context, HandlerOptions, MessageCodec, Server
 import { tsProtoCodec } from "micro-ts";
 import { TCallOptionsX, TErrorX, THandlerOptionsX, TMessageCodecX, TObjectX, TServiceDefinitionX } from "./globals.pb.js";
 
+/** Descriptors of the messages below, for strict proto3 JSON (base64 `google.protobuf.FileDescriptorSet`). */
+const descriptors = "CuEBChNjbGFzaC9nbG9iYWxzLnByb3RvEg1jbGFzaC5nbG9iYWxzIhgKBUVycm9yEg8KB21lc3NhZ2UYASABKAkiFAoGT2JqZWN0EgoKAmlkGAEgASgJIiEKEVNlcnZpY2VEZWZpbml0aW9uEgwKBG5hbWUYASABKAkiHAoMTWVzc2FnZUNvZGVjEgwKBG5hbWUYASABKAkiHgoLQ2FsbE9wdGlvbnMSDwoHdGltZW91dBgBIAEoBSIiCg5IYW5kbGVyT3B0aW9ucxIQCghpbnRlcm5hbBgBIAEoCGIGcHJvdG8z";
+
 /**
  * Service definition of `clash.globals.Handler`.
  */
@@ -16,20 +19,20 @@ export const Handler = {
     fail: {
       name: "Fail",
       kind: "unary",
-      input: tsProtoCodec("clash.globals.Error", TErrorX, [{ name: "message", type: "string" }]) as MessageCodec<TErrorX>,
-      output: tsProtoCodec("clash.globals.Object", TObjectX, [{ name: "id", type: "string" }]) as MessageCodec<TObjectX>,
+      input: tsProtoCodec("clash.globals.Error", TErrorX, [{ name: "message", type: "string" }], descriptors) as MessageCodec<TErrorX>,
+      output: tsProtoCodec("clash.globals.Object", TObjectX, [{ name: "id", type: "string" }], descriptors) as MessageCodec<TObjectX>,
     },
     define: {
       name: "Define",
       kind: "unary",
-      input: tsProtoCodec("clash.globals.ServiceDefinition", TServiceDefinitionX, [{ name: "name", type: "string" }]) as MessageCodec<TServiceDefinitionX>,
-      output: tsProtoCodec("clash.globals.MessageCodec", TMessageCodecX, [{ name: "name", type: "string" }]) as MessageCodec<TMessageCodecX>,
+      input: tsProtoCodec("clash.globals.ServiceDefinition", TServiceDefinitionX, [{ name: "name", type: "string" }], descriptors) as MessageCodec<TServiceDefinitionX>,
+      output: tsProtoCodec("clash.globals.MessageCodec", TMessageCodecX, [{ name: "name", type: "string" }], descriptors) as MessageCodec<TMessageCodecX>,
     },
     call: {
       name: "Call",
       kind: "bidi_streaming",
-      input: tsProtoCodec("clash.globals.CallOptions", TCallOptionsX, [{ name: "timeout", type: "int32" }]) as MessageCodec<TCallOptionsX>,
-      output: tsProtoCodec("clash.globals.HandlerOptions", THandlerOptionsX, [{ name: "internal", type: "bool" }]) as MessageCodec<THandlerOptionsX>,
+      input: tsProtoCodec("clash.globals.CallOptions", TCallOptionsX, [{ name: "timeout", type: "int32" }], descriptors) as MessageCodec<TCallOptionsX>,
+      output: tsProtoCodec("clash.globals.HandlerOptions", THandlerOptionsX, [{ name: "internal", type: "bool" }], descriptors) as MessageCodec<THandlerOptionsX>,
     },
   },
 } as const satisfies ServiceDefinition;

@@ -6,6 +6,9 @@ import type { CallOptions, Client, Context, HandlerOptions, MessageCodec, Server
 import { tsProtoCodec } from "micro-ts";
 import { TAsyncIterableX, TClientX, TContextX, TDateX, TFooClientX, TFunctionX, TPromiseX, TServerX } from "./names.pb.js";
 
+/** Descriptors of the messages below, for strict proto3 JSON (base64 `google.protobuf.FileDescriptorSet`). */
+const descriptors = "CuEBChFjbGFzaC9uYW1lcy5wcm90bxIFY2xhc2giFAoGQ2xpZW50EgoKAmlkGAEgASgJIhQKBlNlcnZlchIKCgJpZBgBIAEoCSIVCgdDb250ZXh0EgoKAmlkGAEgASgJIhUKB1Byb21pc2USCgoCaWQYASABKAkiEwoERGF0ZRILCgNkYXkYASABKAUiGAoIRnVuY3Rpb24SDAoEYm9keRgBIAEoCSIbCg1Bc3luY0l0ZXJhYmxlEgoKAmlkGAEgASgJIhcKCUZvb0NsaWVudBIKCgJpZBgBIAEoCWIGcHJvdG8z";
+
 /**
  * Comment with a *\/ inside and a @tag.
  *
@@ -18,26 +21,26 @@ export const Error = {
     constructor_: {
       name: "Constructor",
       kind: "unary",
-      input: tsProtoCodec("clash.Client", TClientX, [{ name: "id", type: "string" }]) as MessageCodec<TClientX>,
-      output: tsProtoCodec("clash.Server", TServerX, [{ name: "id", type: "string" }]) as MessageCodec<TServerX>,
+      input: tsProtoCodec("clash.Client", TClientX, [{ name: "id", type: "string" }], descriptors) as MessageCodec<TClientX>,
+      output: tsProtoCodec("clash.Server", TServerX, [{ name: "id", type: "string" }], descriptors) as MessageCodec<TServerX>,
     },
     toString: {
       name: "ToString",
       kind: "unary",
-      input: tsProtoCodec("clash.Context", TContextX, [{ name: "id", type: "string" }]) as MessageCodec<TContextX>,
-      output: tsProtoCodec("clash.Promise", TPromiseX, [{ name: "id", type: "string" }]) as MessageCodec<TPromiseX>,
+      input: tsProtoCodec("clash.Context", TContextX, [{ name: "id", type: "string" }], descriptors) as MessageCodec<TContextX>,
+      output: tsProtoCodec("clash.Promise", TPromiseX, [{ name: "id", type: "string" }], descriptors) as MessageCodec<TPromiseX>,
     },
     delete: {
       name: "Delete",
       kind: "unary",
-      input: tsProtoCodec("clash.Date", TDateX, [{ name: "day", type: "int32" }]) as MessageCodec<TDateX>,
-      output: tsProtoCodec("clash.Function", TFunctionX, [{ name: "body", type: "string" }]) as MessageCodec<TFunctionX>,
+      input: tsProtoCodec("clash.Date", TDateX, [{ name: "day", type: "int32" }], descriptors) as MessageCodec<TDateX>,
+      output: tsProtoCodec("clash.Function", TFunctionX, [{ name: "body", type: "string" }], descriptors) as MessageCodec<TFunctionX>,
     },
     watch: {
       name: "Watch",
       kind: "server_streaming",
-      input: tsProtoCodec("clash.AsyncIterable", TAsyncIterableX, [{ name: "id", type: "string" }]) as MessageCodec<TAsyncIterableX>,
-      output: tsProtoCodec("clash.AsyncIterable", TAsyncIterableX, [{ name: "id", type: "string" }]) as MessageCodec<TAsyncIterableX>,
+      input: tsProtoCodec("clash.AsyncIterable", TAsyncIterableX, [{ name: "id", type: "string" }], descriptors) as MessageCodec<TAsyncIterableX>,
+      output: tsProtoCodec("clash.AsyncIterable", TAsyncIterableX, [{ name: "id", type: "string" }], descriptors) as MessageCodec<TAsyncIterableX>,
     },
   },
 } as const satisfies ServiceDefinition;
@@ -103,14 +106,14 @@ export const Object = {
     hasOwnProperty: {
       name: "HasOwnProperty",
       kind: "unary",
-      input: tsProtoCodec("clash.FooClient", TFooClientX, [{ name: "id", type: "string" }]) as MessageCodec<TFooClientX>,
-      output: tsProtoCodec("clash.FooClient", TFooClientX, [{ name: "id", type: "string" }]) as MessageCodec<TFooClientX>,
+      input: tsProtoCodec("clash.FooClient", TFooClientX, [{ name: "id", type: "string" }], descriptors) as MessageCodec<TFooClientX>,
+      output: tsProtoCodec("clash.FooClient", TFooClientX, [{ name: "id", type: "string" }], descriptors) as MessageCodec<TFooClientX>,
     },
     proto: {
       name: "Proto",
       kind: "unary",
-      input: tsProtoCodec("clash.Client", TClientX, [{ name: "id", type: "string" }]) as MessageCodec<TClientX>,
-      output: tsProtoCodec("clash.Client", TClientX, [{ name: "id", type: "string" }]) as MessageCodec<TClientX>,
+      input: tsProtoCodec("clash.Client", TClientX, [{ name: "id", type: "string" }], descriptors) as MessageCodec<TClientX>,
+      output: tsProtoCodec("clash.Client", TClientX, [{ name: "id", type: "string" }], descriptors) as MessageCodec<TClientX>,
     },
   },
 } as const satisfies ServiceDefinition;

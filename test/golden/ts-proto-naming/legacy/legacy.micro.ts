@@ -6,6 +6,9 @@ import type { CallOptions, Client, Context, HandlerOptions, MessageCodec, Server
 import { tsProtoCodec } from "micro-ts";
 import { Thello_requestX, Thello_requestreplyX } from "./legacy.pb.js";
 
+/** Descriptors of the messages below, for strict proto3 JSON (base64 `google.protobuf.FileDescriptorSet`). */
+const descriptors = "CmUKE2xlZ2FjeS9sZWdhY3kucHJvdG8SBmxlZ2FjeSJGCg1oZWxsb19yZXF1ZXN0EgwKBG5hbWUYASACKAkSEAoFdGltZXMYAiABKAU6ATEaFQoFcmVwbHkSDAoEdGV4dBgBIAEoCQ==";
+
 /**
  * The old greeter, kept for old callers.
  *
@@ -20,15 +23,15 @@ export const GreeterHandler = {
     sayHello: {
       name: "say_hello",
       kind: "unary",
-      input: tsProtoCodec("legacy.hello_request", Thello_requestX, [{ name: "name", type: "string" }, { name: "times", type: "int32" }]) as MessageCodec<Thello_requestX>,
-      output: tsProtoCodec("legacy.hello_request.reply", Thello_requestreplyX, [{ name: "text", type: "string" }]) as MessageCodec<Thello_requestreplyX>,
+      input: tsProtoCodec("legacy.hello_request", Thello_requestX, [{ name: "name", type: "string" }, { name: "times", type: "int32" }], descriptors) as MessageCodec<Thello_requestX>,
+      output: tsProtoCodec("legacy.hello_request.reply", Thello_requestreplyX, [{ name: "text", type: "string" }], descriptors) as MessageCodec<Thello_requestreplyX>,
       deprecated: true,
     },
     ping: {
       name: "ping",
       kind: "unary",
-      input: tsProtoCodec("legacy.hello_request", Thello_requestX, [{ name: "name", type: "string" }, { name: "times", type: "int32" }]) as MessageCodec<Thello_requestX>,
-      output: tsProtoCodec("legacy.hello_request.reply", Thello_requestreplyX, [{ name: "text", type: "string" }]) as MessageCodec<Thello_requestreplyX>,
+      input: tsProtoCodec("legacy.hello_request", Thello_requestX, [{ name: "name", type: "string" }, { name: "times", type: "int32" }], descriptors) as MessageCodec<Thello_requestX>,
+      output: tsProtoCodec("legacy.hello_request.reply", Thello_requestreplyX, [{ name: "text", type: "string" }], descriptors) as MessageCodec<Thello_requestreplyX>,
     },
   },
 } as const satisfies ServiceDefinition;

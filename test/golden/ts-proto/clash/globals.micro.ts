@@ -6,6 +6,9 @@ import type { CallOptions as CallOptions$1, Client, Context, HandlerOptions as H
 import { tsProtoCodec } from "micro-ts";
 import { CallOptions, Error, HandlerOptions, MessageCodec as MessageCodec$1, Object, ServiceDefinition } from "./globals.js";
 
+/** Descriptors of the messages below, for strict proto3 JSON (base64 `google.protobuf.FileDescriptorSet`). */
+const descriptors = "CuEBChNjbGFzaC9nbG9iYWxzLnByb3RvEg1jbGFzaC5nbG9iYWxzIhgKBUVycm9yEg8KB21lc3NhZ2UYASABKAkiFAoGT2JqZWN0EgoKAmlkGAEgASgJIiEKEVNlcnZpY2VEZWZpbml0aW9uEgwKBG5hbWUYASABKAkiHAoMTWVzc2FnZUNvZGVjEgwKBG5hbWUYASABKAkiHgoLQ2FsbE9wdGlvbnMSDwoHdGltZW91dBgBIAEoBSIiCg5IYW5kbGVyT3B0aW9ucxIQCghpbnRlcm5hbBgBIAEoCGIGcHJvdG8z";
+
 /**
  * Service definition of `clash.globals.Handler`.
  */
@@ -16,20 +19,20 @@ export const Handler = {
     fail: {
       name: "Fail",
       kind: "unary",
-      input: tsProtoCodec("clash.globals.Error", Error, [{ name: "message", type: "string" }]) as MessageCodec<Error>,
-      output: tsProtoCodec("clash.globals.Object", Object, [{ name: "id", type: "string" }]) as MessageCodec<Object>,
+      input: tsProtoCodec("clash.globals.Error", Error, [{ name: "message", type: "string" }], descriptors) as MessageCodec<Error>,
+      output: tsProtoCodec("clash.globals.Object", Object, [{ name: "id", type: "string" }], descriptors) as MessageCodec<Object>,
     },
     define: {
       name: "Define",
       kind: "unary",
-      input: tsProtoCodec("clash.globals.ServiceDefinition", ServiceDefinition, [{ name: "name", type: "string" }]) as MessageCodec<ServiceDefinition>,
-      output: tsProtoCodec("clash.globals.MessageCodec", MessageCodec$1, [{ name: "name", type: "string" }]) as MessageCodec<MessageCodec$1>,
+      input: tsProtoCodec("clash.globals.ServiceDefinition", ServiceDefinition, [{ name: "name", type: "string" }], descriptors) as MessageCodec<ServiceDefinition>,
+      output: tsProtoCodec("clash.globals.MessageCodec", MessageCodec$1, [{ name: "name", type: "string" }], descriptors) as MessageCodec<MessageCodec$1>,
     },
     call: {
       name: "Call",
       kind: "bidi_streaming",
-      input: tsProtoCodec("clash.globals.CallOptions", CallOptions, [{ name: "timeout", type: "int32" }]) as MessageCodec<CallOptions>,
-      output: tsProtoCodec("clash.globals.HandlerOptions", HandlerOptions, [{ name: "internal", type: "bool" }]) as MessageCodec<HandlerOptions>,
+      input: tsProtoCodec("clash.globals.CallOptions", CallOptions, [{ name: "timeout", type: "int32" }], descriptors) as MessageCodec<CallOptions>,
+      output: tsProtoCodec("clash.globals.HandlerOptions", HandlerOptions, [{ name: "internal", type: "bool" }], descriptors) as MessageCodec<HandlerOptions>,
     },
   },
 } as const satisfies ServiceDefinition$1;

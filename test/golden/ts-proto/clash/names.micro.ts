@@ -6,6 +6,9 @@ import type { CallOptions, Client as Client$1, Context as Context$1, HandlerOpti
 import { tsProtoCodec } from "micro-ts";
 import { AsyncIterable as AsyncIterable$1, Client, Context, DateMessage, FooClient, FunctionMessage, Promise as Promise$1, Server } from "./names.js";
 
+/** Descriptors of the messages below, for strict proto3 JSON (base64 `google.protobuf.FileDescriptorSet`). */
+const descriptors = "CuEBChFjbGFzaC9uYW1lcy5wcm90bxIFY2xhc2giFAoGQ2xpZW50EgoKAmlkGAEgASgJIhQKBlNlcnZlchIKCgJpZBgBIAEoCSIVCgdDb250ZXh0EgoKAmlkGAEgASgJIhUKB1Byb21pc2USCgoCaWQYASABKAkiEwoERGF0ZRILCgNkYXkYASABKAUiGAoIRnVuY3Rpb24SDAoEYm9keRgBIAEoCSIbCg1Bc3luY0l0ZXJhYmxlEgoKAmlkGAEgASgJIhcKCUZvb0NsaWVudBIKCgJpZBgBIAEoCWIGcHJvdG8z";
+
 /**
  * Comment with a *\/ inside and a @tag.
  *
@@ -18,26 +21,26 @@ export const Error = {
     constructor_: {
       name: "Constructor",
       kind: "unary",
-      input: tsProtoCodec("clash.Client", Client, [{ name: "id", type: "string" }]) as MessageCodec<Client>,
-      output: tsProtoCodec("clash.Server", Server, [{ name: "id", type: "string" }]) as MessageCodec<Server>,
+      input: tsProtoCodec("clash.Client", Client, [{ name: "id", type: "string" }], descriptors) as MessageCodec<Client>,
+      output: tsProtoCodec("clash.Server", Server, [{ name: "id", type: "string" }], descriptors) as MessageCodec<Server>,
     },
     toString: {
       name: "ToString",
       kind: "unary",
-      input: tsProtoCodec("clash.Context", Context, [{ name: "id", type: "string" }]) as MessageCodec<Context>,
-      output: tsProtoCodec("clash.Promise", Promise$1, [{ name: "id", type: "string" }]) as MessageCodec<Promise$1>,
+      input: tsProtoCodec("clash.Context", Context, [{ name: "id", type: "string" }], descriptors) as MessageCodec<Context>,
+      output: tsProtoCodec("clash.Promise", Promise$1, [{ name: "id", type: "string" }], descriptors) as MessageCodec<Promise$1>,
     },
     delete: {
       name: "Delete",
       kind: "unary",
-      input: tsProtoCodec("clash.Date", DateMessage, [{ name: "day", type: "int32" }]) as MessageCodec<DateMessage>,
-      output: tsProtoCodec("clash.Function", FunctionMessage, [{ name: "body", type: "string" }]) as MessageCodec<FunctionMessage>,
+      input: tsProtoCodec("clash.Date", DateMessage, [{ name: "day", type: "int32" }], descriptors) as MessageCodec<DateMessage>,
+      output: tsProtoCodec("clash.Function", FunctionMessage, [{ name: "body", type: "string" }], descriptors) as MessageCodec<FunctionMessage>,
     },
     watch: {
       name: "Watch",
       kind: "server_streaming",
-      input: tsProtoCodec("clash.AsyncIterable", AsyncIterable$1, [{ name: "id", type: "string" }]) as MessageCodec<AsyncIterable$1>,
-      output: tsProtoCodec("clash.AsyncIterable", AsyncIterable$1, [{ name: "id", type: "string" }]) as MessageCodec<AsyncIterable$1>,
+      input: tsProtoCodec("clash.AsyncIterable", AsyncIterable$1, [{ name: "id", type: "string" }], descriptors) as MessageCodec<AsyncIterable$1>,
+      output: tsProtoCodec("clash.AsyncIterable", AsyncIterable$1, [{ name: "id", type: "string" }], descriptors) as MessageCodec<AsyncIterable$1>,
     },
   },
 } as const satisfies ServiceDefinition;
@@ -103,14 +106,14 @@ export const Object = {
     hasOwnProperty: {
       name: "HasOwnProperty",
       kind: "unary",
-      input: tsProtoCodec("clash.FooClient", FooClient, [{ name: "id", type: "string" }]) as MessageCodec<FooClient>,
-      output: tsProtoCodec("clash.FooClient", FooClient, [{ name: "id", type: "string" }]) as MessageCodec<FooClient>,
+      input: tsProtoCodec("clash.FooClient", FooClient, [{ name: "id", type: "string" }], descriptors) as MessageCodec<FooClient>,
+      output: tsProtoCodec("clash.FooClient", FooClient, [{ name: "id", type: "string" }], descriptors) as MessageCodec<FooClient>,
     },
     proto: {
       name: "Proto",
       kind: "unary",
-      input: tsProtoCodec("clash.Client", Client, [{ name: "id", type: "string" }]) as MessageCodec<Client>,
-      output: tsProtoCodec("clash.Client", Client, [{ name: "id", type: "string" }]) as MessageCodec<Client>,
+      input: tsProtoCodec("clash.Client", Client, [{ name: "id", type: "string" }], descriptors) as MessageCodec<Client>,
+      output: tsProtoCodec("clash.Client", Client, [{ name: "id", type: "string" }], descriptors) as MessageCodec<Client>,
     },
   },
 } as const satisfies ServiceDefinition;

@@ -6,6 +6,9 @@ import type { CallOptions, Client, Context, HandlerOptions, MessageCodec, Server
 import { tsProtoCodec } from "micro-ts";
 import { Entry, PostRequest, PostResponse, ReplayRequest } from "./edition2024.js";
 
+/** Descriptors of the messages below, for strict proto3 JSON (base64 `google.protobuf.FileDescriptorSet`). */
+const descriptors = "CuYDChplZGl0aW9ucy9lZGl0aW9uMjAyNC5wcm90bxIOZWRpdGlvbnMudjIwMjQaH2dvb2dsZS9wcm90b2J1Zi90aW1lc3RhbXAucHJvdG8iRgoLUG9zdFJlcXVlc3QSDwoHYWNjb3VudBgBIAEoCRIkCgVlbnRyeRgCIAEoCzIVLmVkaXRpb25zLnYyMDI0LkVudHJ5WAIiIQoMUG9zdFJlc3BvbnNlEg8KB2JhbGFuY2UYASABKANYAiK5AQoFRW50cnkSKQoFbGluZXMYASADKAsyGi5lZGl0aW9ucy52MjAyNC5FbnRyeS5MaW5lEiIKBGtpbmQYAiABKA4yFC5lZGl0aW9ucy52MjAyNC5LaW5kEiYKAmF0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgRub3RlGAQgASgJQgWqAQIIAhokCgRMaW5lEgwKBG1lbW8YASABKAkSDgoGYW1vdW50GAIgASgDIiIKDVJlcGxheVJlcXVlc3QSDwoHYWNjb3VudBgBIAEoCVgBKj8KBEtpbmQSFAoQS0lORF9VTlNQRUNJRklFRBAAEg4KCktJTkRfREVCSVQQARIPCgtLSU5EX0NSRURJVBACMAJiCGVkaXRpb25zcOkH";
+
 /**
  * Ledger takes entries and replays them.
  *
@@ -18,8 +21,8 @@ export const Ledger = {
     post: {
       name: "Post",
       kind: "unary",
-      input: tsProtoCodec("editions.v2024.PostRequest", PostRequest, [{ name: "account", type: "string" }, { name: "entry", type: "editions.v2024.Entry", values: [{ name: "lines", type: "editions.v2024.Entry.Line[]", values: [{ name: "memo", type: "string" }, { name: "amount", type: "int64" }] }, { name: "kind", type: "editions.v2024.Kind" }, { name: "at", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "note", type: "string" }] }]) as MessageCodec<PostRequest>,
-      output: tsProtoCodec("editions.v2024.PostResponse", PostResponse, [{ name: "balance", type: "int64" }]) as MessageCodec<PostResponse>,
+      input: tsProtoCodec("editions.v2024.PostRequest", PostRequest, [{ name: "account", type: "string" }, { name: "entry", type: "editions.v2024.Entry", values: [{ name: "lines", type: "editions.v2024.Entry.Line[]", values: [{ name: "memo", type: "string" }, { name: "amount", type: "int64" }] }, { name: "kind", type: "editions.v2024.Kind" }, { name: "at", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "note", type: "string" }] }], descriptors) as MessageCodec<PostRequest>,
+      output: tsProtoCodec("editions.v2024.PostResponse", PostResponse, [{ name: "balance", type: "int64" }], descriptors) as MessageCodec<PostResponse>,
       http: [
         { method: "POST", path: "/v2024/accounts/{account}/entries", body: "entry" },
       ],
@@ -27,8 +30,8 @@ export const Ledger = {
     replay: {
       name: "Replay",
       kind: "server_streaming",
-      input: tsProtoCodec("editions.v2024.ReplayRequest", ReplayRequest, [{ name: "account", type: "string" }]) as MessageCodec<ReplayRequest>,
-      output: tsProtoCodec("editions.v2024.Entry", Entry, [{ name: "lines", type: "editions.v2024.Entry.Line[]", values: [{ name: "memo", type: "string" }, { name: "amount", type: "int64" }] }, { name: "kind", type: "editions.v2024.Kind" }, { name: "at", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "note", type: "string" }]) as MessageCodec<Entry>,
+      input: tsProtoCodec("editions.v2024.ReplayRequest", ReplayRequest, [{ name: "account", type: "string" }], descriptors) as MessageCodec<ReplayRequest>,
+      output: tsProtoCodec("editions.v2024.Entry", Entry, [{ name: "lines", type: "editions.v2024.Entry.Line[]", values: [{ name: "memo", type: "string" }, { name: "amount", type: "int64" }] }, { name: "kind", type: "editions.v2024.Kind" }, { name: "at", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "note", type: "string" }], descriptors) as MessageCodec<Entry>,
       http: [
         { method: "GET", path: "/v2024/accounts/{account}/entries" },
       ],

@@ -6,6 +6,9 @@ import type { CallOptions, Client, Context, HandlerOptions, MessageCodec, Server
 import { tsProtoCodec } from "micro-ts";
 import { AddRequest, AddResponse } from "./editions.js";
 
+/** Descriptors of the messages below, for strict proto3 JSON (base64 `google.protobuf.FileDescriptorSet`). */
+const descriptors = "CokBChdlZGl0aW9ucy9lZGl0aW9ucy5wcm90bxILZWRpdGlvbnMudjEiLwoKQWRkUmVxdWVzdBINCgVkZWx0YRgBIAEoAxISCgNrZXkYAiABKAlCBaoBAggBIhwKC0FkZFJlc3BvbnNlEg0KBXRvdGFsGAEgASgDQgWSAwIIAmIIZWRpdGlvbnNw6Ac=";
+
 /**
  * Service definition of `editions.v1.Counter`.
  */
@@ -16,14 +19,14 @@ export const Counter = {
     add: {
       name: "Add",
       kind: "unary",
-      input: tsProtoCodec("editions.v1.AddRequest", AddRequest, [{ name: "delta", type: "int64" }, { name: "key", type: "string" }]) as MessageCodec<AddRequest>,
-      output: tsProtoCodec("editions.v1.AddResponse", AddResponse, [{ name: "total", type: "int64" }]) as MessageCodec<AddResponse>,
+      input: tsProtoCodec("editions.v1.AddRequest", AddRequest, [{ name: "delta", type: "int64" }, { name: "key", type: "string" }], descriptors) as MessageCodec<AddRequest>,
+      output: tsProtoCodec("editions.v1.AddResponse", AddResponse, [{ name: "total", type: "int64" }], descriptors) as MessageCodec<AddResponse>,
     },
     watch: {
       name: "Watch",
       kind: "server_streaming",
-      input: tsProtoCodec("editions.v1.AddRequest", AddRequest, [{ name: "delta", type: "int64" }, { name: "key", type: "string" }]) as MessageCodec<AddRequest>,
-      output: tsProtoCodec("editions.v1.AddResponse", AddResponse, [{ name: "total", type: "int64" }]) as MessageCodec<AddResponse>,
+      input: tsProtoCodec("editions.v1.AddRequest", AddRequest, [{ name: "delta", type: "int64" }, { name: "key", type: "string" }], descriptors) as MessageCodec<AddRequest>,
+      output: tsProtoCodec("editions.v1.AddResponse", AddResponse, [{ name: "total", type: "int64" }], descriptors) as MessageCodec<AddResponse>,
     },
   },
 } as const satisfies ServiceDefinition;

@@ -6,6 +6,9 @@ import type { CallOptions, Client as Client$1, Context as Context$1, HandlerOpti
 import { tsProtoCodec } from "micro-ts";
 import { TClientX, TContextX, TFooClientX, TPromiseX, TServerX } from "../names.pb.js";
 
+/** Descriptors of the messages below, for strict proto3 JSON (base64 `google.protobuf.FileDescriptorSet`). */
+const descriptors = "Ci0KGGNsYXNoL3N2Yy9zZXJ2aWNlcy5wcm90bxIJY2xhc2guc3ZjYgZwcm90bzM=";
+
 /**
  * Service definition of `clash.svc.Foo`.
  */
@@ -16,8 +19,8 @@ export const Foo = {
     get: {
       name: "Get",
       kind: "unary",
-      input: tsProtoCodec("clash.Client", TClientX, [{ name: "id", type: "string" }]) as MessageCodec<TClientX>,
-      output: tsProtoCodec("clash.FooClient", TFooClientX, [{ name: "id", type: "string" }]) as MessageCodec<TFooClientX>,
+      input: tsProtoCodec("clash.Client", TClientX, [{ name: "id", type: "string" }], descriptors) as MessageCodec<TClientX>,
+      output: tsProtoCodec("clash.FooClient", TFooClientX, [{ name: "id", type: "string" }], descriptors) as MessageCodec<TFooClientX>,
     },
   },
 } as const satisfies ServiceDefinition;
@@ -64,8 +67,8 @@ export const FooClient = {
     get: {
       name: "Get",
       kind: "unary",
-      input: tsProtoCodec("clash.FooClient", TFooClientX, [{ name: "id", type: "string" }]) as MessageCodec<TFooClientX>,
-      output: tsProtoCodec("clash.Client", TClientX, [{ name: "id", type: "string" }]) as MessageCodec<TClientX>,
+      input: tsProtoCodec("clash.FooClient", TFooClientX, [{ name: "id", type: "string" }], descriptors) as MessageCodec<TFooClientX>,
+      output: tsProtoCodec("clash.Client", TClientX, [{ name: "id", type: "string" }], descriptors) as MessageCodec<TClientX>,
     },
   },
 } as const satisfies ServiceDefinition;
@@ -112,8 +115,8 @@ export const Client = {
     call: {
       name: "Call",
       kind: "unary",
-      input: tsProtoCodec("clash.Client", TClientX, [{ name: "id", type: "string" }]) as MessageCodec<TClientX>,
-      output: tsProtoCodec("clash.Server", TServerX, [{ name: "id", type: "string" }]) as MessageCodec<TServerX>,
+      input: tsProtoCodec("clash.Client", TClientX, [{ name: "id", type: "string" }], descriptors) as MessageCodec<TClientX>,
+      output: tsProtoCodec("clash.Server", TServerX, [{ name: "id", type: "string" }], descriptors) as MessageCodec<TServerX>,
     },
   },
 } as const satisfies ServiceDefinition;
@@ -160,8 +163,8 @@ export const Server = {
     serve: {
       name: "Serve",
       kind: "unary",
-      input: tsProtoCodec("clash.Server", TServerX, [{ name: "id", type: "string" }]) as MessageCodec<TServerX>,
-      output: tsProtoCodec("clash.Client", TClientX, [{ name: "id", type: "string" }]) as MessageCodec<TClientX>,
+      input: tsProtoCodec("clash.Server", TServerX, [{ name: "id", type: "string" }], descriptors) as MessageCodec<TServerX>,
+      output: tsProtoCodec("clash.Client", TClientX, [{ name: "id", type: "string" }], descriptors) as MessageCodec<TClientX>,
     },
   },
 } as const satisfies ServiceDefinition;
@@ -208,8 +211,8 @@ export const Context = {
     get: {
       name: "Get",
       kind: "unary",
-      input: tsProtoCodec("clash.Context", TContextX, [{ name: "id", type: "string" }]) as MessageCodec<TContextX>,
-      output: tsProtoCodec("clash.Context", TContextX, [{ name: "id", type: "string" }]) as MessageCodec<TContextX>,
+      input: tsProtoCodec("clash.Context", TContextX, [{ name: "id", type: "string" }], descriptors) as MessageCodec<TContextX>,
+      output: tsProtoCodec("clash.Context", TContextX, [{ name: "id", type: "string" }], descriptors) as MessageCodec<TContextX>,
     },
   },
 } as const satisfies ServiceDefinition;
@@ -256,8 +259,8 @@ export const Promise = {
     then: {
       name: "Then",
       kind: "server_streaming",
-      input: tsProtoCodec("clash.Promise", TPromiseX, [{ name: "id", type: "string" }]) as MessageCodec<TPromiseX>,
-      output: tsProtoCodec("clash.Promise", TPromiseX, [{ name: "id", type: "string" }]) as MessageCodec<TPromiseX>,
+      input: tsProtoCodec("clash.Promise", TPromiseX, [{ name: "id", type: "string" }], descriptors) as MessageCodec<TPromiseX>,
+      output: tsProtoCodec("clash.Promise", TPromiseX, [{ name: "id", type: "string" }], descriptors) as MessageCodec<TPromiseX>,
     },
   },
 } as const satisfies ServiceDefinition;

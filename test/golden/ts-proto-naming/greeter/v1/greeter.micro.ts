@@ -6,6 +6,9 @@ import type { CallOptions, Client, Context, HandlerOptions, MessageCodec, Server
 import { tsProtoCodec } from "micro-ts";
 import { THelloRequestX, THelloResponseX, TStreamRequestX } from "./greeter.pb.js";
 
+/** Descriptors of the messages below, for strict proto3 JSON (base64 `google.protobuf.FileDescriptorSet`). */
+const descriptors = "CpwBChhncmVldGVyL3YxL2dyZWV0ZXIucHJvdG8SCmdyZWV0ZXIudjEiHAoMSGVsbG9SZXF1ZXN0EgwKBG5hbWUYASABKAkiLAoNU3RyZWFtUmVxdWVzdBIMCgRuYW1lGAEgASgJEg0KBWNvdW50GAIgASgFIiAKDUhlbGxvUmVzcG9uc2USDwoHbWVzc2FnZRgBIAEoCWIGcHJvdG8z";
+
 /**
  * Greeter says hello.
  *
@@ -20,8 +23,8 @@ export const Greeter = {
     hello: {
       name: "Hello",
       kind: "unary",
-      input: tsProtoCodec("greeter.v1.HelloRequest", THelloRequestX, [{ name: "name", type: "string" }]) as MessageCodec<THelloRequestX>,
-      output: tsProtoCodec("greeter.v1.HelloResponse", THelloResponseX, [{ name: "message", type: "string" }]) as MessageCodec<THelloResponseX>,
+      input: tsProtoCodec("greeter.v1.HelloRequest", THelloRequestX, [{ name: "name", type: "string" }], descriptors) as MessageCodec<THelloRequestX>,
+      output: tsProtoCodec("greeter.v1.HelloResponse", THelloResponseX, [{ name: "message", type: "string" }], descriptors) as MessageCodec<THelloResponseX>,
       http: [
         { method: "POST", path: "/v1/hello", body: "*" },
       ],
@@ -29,20 +32,20 @@ export const Greeter = {
     stream: {
       name: "Stream",
       kind: "server_streaming",
-      input: tsProtoCodec("greeter.v1.StreamRequest", TStreamRequestX, [{ name: "name", type: "string" }, { name: "count", type: "int32" }]) as MessageCodec<TStreamRequestX>,
-      output: tsProtoCodec("greeter.v1.HelloResponse", THelloResponseX, [{ name: "message", type: "string" }]) as MessageCodec<THelloResponseX>,
+      input: tsProtoCodec("greeter.v1.StreamRequest", TStreamRequestX, [{ name: "name", type: "string" }, { name: "count", type: "int32" }], descriptors) as MessageCodec<TStreamRequestX>,
+      output: tsProtoCodec("greeter.v1.HelloResponse", THelloResponseX, [{ name: "message", type: "string" }], descriptors) as MessageCodec<THelloResponseX>,
     },
     upload: {
       name: "Upload",
       kind: "client_streaming",
-      input: tsProtoCodec("greeter.v1.HelloRequest", THelloRequestX, [{ name: "name", type: "string" }]) as MessageCodec<THelloRequestX>,
-      output: tsProtoCodec("greeter.v1.HelloResponse", THelloResponseX, [{ name: "message", type: "string" }]) as MessageCodec<THelloResponseX>,
+      input: tsProtoCodec("greeter.v1.HelloRequest", THelloRequestX, [{ name: "name", type: "string" }], descriptors) as MessageCodec<THelloRequestX>,
+      output: tsProtoCodec("greeter.v1.HelloResponse", THelloResponseX, [{ name: "message", type: "string" }], descriptors) as MessageCodec<THelloResponseX>,
     },
     chat: {
       name: "Chat",
       kind: "bidi_streaming",
-      input: tsProtoCodec("greeter.v1.HelloRequest", THelloRequestX, [{ name: "name", type: "string" }]) as MessageCodec<THelloRequestX>,
-      output: tsProtoCodec("greeter.v1.HelloResponse", THelloResponseX, [{ name: "message", type: "string" }]) as MessageCodec<THelloResponseX>,
+      input: tsProtoCodec("greeter.v1.HelloRequest", THelloRequestX, [{ name: "name", type: "string" }], descriptors) as MessageCodec<THelloRequestX>,
+      output: tsProtoCodec("greeter.v1.HelloResponse", THelloResponseX, [{ name: "message", type: "string" }], descriptors) as MessageCodec<THelloResponseX>,
     },
   },
 } as const satisfies ServiceDefinition;

@@ -11,6 +11,9 @@ import { TTimestampX } from "../../google/protobuf/timestamp.pb.js";
 import { TStringValueX } from "../../google/protobuf/wrappers.pb.js";
 import { TStructX } from "../../google/protobuf/struct.pb.js";
 
+/** Descriptors of the messages below, for strict proto3 JSON (base64 `google.protobuf.FileDescriptorSet`). */
+const descriptors = "CpoDChJzaG9wL3YxL3Nob3AucHJvdG8SB3Nob3AudjEaFmNvbW1vbi92MS9jb21tb24ucHJvdG8aH2dvb2dsZS9wcm90b2J1Zi90aW1lc3RhbXAucHJvdG8iKwoOR2V0SXRlbVJlcXVlc3QSCgoCaWQYASABKAkSDQoFc2hlbGYYAiABKAkiywEKBEl0ZW0SCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIfCgVwcmljZRgDIAEoCzIQLmNvbW1vbi52MS5Nb25leRIMCgR0YWdzGAQgAygJEisKB2NyZWF0ZWQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiAKBGtpbmQYBiABKA4yEi5zaG9wLnYxLkl0ZW0uS2luZCIrCgRLaW5kEhQKEEtJTkRfVU5TUEVDSUZJRUQQABINCglLSU5EX0JPT0sQASI/ChFVcGRhdGVJdGVtUmVxdWVzdBIbCgRpdGVtGAEgASgLMg0uc2hvcC52MS5JdGVtEg0KBXBhdGhzGAIgAygJYgZwcm90bzMKywUKFmNvbW1vbi92MS9jb21tb24ucHJvdG8SCWNvbW1vbi52MRofZ29vZ2xlL3Byb3RvYnVmL3RpbWVzdGFtcC5wcm90byI8CgVNb25leRIVCg1jdXJyZW5jeV9jb2RlGAEgASgJEg0KBXVuaXRzGAIgASgDEg0KBW5hbm9zGAMgASgFIlkKBFRyZWUSDQoFbGFiZWwYASABKAkSIQoIY2hpbGRyZW4YAiADKAsyDy5jb21tb24udjEuVHJlZRIfCgZwYXJlbnQYAyABKAsyDy5jb21tb24udjEuVHJlZSKuAwoEUGFnZRIkCgRuZXh0GAEgASgLMhYuY29tbW9uLnYxLlBhZ2UuQ3Vyc29yEgwKBHNpemUYAiABKAUSJgoCYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKBnRvdGFscxgEIAMoCzIbLmNvbW1vbi52MS5QYWdlLlRvdGFsc0VudHJ5EiEKBnN0YXR1cxgFIAEoDjIRLmNvbW1vbi52MS5TdGF0dXMSEQoEbm90ZRgGIAEoCUgBiAEBEg8KBXF1ZXJ5GAcgASgJSAASDAoCaWQYCCABKANIABIMCgRibG9iGAkgASgMGmYKBkN1cnNvchINCgV0b2tlbhgBIAEoCRIxCghwb3NpdGlvbhgCIAEoCzIfLmNvbW1vbi52MS5QYWdlLkN1cnNvci5Qb3NpdGlvbhoaCghQb3NpdGlvbhIOCgZvZmZzZXQYASABKAMaPwoLVG90YWxzRW50cnkSCwoDa2V5GAEgASgJEh8KBXZhbHVlGAIgASgLMhAuY29tbW9uLnYxLk1vbmV5OgI4AUIICgZmaWx0ZXJCBwoFX25vdGUqMwoGU3RhdHVzEhYKElNUQVRVU19VTlNQRUNJRklFRBAAEhEKDVNUQVRVU19BQ1RJVkUQAWIGcHJvdG8z";
+
 /**
  * Catalog lists and edits items.
  *
@@ -23,8 +26,8 @@ export const Catalog = {
     getItem: {
       name: "GetItem",
       kind: "unary",
-      input: tsProtoCodec("shop.v1.GetItemRequest", TGetItemRequestX, [{ name: "id", type: "string" }, { name: "shelf", type: "string" }]) as MessageCodec<TGetItemRequestX>,
-      output: tsProtoCodec("shop.v1.Item", TItemX, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]) as MessageCodec<TItemX>,
+      input: tsProtoCodec("shop.v1.GetItemRequest", TGetItemRequestX, [{ name: "id", type: "string" }, { name: "shelf", type: "string" }], descriptors) as MessageCodec<TGetItemRequestX>,
+      output: tsProtoCodec("shop.v1.Item", TItemX, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }], descriptors) as MessageCodec<TItemX>,
       http: [
         { method: "GET", path: "/v1/items/{id}" },
         { method: "GET", path: "/v1/shelves/{shelf}/items/{id}" },
@@ -35,8 +38,8 @@ export const Catalog = {
     createItem: {
       name: "CreateItem",
       kind: "unary",
-      input: tsProtoCodec("shop.v1.Item", TItemX, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]) as MessageCodec<TItemX>,
-      output: tsProtoCodec("shop.v1.Item", TItemX, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]) as MessageCodec<TItemX>,
+      input: tsProtoCodec("shop.v1.Item", TItemX, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }], descriptors) as MessageCodec<TItemX>,
+      output: tsProtoCodec("shop.v1.Item", TItemX, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }], descriptors) as MessageCodec<TItemX>,
       http: [
         { method: "POST", path: "/v1/items", body: "*" },
       ],
@@ -44,8 +47,8 @@ export const Catalog = {
     replaceItem: {
       name: "ReplaceItem",
       kind: "unary",
-      input: tsProtoCodec("shop.v1.Item", TItemX, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]) as MessageCodec<TItemX>,
-      output: tsProtoCodec("shop.v1.Item", TItemX, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]) as MessageCodec<TItemX>,
+      input: tsProtoCodec("shop.v1.Item", TItemX, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }], descriptors) as MessageCodec<TItemX>,
+      output: tsProtoCodec("shop.v1.Item", TItemX, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }], descriptors) as MessageCodec<TItemX>,
       http: [
         { method: "PUT", path: "/v1/items/{id}", body: "*" },
       ],
@@ -54,8 +57,8 @@ export const Catalog = {
     updateItem: {
       name: "UpdateItem",
       kind: "unary",
-      input: tsProtoCodec("shop.v1.UpdateItemRequest", TUpdateItemRequestX, [{ name: "item", type: "shop.v1.Item", values: [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }] }, { name: "paths", type: "string[]" }]) as MessageCodec<TUpdateItemRequestX>,
-      output: tsProtoCodec("shop.v1.Item", TItemX, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]) as MessageCodec<TItemX>,
+      input: tsProtoCodec("shop.v1.UpdateItemRequest", TUpdateItemRequestX, [{ name: "item", type: "shop.v1.Item", values: [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }] }, { name: "paths", type: "string[]" }], descriptors) as MessageCodec<TUpdateItemRequestX>,
+      output: tsProtoCodec("shop.v1.Item", TItemX, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }], descriptors) as MessageCodec<TItemX>,
       http: [
         { method: "PATCH", path: "/v1/items/{item.id}", body: "item", responseBody: "name" },
       ],
@@ -63,8 +66,8 @@ export const Catalog = {
     deleteItem: {
       name: "DeleteItem",
       kind: "unary",
-      input: tsProtoCodec("shop.v1.GetItemRequest", TGetItemRequestX, [{ name: "id", type: "string" }, { name: "shelf", type: "string" }]) as MessageCodec<TGetItemRequestX>,
-      output: tsProtoCodec("google.protobuf.Empty", TEmptyX, []) as MessageCodec<TEmptyX>,
+      input: tsProtoCodec("shop.v1.GetItemRequest", TGetItemRequestX, [{ name: "id", type: "string" }, { name: "shelf", type: "string" }], descriptors) as MessageCodec<TGetItemRequestX>,
+      output: tsProtoCodec("google.protobuf.Empty", TEmptyX, [], descriptors) as MessageCodec<TEmptyX>,
       http: [
         { method: "DELETE", path: "/v1/items/{id}" },
       ],
@@ -72,8 +75,8 @@ export const Catalog = {
     search: {
       name: "Search",
       kind: "server_streaming",
-      input: tsProtoCodec("common.v1.Page.Cursor", TPageCursorX, [{ name: "token", type: "string" }, { name: "position", type: "common.v1.Page.Cursor.Position", values: [{ name: "offset", type: "int64" }] }]) as MessageCodec<TPageCursorX>,
-      output: tsProtoCodec("shop.v1.Item", TItemX, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]) as MessageCodec<TItemX>,
+      input: tsProtoCodec("common.v1.Page.Cursor", TPageCursorX, [{ name: "token", type: "string" }, { name: "position", type: "common.v1.Page.Cursor.Position", values: [{ name: "offset", type: "int64" }] }], descriptors) as MessageCodec<TPageCursorX>,
+      output: tsProtoCodec("shop.v1.Item", TItemX, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }], descriptors) as MessageCodec<TItemX>,
       http: [
         { method: "SEARCH", path: "/v1/items:search", body: "*" },
       ],
@@ -154,20 +157,20 @@ export const Clock = {
     now: {
       name: "Now",
       kind: "unary",
-      input: tsProtoCodec("google.protobuf.Empty", TEmptyX, []) as MessageCodec<TEmptyX>,
-      output: tsProtoCodec("google.protobuf.Timestamp", TTimestampX, [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }]) as MessageCodec<TTimestampX>,
+      input: tsProtoCodec("google.protobuf.Empty", TEmptyX, [], descriptors) as MessageCodec<TEmptyX>,
+      output: tsProtoCodec("google.protobuf.Timestamp", TTimestampX, [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }], descriptors) as MessageCodec<TTimestampX>,
     },
     echo: {
       name: "Echo",
       kind: "unary",
-      input: tsProtoCodec("google.protobuf.StringValue", TStringValueX, [{ name: "value", type: "string" }]) as MessageCodec<TStringValueX>,
-      output: tsProtoCodec("google.protobuf.Struct", TStructX, [{ name: "fields", type: "map<string, google.protobuf.Value>", values: [{ name: "nullValue", type: "google.protobuf.NullValue" }, { name: "numberValue", type: "double" }, { name: "stringValue", type: "string" }, { name: "boolValue", type: "bool" }, { name: "structValue", type: "google.protobuf.Struct" }, { name: "listValue", type: "google.protobuf.ListValue", values: [{ name: "values", type: "google.protobuf.Value[]" }] }] }]) as MessageCodec<TStructX>,
+      input: tsProtoCodec("google.protobuf.StringValue", TStringValueX, [{ name: "value", type: "string" }], descriptors) as MessageCodec<TStringValueX>,
+      output: tsProtoCodec("google.protobuf.Struct", TStructX, [{ name: "fields", type: "map<string, google.protobuf.Value>", values: [{ name: "nullValue", type: "google.protobuf.NullValue" }, { name: "numberValue", type: "double" }, { name: "stringValue", type: "string" }, { name: "boolValue", type: "bool" }, { name: "structValue", type: "google.protobuf.Struct" }, { name: "listValue", type: "google.protobuf.ListValue", values: [{ name: "values", type: "google.protobuf.Value[]" }] }] }], descriptors) as MessageCodec<TStructX>,
     },
     walk: {
       name: "Walk",
       kind: "unary",
-      input: tsProtoCodec("common.v1.Tree", TTreeX, [{ name: "label", type: "string" }, { name: "children", type: "common.v1.Tree[]" }, { name: "parent", type: "common.v1.Tree" }]) as MessageCodec<TTreeX>,
-      output: tsProtoCodec("common.v1.Page", TPageX, [{ name: "next", type: "common.v1.Page.Cursor", values: [{ name: "token", type: "string" }, { name: "position", type: "common.v1.Page.Cursor.Position", values: [{ name: "offset", type: "int64" }] }] }, { name: "size", type: "int32" }, { name: "at", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "totals", type: "map<string, common.v1.Money>", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "status", type: "common.v1.Status" }, { name: "note", type: "string" }, { name: "query", type: "string" }, { name: "id", type: "int64" }, { name: "blob", type: "bytes" }]) as MessageCodec<TPageX>,
+      input: tsProtoCodec("common.v1.Tree", TTreeX, [{ name: "label", type: "string" }, { name: "children", type: "common.v1.Tree[]" }, { name: "parent", type: "common.v1.Tree" }], descriptors) as MessageCodec<TTreeX>,
+      output: tsProtoCodec("common.v1.Page", TPageX, [{ name: "next", type: "common.v1.Page.Cursor", values: [{ name: "token", type: "string" }, { name: "position", type: "common.v1.Page.Cursor.Position", values: [{ name: "offset", type: "int64" }] }] }, { name: "size", type: "int32" }, { name: "at", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "totals", type: "map<string, common.v1.Money>", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "status", type: "common.v1.Status" }, { name: "note", type: "string" }, { name: "query", type: "string" }, { name: "id", type: "int64" }, { name: "blob", type: "bytes" }], descriptors) as MessageCodec<TPageX>,
     },
   },
 } as const satisfies ServiceDefinition;

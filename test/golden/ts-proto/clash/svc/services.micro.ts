@@ -6,6 +6,9 @@ import type { CallOptions, Client as Client$2, Context as Context$1, HandlerOpti
 import { tsProtoCodec } from "micro-ts";
 import { Client as Client$1, Context as Context$2, FooClient as FooClient$1, Promise as Promise$1, Server as Server$2 } from "../names.js";
 
+/** Descriptors of the messages below, for strict proto3 JSON (base64 `google.protobuf.FileDescriptorSet`). */
+const descriptors = "Ci0KGGNsYXNoL3N2Yy9zZXJ2aWNlcy5wcm90bxIJY2xhc2guc3ZjYgZwcm90bzM=";
+
 /**
  * Service definition of `clash.svc.Foo`.
  */
@@ -16,8 +19,8 @@ export const Foo = {
     get: {
       name: "Get",
       kind: "unary",
-      input: tsProtoCodec("clash.Client", Client$1, [{ name: "id", type: "string" }]) as MessageCodec<Client$1>,
-      output: tsProtoCodec("clash.FooClient", FooClient$1, [{ name: "id", type: "string" }]) as MessageCodec<FooClient$1>,
+      input: tsProtoCodec("clash.Client", Client$1, [{ name: "id", type: "string" }], descriptors) as MessageCodec<Client$1>,
+      output: tsProtoCodec("clash.FooClient", FooClient$1, [{ name: "id", type: "string" }], descriptors) as MessageCodec<FooClient$1>,
     },
   },
 } as const satisfies ServiceDefinition;
@@ -64,8 +67,8 @@ export const FooClient = {
     get: {
       name: "Get",
       kind: "unary",
-      input: tsProtoCodec("clash.FooClient", FooClient$1, [{ name: "id", type: "string" }]) as MessageCodec<FooClient$1>,
-      output: tsProtoCodec("clash.Client", Client$1, [{ name: "id", type: "string" }]) as MessageCodec<Client$1>,
+      input: tsProtoCodec("clash.FooClient", FooClient$1, [{ name: "id", type: "string" }], descriptors) as MessageCodec<FooClient$1>,
+      output: tsProtoCodec("clash.Client", Client$1, [{ name: "id", type: "string" }], descriptors) as MessageCodec<Client$1>,
     },
   },
 } as const satisfies ServiceDefinition;
@@ -112,8 +115,8 @@ export const Client = {
     call: {
       name: "Call",
       kind: "unary",
-      input: tsProtoCodec("clash.Client", Client$1, [{ name: "id", type: "string" }]) as MessageCodec<Client$1>,
-      output: tsProtoCodec("clash.Server", Server$2, [{ name: "id", type: "string" }]) as MessageCodec<Server$2>,
+      input: tsProtoCodec("clash.Client", Client$1, [{ name: "id", type: "string" }], descriptors) as MessageCodec<Client$1>,
+      output: tsProtoCodec("clash.Server", Server$2, [{ name: "id", type: "string" }], descriptors) as MessageCodec<Server$2>,
     },
   },
 } as const satisfies ServiceDefinition;
@@ -160,8 +163,8 @@ export const Server = {
     serve: {
       name: "Serve",
       kind: "unary",
-      input: tsProtoCodec("clash.Server", Server$2, [{ name: "id", type: "string" }]) as MessageCodec<Server$2>,
-      output: tsProtoCodec("clash.Client", Client$1, [{ name: "id", type: "string" }]) as MessageCodec<Client$1>,
+      input: tsProtoCodec("clash.Server", Server$2, [{ name: "id", type: "string" }], descriptors) as MessageCodec<Server$2>,
+      output: tsProtoCodec("clash.Client", Client$1, [{ name: "id", type: "string" }], descriptors) as MessageCodec<Client$1>,
     },
   },
 } as const satisfies ServiceDefinition;
@@ -208,8 +211,8 @@ export const Context = {
     get: {
       name: "Get",
       kind: "unary",
-      input: tsProtoCodec("clash.Context", Context$2, [{ name: "id", type: "string" }]) as MessageCodec<Context$2>,
-      output: tsProtoCodec("clash.Context", Context$2, [{ name: "id", type: "string" }]) as MessageCodec<Context$2>,
+      input: tsProtoCodec("clash.Context", Context$2, [{ name: "id", type: "string" }], descriptors) as MessageCodec<Context$2>,
+      output: tsProtoCodec("clash.Context", Context$2, [{ name: "id", type: "string" }], descriptors) as MessageCodec<Context$2>,
     },
   },
 } as const satisfies ServiceDefinition;
@@ -256,8 +259,8 @@ export const Promise = {
     then: {
       name: "Then",
       kind: "server_streaming",
-      input: tsProtoCodec("clash.Promise", Promise$1, [{ name: "id", type: "string" }]) as MessageCodec<Promise$1>,
-      output: tsProtoCodec("clash.Promise", Promise$1, [{ name: "id", type: "string" }]) as MessageCodec<Promise$1>,
+      input: tsProtoCodec("clash.Promise", Promise$1, [{ name: "id", type: "string" }], descriptors) as MessageCodec<Promise$1>,
+      output: tsProtoCodec("clash.Promise", Promise$1, [{ name: "id", type: "string" }], descriptors) as MessageCodec<Promise$1>,
     },
   },
 } as const satisfies ServiceDefinition;

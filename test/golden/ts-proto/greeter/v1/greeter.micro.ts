@@ -6,6 +6,9 @@ import type { CallOptions, Client, Context, HandlerOptions, MessageCodec, Server
 import { tsProtoCodec } from "micro-ts";
 import { HelloRequest, HelloResponse, StreamRequest } from "./greeter.js";
 
+/** Descriptors of the messages below, for strict proto3 JSON (base64 `google.protobuf.FileDescriptorSet`). */
+const descriptors = "CpwBChhncmVldGVyL3YxL2dyZWV0ZXIucHJvdG8SCmdyZWV0ZXIudjEiHAoMSGVsbG9SZXF1ZXN0EgwKBG5hbWUYASABKAkiLAoNU3RyZWFtUmVxdWVzdBIMCgRuYW1lGAEgASgJEg0KBWNvdW50GAIgASgFIiAKDUhlbGxvUmVzcG9uc2USDwoHbWVzc2FnZRgBIAEoCWIGcHJvdG8z";
+
 /**
  * Greeter says hello.
  *
@@ -20,8 +23,8 @@ export const Greeter = {
     hello: {
       name: "Hello",
       kind: "unary",
-      input: tsProtoCodec("greeter.v1.HelloRequest", HelloRequest, [{ name: "name", type: "string" }]) as MessageCodec<HelloRequest>,
-      output: tsProtoCodec("greeter.v1.HelloResponse", HelloResponse, [{ name: "message", type: "string" }]) as MessageCodec<HelloResponse>,
+      input: tsProtoCodec("greeter.v1.HelloRequest", HelloRequest, [{ name: "name", type: "string" }], descriptors) as MessageCodec<HelloRequest>,
+      output: tsProtoCodec("greeter.v1.HelloResponse", HelloResponse, [{ name: "message", type: "string" }], descriptors) as MessageCodec<HelloResponse>,
       http: [
         { method: "POST", path: "/v1/hello", body: "*" },
       ],
@@ -29,20 +32,20 @@ export const Greeter = {
     stream: {
       name: "Stream",
       kind: "server_streaming",
-      input: tsProtoCodec("greeter.v1.StreamRequest", StreamRequest, [{ name: "name", type: "string" }, { name: "count", type: "int32" }]) as MessageCodec<StreamRequest>,
-      output: tsProtoCodec("greeter.v1.HelloResponse", HelloResponse, [{ name: "message", type: "string" }]) as MessageCodec<HelloResponse>,
+      input: tsProtoCodec("greeter.v1.StreamRequest", StreamRequest, [{ name: "name", type: "string" }, { name: "count", type: "int32" }], descriptors) as MessageCodec<StreamRequest>,
+      output: tsProtoCodec("greeter.v1.HelloResponse", HelloResponse, [{ name: "message", type: "string" }], descriptors) as MessageCodec<HelloResponse>,
     },
     upload: {
       name: "Upload",
       kind: "client_streaming",
-      input: tsProtoCodec("greeter.v1.HelloRequest", HelloRequest, [{ name: "name", type: "string" }]) as MessageCodec<HelloRequest>,
-      output: tsProtoCodec("greeter.v1.HelloResponse", HelloResponse, [{ name: "message", type: "string" }]) as MessageCodec<HelloResponse>,
+      input: tsProtoCodec("greeter.v1.HelloRequest", HelloRequest, [{ name: "name", type: "string" }], descriptors) as MessageCodec<HelloRequest>,
+      output: tsProtoCodec("greeter.v1.HelloResponse", HelloResponse, [{ name: "message", type: "string" }], descriptors) as MessageCodec<HelloResponse>,
     },
     chat: {
       name: "Chat",
       kind: "bidi_streaming",
-      input: tsProtoCodec("greeter.v1.HelloRequest", HelloRequest, [{ name: "name", type: "string" }]) as MessageCodec<HelloRequest>,
-      output: tsProtoCodec("greeter.v1.HelloResponse", HelloResponse, [{ name: "message", type: "string" }]) as MessageCodec<HelloResponse>,
+      input: tsProtoCodec("greeter.v1.HelloRequest", HelloRequest, [{ name: "name", type: "string" }], descriptors) as MessageCodec<HelloRequest>,
+      output: tsProtoCodec("greeter.v1.HelloResponse", HelloResponse, [{ name: "message", type: "string" }], descriptors) as MessageCodec<HelloResponse>,
     },
   },
 } as const satisfies ServiceDefinition;

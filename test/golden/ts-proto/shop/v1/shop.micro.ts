@@ -11,6 +11,9 @@ import { Timestamp } from "../../google/protobuf/timestamp.js";
 import { StringValue } from "../../google/protobuf/wrappers.js";
 import { Struct } from "../../google/protobuf/struct.js";
 
+/** Descriptors of the messages below, for strict proto3 JSON (base64 `google.protobuf.FileDescriptorSet`). */
+const descriptors = "CpoDChJzaG9wL3YxL3Nob3AucHJvdG8SB3Nob3AudjEaFmNvbW1vbi92MS9jb21tb24ucHJvdG8aH2dvb2dsZS9wcm90b2J1Zi90aW1lc3RhbXAucHJvdG8iKwoOR2V0SXRlbVJlcXVlc3QSCgoCaWQYASABKAkSDQoFc2hlbGYYAiABKAkiywEKBEl0ZW0SCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIfCgVwcmljZRgDIAEoCzIQLmNvbW1vbi52MS5Nb25leRIMCgR0YWdzGAQgAygJEisKB2NyZWF0ZWQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiAKBGtpbmQYBiABKA4yEi5zaG9wLnYxLkl0ZW0uS2luZCIrCgRLaW5kEhQKEEtJTkRfVU5TUEVDSUZJRUQQABINCglLSU5EX0JPT0sQASI/ChFVcGRhdGVJdGVtUmVxdWVzdBIbCgRpdGVtGAEgASgLMg0uc2hvcC52MS5JdGVtEg0KBXBhdGhzGAIgAygJYgZwcm90bzMKywUKFmNvbW1vbi92MS9jb21tb24ucHJvdG8SCWNvbW1vbi52MRofZ29vZ2xlL3Byb3RvYnVmL3RpbWVzdGFtcC5wcm90byI8CgVNb25leRIVCg1jdXJyZW5jeV9jb2RlGAEgASgJEg0KBXVuaXRzGAIgASgDEg0KBW5hbm9zGAMgASgFIlkKBFRyZWUSDQoFbGFiZWwYASABKAkSIQoIY2hpbGRyZW4YAiADKAsyDy5jb21tb24udjEuVHJlZRIfCgZwYXJlbnQYAyABKAsyDy5jb21tb24udjEuVHJlZSKuAwoEUGFnZRIkCgRuZXh0GAEgASgLMhYuY29tbW9uLnYxLlBhZ2UuQ3Vyc29yEgwKBHNpemUYAiABKAUSJgoCYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKBnRvdGFscxgEIAMoCzIbLmNvbW1vbi52MS5QYWdlLlRvdGFsc0VudHJ5EiEKBnN0YXR1cxgFIAEoDjIRLmNvbW1vbi52MS5TdGF0dXMSEQoEbm90ZRgGIAEoCUgBiAEBEg8KBXF1ZXJ5GAcgASgJSAASDAoCaWQYCCABKANIABIMCgRibG9iGAkgASgMGmYKBkN1cnNvchINCgV0b2tlbhgBIAEoCRIxCghwb3NpdGlvbhgCIAEoCzIfLmNvbW1vbi52MS5QYWdlLkN1cnNvci5Qb3NpdGlvbhoaCghQb3NpdGlvbhIOCgZvZmZzZXQYASABKAMaPwoLVG90YWxzRW50cnkSCwoDa2V5GAEgASgJEh8KBXZhbHVlGAIgASgLMhAuY29tbW9uLnYxLk1vbmV5OgI4AUIICgZmaWx0ZXJCBwoFX25vdGUqMwoGU3RhdHVzEhYKElNUQVRVU19VTlNQRUNJRklFRBAAEhEKDVNUQVRVU19BQ1RJVkUQAWIGcHJvdG8z";
+
 /**
  * Catalog lists and edits items.
  *
@@ -23,8 +26,8 @@ export const Catalog = {
     getItem: {
       name: "GetItem",
       kind: "unary",
-      input: tsProtoCodec("shop.v1.GetItemRequest", GetItemRequest, [{ name: "id", type: "string" }, { name: "shelf", type: "string" }]) as MessageCodec<GetItemRequest>,
-      output: tsProtoCodec("shop.v1.Item", Item, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]) as MessageCodec<Item>,
+      input: tsProtoCodec("shop.v1.GetItemRequest", GetItemRequest, [{ name: "id", type: "string" }, { name: "shelf", type: "string" }], descriptors) as MessageCodec<GetItemRequest>,
+      output: tsProtoCodec("shop.v1.Item", Item, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }], descriptors) as MessageCodec<Item>,
       http: [
         { method: "GET", path: "/v1/items/{id}" },
         { method: "GET", path: "/v1/shelves/{shelf}/items/{id}" },
@@ -35,8 +38,8 @@ export const Catalog = {
     createItem: {
       name: "CreateItem",
       kind: "unary",
-      input: tsProtoCodec("shop.v1.Item", Item, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]) as MessageCodec<Item>,
-      output: tsProtoCodec("shop.v1.Item", Item, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]) as MessageCodec<Item>,
+      input: tsProtoCodec("shop.v1.Item", Item, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }], descriptors) as MessageCodec<Item>,
+      output: tsProtoCodec("shop.v1.Item", Item, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }], descriptors) as MessageCodec<Item>,
       http: [
         { method: "POST", path: "/v1/items", body: "*" },
       ],
@@ -44,8 +47,8 @@ export const Catalog = {
     replaceItem: {
       name: "ReplaceItem",
       kind: "unary",
-      input: tsProtoCodec("shop.v1.Item", Item, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]) as MessageCodec<Item>,
-      output: tsProtoCodec("shop.v1.Item", Item, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]) as MessageCodec<Item>,
+      input: tsProtoCodec("shop.v1.Item", Item, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }], descriptors) as MessageCodec<Item>,
+      output: tsProtoCodec("shop.v1.Item", Item, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }], descriptors) as MessageCodec<Item>,
       http: [
         { method: "PUT", path: "/v1/items/{id}", body: "*" },
       ],
@@ -54,8 +57,8 @@ export const Catalog = {
     updateItem: {
       name: "UpdateItem",
       kind: "unary",
-      input: tsProtoCodec("shop.v1.UpdateItemRequest", UpdateItemRequest, [{ name: "item", type: "shop.v1.Item", values: [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }] }, { name: "paths", type: "string[]" }]) as MessageCodec<UpdateItemRequest>,
-      output: tsProtoCodec("shop.v1.Item", Item, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]) as MessageCodec<Item>,
+      input: tsProtoCodec("shop.v1.UpdateItemRequest", UpdateItemRequest, [{ name: "item", type: "shop.v1.Item", values: [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }] }, { name: "paths", type: "string[]" }], descriptors) as MessageCodec<UpdateItemRequest>,
+      output: tsProtoCodec("shop.v1.Item", Item, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }], descriptors) as MessageCodec<Item>,
       http: [
         { method: "PATCH", path: "/v1/items/{item.id}", body: "item", responseBody: "name" },
       ],
@@ -63,8 +66,8 @@ export const Catalog = {
     deleteItem: {
       name: "DeleteItem",
       kind: "unary",
-      input: tsProtoCodec("shop.v1.GetItemRequest", GetItemRequest, [{ name: "id", type: "string" }, { name: "shelf", type: "string" }]) as MessageCodec<GetItemRequest>,
-      output: tsProtoCodec("google.protobuf.Empty", Empty, []) as MessageCodec<Empty>,
+      input: tsProtoCodec("shop.v1.GetItemRequest", GetItemRequest, [{ name: "id", type: "string" }, { name: "shelf", type: "string" }], descriptors) as MessageCodec<GetItemRequest>,
+      output: tsProtoCodec("google.protobuf.Empty", Empty, [], descriptors) as MessageCodec<Empty>,
       http: [
         { method: "DELETE", path: "/v1/items/{id}" },
       ],
@@ -72,8 +75,8 @@ export const Catalog = {
     search: {
       name: "Search",
       kind: "server_streaming",
-      input: tsProtoCodec("common.v1.Page.Cursor", Page_Cursor, [{ name: "token", type: "string" }, { name: "position", type: "common.v1.Page.Cursor.Position", values: [{ name: "offset", type: "int64" }] }]) as MessageCodec<Page_Cursor>,
-      output: tsProtoCodec("shop.v1.Item", Item, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }]) as MessageCodec<Item>,
+      input: tsProtoCodec("common.v1.Page.Cursor", Page_Cursor, [{ name: "token", type: "string" }, { name: "position", type: "common.v1.Page.Cursor.Position", values: [{ name: "offset", type: "int64" }] }], descriptors) as MessageCodec<Page_Cursor>,
+      output: tsProtoCodec("shop.v1.Item", Item, [{ name: "id", type: "string" }, { name: "name", type: "string" }, { name: "price", type: "common.v1.Money", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "tags", type: "string[]" }, { name: "created", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "kind", type: "shop.v1.Item.Kind" }], descriptors) as MessageCodec<Item>,
       http: [
         { method: "SEARCH", path: "/v1/items:search", body: "*" },
       ],
@@ -154,20 +157,20 @@ export const Clock = {
     now: {
       name: "Now",
       kind: "unary",
-      input: tsProtoCodec("google.protobuf.Empty", Empty, []) as MessageCodec<Empty>,
-      output: tsProtoCodec("google.protobuf.Timestamp", Timestamp, [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }]) as MessageCodec<Timestamp>,
+      input: tsProtoCodec("google.protobuf.Empty", Empty, [], descriptors) as MessageCodec<Empty>,
+      output: tsProtoCodec("google.protobuf.Timestamp", Timestamp, [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }], descriptors) as MessageCodec<Timestamp>,
     },
     echo: {
       name: "Echo",
       kind: "unary",
-      input: tsProtoCodec("google.protobuf.StringValue", StringValue, [{ name: "value", type: "string" }]) as MessageCodec<StringValue>,
-      output: tsProtoCodec("google.protobuf.Struct", Struct, [{ name: "fields", type: "map<string, google.protobuf.Value>", values: [{ name: "nullValue", type: "google.protobuf.NullValue" }, { name: "numberValue", type: "double" }, { name: "stringValue", type: "string" }, { name: "boolValue", type: "bool" }, { name: "structValue", type: "google.protobuf.Struct" }, { name: "listValue", type: "google.protobuf.ListValue", values: [{ name: "values", type: "google.protobuf.Value[]" }] }] }]) as MessageCodec<Struct>,
+      input: tsProtoCodec("google.protobuf.StringValue", StringValue, [{ name: "value", type: "string" }], descriptors) as MessageCodec<StringValue>,
+      output: tsProtoCodec("google.protobuf.Struct", Struct, [{ name: "fields", type: "map<string, google.protobuf.Value>", values: [{ name: "nullValue", type: "google.protobuf.NullValue" }, { name: "numberValue", type: "double" }, { name: "stringValue", type: "string" }, { name: "boolValue", type: "bool" }, { name: "structValue", type: "google.protobuf.Struct" }, { name: "listValue", type: "google.protobuf.ListValue", values: [{ name: "values", type: "google.protobuf.Value[]" }] }] }], descriptors) as MessageCodec<Struct>,
     },
     walk: {
       name: "Walk",
       kind: "unary",
-      input: tsProtoCodec("common.v1.Tree", Tree, [{ name: "label", type: "string" }, { name: "children", type: "common.v1.Tree[]" }, { name: "parent", type: "common.v1.Tree" }]) as MessageCodec<Tree>,
-      output: tsProtoCodec("common.v1.Page", Page, [{ name: "next", type: "common.v1.Page.Cursor", values: [{ name: "token", type: "string" }, { name: "position", type: "common.v1.Page.Cursor.Position", values: [{ name: "offset", type: "int64" }] }] }, { name: "size", type: "int32" }, { name: "at", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "totals", type: "map<string, common.v1.Money>", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "status", type: "common.v1.Status" }, { name: "note", type: "string" }, { name: "query", type: "string" }, { name: "id", type: "int64" }, { name: "blob", type: "bytes" }]) as MessageCodec<Page>,
+      input: tsProtoCodec("common.v1.Tree", Tree, [{ name: "label", type: "string" }, { name: "children", type: "common.v1.Tree[]" }, { name: "parent", type: "common.v1.Tree" }], descriptors) as MessageCodec<Tree>,
+      output: tsProtoCodec("common.v1.Page", Page, [{ name: "next", type: "common.v1.Page.Cursor", values: [{ name: "token", type: "string" }, { name: "position", type: "common.v1.Page.Cursor.Position", values: [{ name: "offset", type: "int64" }] }] }, { name: "size", type: "int32" }, { name: "at", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "totals", type: "map<string, common.v1.Money>", values: [{ name: "currencyCode", type: "string" }, { name: "units", type: "int64" }, { name: "nanos", type: "int32" }] }, { name: "status", type: "common.v1.Status" }, { name: "note", type: "string" }, { name: "query", type: "string" }, { name: "id", type: "int64" }, { name: "blob", type: "bytes" }], descriptors) as MessageCodec<Page>,
     },
   },
 } as const satisfies ServiceDefinition;
