@@ -111,23 +111,10 @@ export function cycles(edges: ReadonlyMap<string, readonly string[]>): string[][
   return found.sort((a, b) => a[0]!.localeCompare(b[0]!));
 }
 
-/**
- * Cycles that existed when this check was written, inside runtime folders being reorganised (issue 9). Each
- * entry is one set of files that import each other; a new cycle fails, and so does an entry here that no
- * longer exists (delete it: the list only shrinks).
- */
-const KNOWN_CYCLES: readonly (readonly string[])[] = [
-  ["runtime/codec/content-types.ts", "runtime/codec/index.ts", "runtime/codec/raw-json.ts", "runtime/codec/ts-proto.ts", "runtime/definition/index.ts"],
-];
 
 test("no import cycles between files in src/", () => {
-  const key = (c: readonly string[]): string => c.join(" ⇄ ");
-  const found = cycles(graph()).map(key);
-  const known = KNOWN_CYCLES.map(key);
-  const added = found.filter((c) => !known.includes(c));
-  const gone = known.filter((c) => !found.includes(c));
-  assert.deepEqual(added, [], `import cycles (each line one set of files that import each other):\n  ${added.join("\n  ")}`);
-  assert.deepEqual(gone, [], `these known cycles are gone: delete them from KNOWN_CYCLES\n  ${gone.join("\n  ")}`);
+  const found = cycles(graph()).map((c) => c.join(" ⇄ "));
+  assert.deepEqual(found, [], `import cycles (each line one set of files that import each other):\n  ${found.join("\n  ")}`);
 });
 
 test("folders import only the folders below them, and not the root façades", () => {

@@ -3,7 +3,7 @@
  * client (per call) share the code of.
  */
 import { codecFor } from "./content-types.js";
-import type { Codec } from "./index.js";
+import type { Codec } from "./codec.js";
 
 /** At most this many content types are remembered (a peer sending ever new parameters cannot grow it). */
 const MAX_ENTRIES = 64;

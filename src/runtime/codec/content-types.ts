@@ -1,5 +1,5 @@
 import { MicroError } from "../errors/index.js";
-import type { Codec, MessageCodec } from "./index.js";
+import type { Codec, MessageCodec } from "./codec.js";
 
 export const PROTOBUF_CONTENT_TYPE = "application/protobuf";
 export const JSON_CONTENT_TYPE = "application/json";

@@ -7,36 +7,8 @@
  * - a {@link Codec} knows one content type (`application/protobuf`, `application/json`) and uses the
  *   message codec to do the work. The transport carries the content type in every request header.
  */
-import type { ValueRecord } from "../definition/index.js";
-import type { JsonReadOptions } from "./proto-json.js";
-
-/** Everything the runtime needs to know about one message type. */
-export interface MessageCodec<T = unknown> {
-  /** Fully qualified protobuf name, e.g. `greeter.v1.HelloRequest`. */
-  readonly typeName: string;
-  encode(message: T): Uint8Array;
-  decode(bytes: Uint8Array): T;
-  /**
-   * Build a message from its proto3 JSON form (already parsed). Strict for generated codecs: anything but a
-   * JSON object, a wrong type, an out-of-range number, an unknown enum name or an unknown field (unless
-   * `options.ignoreUnknownFields`) throws a 400 `MicroError` (`micro.codec`) naming the field path.
-   */
-  fromJSON(json: unknown, options?: JsonReadOptions): T;
-  /** The canonical proto3 JSON form of a message (not yet stringified). */
-  toJSON(message: T): unknown;
-  /** Field descriptions published in the registry (`micro get service`), if the generator emitted them. */
-  readonly fields?: readonly ValueRecord[];
-}
-
-/** A content-type codec: bytes on the wire ⇄ message, through a {@link MessageCodec}. */
-export interface Codec {
-  /** The content type it handles, e.g. `application/protobuf`. */
-  readonly contentType: string;
-  marshal<T>(codec: MessageCodec<T>, message: T): Uint8Array;
-  unmarshal<T>(codec: MessageCodec<T>, bytes: Uint8Array): T;
-}
-
+export * from "./codec.js";
 export { protobufCodec, jsonCodec, codecFor, codecs, PROTOBUF_CONTENT_TYPE, JSON_CONTENT_TYPE } from "./content-types.js";
 export { tsProtoCodec, type TsProtoMessageFns } from "./ts-proto.js";
 export { rawJsonCodec } from "./raw-json.js";
-export { allowUnknownJsonFields, NOT_A_JSON_OBJECT, type JsonReadOptions } from "./proto-json.js";
+export { allowUnknownJsonFields, NOT_A_JSON_OBJECT } from "./proto-json.js";

@@ -9,16 +9,10 @@
  */
 import type { DescField, DescFile, DescMessage, JsonValue, MessageShape, Registry, fromJson, toJson } from "@bufbuild/protobuf";
 import { MicroError } from "../errors/index.js";
-import type { MessageCodec } from "./index.js";
+import type { JsonReadOptions, MessageCodec } from "./codec.js";
 
 /** The detail of the error for a request (or response) that is not a JSON object — the same everywhere. */
 export const NOT_A_JSON_OBJECT = "request must be a JSON object";
-
-/** Options of {@link MessageCodec.fromJSON}. */
-export interface JsonReadOptions {
-  /** Skip fields the message does not have instead of refusing them (default false: an unknown field is a 400). */
-  readonly ignoreUnknownFields?: boolean;
-}
 
 /** The @bufbuild/protobuf functions the strict JSON needs (from whichever build the caller loaded). */
 export interface ProtobufJson {

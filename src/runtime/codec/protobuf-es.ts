@@ -3,8 +3,8 @@
  * built on ts-proto never load @bufbuild/protobuf.
  */
 import { create, createRegistry, fromBinary, fromJson, toBinary, toJson, type DescFile, type DescMessage, type MessageShape, type Registry } from "@bufbuild/protobuf";
-import type { ValueRecord } from "../definition/index.js";
-import type { MessageCodec } from "./index.js";
+import type { ValueRecord } from "./codec.js";
+import type { MessageCodec } from "./codec.js";
 import { canonicalToJson, strictFromJson, withDependencies } from "./proto-json.js";
 
 const pb = { fromJson, toJson };

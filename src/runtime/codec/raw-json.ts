@@ -1,4 +1,4 @@
-import type { MessageCodec } from "./index.js";
+import type { MessageCodec } from "./codec.js";
 
 /**
  * A pass-through codec for callers that hold plain JSON and no generated types (the command line, the

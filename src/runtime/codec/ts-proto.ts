@@ -1,8 +1,8 @@
 import { createRequire } from "node:module";
 import type { DescFile, DescMessage, FileRegistry } from "@bufbuild/protobuf";
 import type { DescriptorProto, FileDescriptorProto } from "@bufbuild/protobuf/wkt";
-import type { ValueRecord } from "../definition/index.js";
-import type { MessageCodec } from "./index.js";
+import type { ValueRecord } from "./codec.js";
+import type { MessageCodec } from "./codec.js";
 import { canonicalToJson, requireJsonObject, strictFromJson } from "./proto-json.js";
 
 /** The subset of ts-proto's generated `MessageFns<T>` the runtime uses. */

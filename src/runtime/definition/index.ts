@@ -2,7 +2,9 @@
  * The service definition: what protoc-gen-micro emits for each proto service and what the client,
  * the server, the registry and the gateway read. It is plain data, so the generated file stays small.
  */
-import type { MessageCodec } from "../codec/index.js";
+import type { MessageCodec, ValueRecord } from "../codec/codec.js";
+
+export type { ValueRecord } from "../codec/codec.js";
 
 /** The four RPC shapes. */
 export type MethodKind = "unary" | "server_streaming" | "client_streaming" | "bidi_streaming";
@@ -22,13 +24,6 @@ export interface HttpRule {
   readonly responseBody?: string;
 }
 
-/** A field of a message as the registry describes it (Go Micro's `registry.Value`). */
-export interface ValueRecord {
-  readonly name: string;
-  /** The proto type: `string`, `int32`, …, or a message's full name. Repeated fields end in `[]`. */
-  readonly type: string;
-  readonly values?: readonly ValueRecord[];
-}
 
 /** One RPC method. */
 export interface MethodDefinition<I = any, O = any> {
