@@ -3,7 +3,7 @@
  * stream): open a stream on a pooled connection, send the request message(s), read the response(s), and
  * hand over the trailer's metadata. Discovery, retries and wrappers are the client's (rpc-client.ts).
  */
-import type { Codec, MessageCodec } from "../codec/index.js";
+import type { Codec, JsonReadOptions, MessageCodec } from "../codec/index.js";
 import { CodecCache } from "../codec/cache.js";
 import { MicroError } from "../errors/index.js";
 import { markFinal } from "../errors/classify.js";
@@ -13,6 +13,12 @@ import type { ClientStream, Connection } from "../transport/index.js";
 import type { ClientRequest } from "./client.js";
 import { CallGuard } from "./call-guard.js";
 import type { ConnectionPool } from "./pool.js";
+
+/**
+ * Responses are read leniently about fields this client's types do not have (a newer server may have added
+ * some), as binary protobuf skips unknown fields; requests are strict on the server.
+ */
+const RESPONSE_READ: JsonReadOptions = Object.freeze({ ignoreUnknownFields: true });
 
 const EMPTY: Metadata = Object.freeze({}) as Metadata;
 /**
@@ -107,7 +113,7 @@ export class Calls {
     try {
       for await (const message of stream) {
         if (!got) {
-          result = codec.unmarshal(req.method.output, message);
+          result = codec.unmarshal(req.method.output, message, RESPONSE_READ);
           got = true;
         }
       }
@@ -154,7 +160,7 @@ export class Calls {
   private async *responses(stream: ClientStream, codec: Codec, req: ClientRequest, guard: CallGuard | undefined, pump: PumpState): AsyncGenerator<unknown> {
     let finished = false;
     try {
-      for await (const message of stream) yield codec.unmarshal(req.method.output, message);
+      for await (const message of stream) yield codec.unmarshal(req.method.output, message, RESPONSE_READ);
       finished = true;
     } catch (error) {
       finished = true;

@@ -45,6 +45,7 @@ export interface Codec {
   /** The content type it handles, e.g. `application/protobuf`. */
   readonly contentType: string;
   marshal<T>(codec: MessageCodec<T>, message: T): Uint8Array;
-  unmarshal<T>(codec: MessageCodec<T>, bytes: Uint8Array): T;
+  /** `options` apply to JSON (see {@link MessageCodec.fromJSON}); binary protobuf always skips unknown fields. */
+  unmarshal<T>(codec: MessageCodec<T>, bytes: Uint8Array, options?: JsonReadOptions): T;
 }
 

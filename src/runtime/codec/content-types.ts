@@ -1,5 +1,5 @@
 import { MicroError } from "../errors/index.js";
-import type { Codec, MessageCodec } from "./codec.js";
+import type { Codec, JsonReadOptions, MessageCodec } from "./codec.js";
 
 export const PROTOBUF_CONTENT_TYPE = "application/protobuf";
 export const JSON_CONTENT_TYPE = "application/json";
@@ -18,14 +18,14 @@ export const protobufCodec: Codec = {
 export const jsonCodec: Codec = {
   contentType: JSON_CONTENT_TYPE,
   marshal: <T>(codec: MessageCodec<T>, message: T) => utf8Encoder.encode(JSON.stringify(codec.toJSON(message) ?? null)),
-  unmarshal: <T>(codec: MessageCodec<T>, bytes: Uint8Array): T => {
+  unmarshal: <T>(codec: MessageCodec<T>, bytes: Uint8Array, options?: JsonReadOptions): T => {
     let parsed: unknown;
     try {
       parsed = bytes.length === 0 ? {} : JSON.parse(utf8Decoder.decode(bytes));
     } catch (cause) {
       throw MicroError.badRequest("micro.codec", `malformed JSON for ${codec.typeName}: ${(cause as Error).message}`);
     }
-    return codec.fromJSON(parsed);
+    return codec.fromJSON(parsed, options);
   },
 };
 
