@@ -34,6 +34,8 @@ interface Kit {
   readonly waitsForHandlers: boolean;
   /** Call the factory with options it must refuse. */
   badOptions(): unknown;
+  /** The largest message body the kit's brokers carry, where they have a limit (memory has none). */
+  readonly limit?: number;
 }
 
 const memory = (): Kit => {
@@ -63,7 +65,9 @@ const direct = (): Kit => {
       await registry.close();
       await rm(dir, { recursive: true, force: true });
     },
-    make: () => directBroker({ registry, transport: tcpTransport(), ttl: 30 }),
+    // A small message limit, so the limit scenario sends little.
+    limit: 64 * 1024,
+    make: () => directBroker({ registry, transport: tcpTransport({ maxMessageSize: 64 * 1024 }), ttl: 30 }),
     badOptions: () => directBroker({ registry: undefined as never, transport: tcpTransport() }),
   };
 };
@@ -79,6 +83,8 @@ const nats = (): Kit => {
     async tearDown() {
       await server.dispose();
     },
+    // nats-server's default max_payload.
+    limit: 1024 * 1024,
     make: () => natsBroker({ address: server.address, timeout: 2000, maxReconnectWait: 500 }),
     badOptions: () => natsBroker({ address: "http://127.0.0.1:1" }),
   };
@@ -114,6 +120,25 @@ for (const kit of kits) {
       await Promise.all(brokers.map((b) => b.disconnect().catch(() => {})));
       await kit.tearDown();
     });
+
+    if (kit.limit !== undefined) {
+      const limit = kit.limit;
+      test("a message over the limit is refused with a 413 naming both sizes; nothing is delivered, nothing cut", async () => {
+        const publisher = await open();
+        const subscriber = await open();
+        const got: BrokerEvent[] = [];
+        await subscriber.subscribe("events.big", (e) => void got.push(e));
+        await assert.rejects(publisher.publish("events.big", { header: {}, body: new Uint8Array(limit + 1) }), (e: unknown) => {
+          assert.ok(e instanceof MicroError, String(e));
+          assert.equal(e.code, 413, e.detail);
+          assert.match(e.detail, new RegExp(`${limit + 1} bytes exceeds .*${limit} bytes`));
+          return true;
+        });
+        await publisher.publish("events.big", text("small"));
+        await until(() => got.length >= 1, "the small message");
+        assert.deepEqual(got.map(str), ["small"], "the oversized message reached nobody");
+      });
+    }
 
     test("every plain subscriber gets each message once, header and body intact; other topics get nothing", async () => {
       const publisher = await open();

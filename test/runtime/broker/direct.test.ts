@@ -46,6 +46,11 @@ after(async () => {
 const text = (s: string) => ({ header: { "Content-Type": "text/plain", "X-Seq": s }, body: new TextEncoder().encode(s) });
 const got = (child: Child, topic: string) => child.lines.filter((l) => l.startsWith(`got ${topic} `)).map((l) => l.split(" ")[2]);
 
+/** Wait (bounded) until the children's output satisfies `enough`; the assertions after it say what was wrong. */
+async function lines(enough: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !enough(); i++) await new Promise((r) => setTimeout(r, 10));
+}
+
 async function subscribers(topic: string, queue: string, n: number): Promise<Child[]> {
   const children = Array.from({ length: n }, () => startChild(SUBSCRIBER, [dir, topic, queue, String(TTL)]));
   await Promise.all(children.map((c) => c.line((l) => l.startsWith("subscribed "))));
@@ -58,6 +63,8 @@ test("a queue group gets each message exactly once; a killed member's share fail
   const watch = readEvents(registry.watch({ service: "micro.broker.jobs" }));
   const first = Array.from({ length: 30 }, (_, i) => `a${i}`);
   for (const s of first) await publisher.publish("jobs", text(s));
+  // publish resolves when the handlers ran; their stdout lines may reach this process a little later.
+  await lines(() => [...members, audit].flatMap((m) => got(m, "jobs")).length >= first.length * 2);
   const shares = members.map((m) => got(m, "jobs"));
   assert.deepEqual(shares.flat().sort(), [...first].sort(), "each message reached exactly one member");
   assert.ok(shares.filter((s) => s.length > 0).length >= 2, `spread over members: ${shares.map((s) => s.length)}`);
@@ -69,6 +76,7 @@ test("a queue group gets each message exactly once; a killed member's share fail
   await victim.kill();
   const second = Array.from({ length: 10 }, (_, i) => `b${i}`);
   for (const s of second) await publisher.publish("jobs", text(s));
+  await lines(() => rest.flatMap((m) => got(m, "jobs")).filter((s) => s.startsWith("b")).length >= second.length);
   assert.deepEqual(rest.flatMap((m) => got(m, "jobs")).filter((s) => s.startsWith("b")).sort(), [...second].sort(), "no message lost with a dead member");
 
   // After its TTL the dead member leaves the registry, and the publisher stops trying it.
@@ -77,6 +85,7 @@ test("a queue group gets each message exactly once; a killed member's share fail
   warnings.length = 0;
   const third = Array.from({ length: 10 }, (_, i) => `c${i}`);
   for (const s of third) await publisher.publish("jobs", text(s));
+  await lines(() => rest.flatMap((m) => got(m, "jobs")).filter((s) => s.startsWith("c")).length >= third.length);
   assert.deepEqual(rest.flatMap((m) => got(m, "jobs")).filter((s) => s.startsWith("c")).sort(), [...third].sort());
   assert.deepEqual(
     warnings.filter((w) => w.subscription === victimNode.id),

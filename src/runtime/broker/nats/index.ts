@@ -213,6 +213,7 @@ export function natsBroker(options?: NatsBrokerOptions): Broker {
     async publish(topic: string, message: BrokerMessage): Promise<void> {
       assertTopic(topic, false);
       const conn = await nc();
+      refuseOversized(conn, topic, message);
       const headers = toHeaders(message.header);
       if (resolved.durable) {
         const durable = durableStore(conn);
@@ -246,6 +247,20 @@ export function natsBroker(options?: NatsBrokerOptions): Broker {
       return subscription;
     },
   };
+}
+
+/**
+ * A message over the server's `max_payload` is refused with a 413 naming both sizes, before NATS refuses it
+ * with an argument error (which would read as an outage): nothing is sent, nothing is cut.
+ */
+function refuseOversized(conn: NatsConnection, topic: string, message: BrokerMessage): void {
+  const max = conn.info?.max_payload;
+  if (max === undefined || message.body.length <= max) return;
+  throw new MicroError(
+    ID,
+    413,
+    `publish to "${topic}": message of ${message.body.length} bytes exceeds the NATS server's max_payload of ${max} bytes; send less per message or raise max_payload in nats-server's configuration`,
+  );
 }
 
 function toHeaders(header: Metadata | undefined): MsgHdrs | undefined {
