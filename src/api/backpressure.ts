@@ -63,7 +63,9 @@ export function limitSlowClients(server: Server, options: BackpressureOptions = 
     }
     const full = buffered(socket);
     const over = c.inFlight >= limits.maxPipelined || full;
-    if (over && !c.paused) {
+    // Node's server resumes the socket on its own drain when its responses no longer fill the buffer:
+    // while over a limit, pause it again whenever it is found reading.
+    if (over && (!c.paused || !(socket as HttpSocket)._paused)) {
       c.paused = true;
       pause(socket);
     } else if (!over && c.paused) {
@@ -111,8 +113,9 @@ export function limitSlowClients(server: Server, options: BackpressureOptions = 
       c.inFlight--;
       check(socket, c);
     });
-    // A response written while the client does not read grows the socket's buffer: look again after each write.
-    res.once("finish", () => check(socket, c));
+    // A response ended while the client does not read grows the socket's buffer: look again then. ("finish"
+    // would come only once the bytes reached the kernel, never for a client that does not read.)
+    res.once("prefinish", () => check(socket, c));
   });
 }
 
