@@ -10,6 +10,7 @@ import { MicroError } from "../runtime/errors/index.js";
 import { logger } from "../runtime/logger/index.js";
 import type { Registry } from "../runtime/registry/index.js";
 import { formatAddress, splitHostPort, type HostPort } from "../runtime/transport/address.js";
+import { limitSlowClients, type BackpressureOptions } from "./backpressure.js";
 import type { GatewayContext } from "./context.js";
 import { httpStatus, toGatewayError } from "./errors.js";
 import { apiHandler } from "./handlers/api.js";
@@ -43,6 +44,8 @@ export interface GatewayOptions {
   maxBody?: number;
   /** Full route refresh period in milliseconds (default 30 000); the registry watch keeps routes current between refreshes. */
   refreshInterval?: number;
+  /** Per-connection limits for clients that pipeline requests and do not read (see backpressure.ts for the defaults). */
+  backpressure?: BackpressureOptions;
 }
 
 export interface Gateway {
@@ -126,6 +129,7 @@ export function newGateway(options: GatewayOptions): Gateway {
     // Errors fastify raises before routing (a bad URL, a malformed header) get the same JSON body.
     frameworkErrors: (error, _req, reply) => sendError(reply, new MicroError("micro.api", 400, error.message)),
   });
+  limitSlowClients(app.server, options.backpressure);
   // Every body arrives as bytes; the handlers decide what a content type means (415 when nothing fits).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: maxBody }, (_req, body, done) => done(null, body));

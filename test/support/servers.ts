@@ -3,8 +3,8 @@
  * awaited by probing their health endpoints (never by sleeping), stopped (or killed) afterwards.
  * A missing binary is an error that says what to install — these tests never skip.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { get as httpsGet } from "node:https";
 import { createServer } from "node:net";
@@ -23,8 +23,8 @@ export interface TestServer {
   readonly dataDir: string;
   /** True while the process runs. */
   readonly running: boolean;
-  /** SIGTERM and wait for exit (SIGKILL after 5 s). */
-  stop(): Promise<void>;
+  /** SIGTERM (or `signal`) and wait for exit (SIGKILL after 5 s, or `killAfter` ms). */
+  stop(signal?: NodeJS.Signals, killAfter?: number): Promise<void>;
   /** SIGKILL and wait for exit. */
   kill(): Promise<void>;
   /** Start again on the same port with the same data directory, and wait until ready. */
@@ -116,11 +116,11 @@ class ManagedServer implements TestServer {
     throw new Error(`${this.spec.what} did not become ready within ${READY_TIMEOUT_MS} ms:\n${this.output}`);
   }
 
-  async stop(): Promise<void> {
+  async stop(signal: NodeJS.Signals = "SIGTERM", killAfter = 5000): Promise<void> {
     const child = this.child;
     if (!child || !this.running) return;
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill("SIGKILL"), killAfter);
     await this.exited;
     clearTimeout(timer);
   }
@@ -220,15 +220,53 @@ async function started(server: ManagedServer): Promise<TestServer> {
 }
 
 /**
- * Start nats-server on loopback, JetStream on (store in a fresh directory) unless `jetstream: false`; `args`
- * are added (e.g. auth).
+ * Whether `binary` (a nats-server) accepts `jetstream { sync_interval: always }`, JetStream's fsync after
+ * every message: tested with `-t` on a scratch configuration. Debian's 2.9.10 refuses it (`unknown field
+ * "sync_interval"`). Remembered per binary.
  */
-export async function startNats(options: { args?: string[]; jetstream?: boolean } = {}): Promise<TestServer> {
+const syncAlwaysSupport = new Map<string, boolean>();
+export function natsSupportsSyncAlways(binary = findBinary("nats-server", "nats-server")): boolean {
+  let known = syncAlwaysSupport.get(binary);
+  if (known === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), "micro-nats-probe-"));
+    try {
+      const conf = join(dir, "probe.conf");
+      writeFileSync(conf, `jetstream { store_dir: ${JSON.stringify(join(dir, "js"))}, sync_interval: always }\n`);
+      known = spawnSync(binary, ["-c", conf, "-t"], { stdio: "ignore", timeout: 10_000 }).status === 0;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    syncAlwaysSupport.set(binary, known);
+  }
+  return known;
+}
+
+/** A NATS {@link TestServer}; `syncAlways` tells whether JetStream fsyncs every message (`sync_interval: always`). */
+export interface NatsTestServer extends TestServer {
+  readonly syncAlways: boolean;
+}
+
+/**
+ * Start nats-server on loopback, JetStream on (store in a fresh directory) unless `jetstream: false`; `args`
+ * are added (e.g. auth). JetStream is configured the way README's "Going to production" asks for no loss of
+ * acknowledged messages: `sync_interval: always` (a configuration file in the data directory) when this
+ * nats-server knows the setting; older servers (Debian's 2.9.10) run with their defaults, and `syncAlways`
+ * says which.
+ */
+export async function startNats(options: { args?: string[]; jetstream?: boolean; lameDuck?: { duration: string; gracePeriod: string } } = {}): Promise<NatsTestServer> {
   const binary = findBinary("nats-server", "nats-server");
   const dataDir = await mkdtemp(join(tmpdir(), "micro-nats-"));
   const port = await freePort();
   const monitorPort = await freePort();
-  const jetstream = options.jetstream === false ? [] : ["-js", "-sd", dataDir];
+  const syncAlways = options.jetstream !== false && natsSupportsSyncAlways(binary);
+  const conf: string[] = [];
+  if (options.jetstream !== false) conf.push(`jetstream { store_dir: ${JSON.stringify(join(dataDir, "jetstream"))}${syncAlways ? ", sync_interval: always" : ""} }`);
+  if (options.lameDuck) conf.push(`lame_duck_duration: ${JSON.stringify(options.lameDuck.duration)}`, `lame_duck_grace_period: ${JSON.stringify(options.lameDuck.gracePeriod)}`);
+  let jetstream: string[] = [];
+  if (conf.length > 0) {
+    writeFileSync(join(dataDir, "nats.conf"), conf.join("\n") + "\n");
+    jetstream = ["-c", join(dataDir, "nats.conf")];
+  }
   const args = ["-a", "127.0.0.1", "-p", String(port), "-m", String(monitorPort), ...jetstream, ...(options.args ?? [])];
   const server = new ManagedServer(`nats://127.0.0.1:${port}`, port, dataDir, {
     binary,
@@ -237,5 +275,5 @@ export async function startNats(options: { args?: string[]; jetstream?: boolean 
     // /healthz answers 200 once the server, including JetStream, is ready.
     probe: () => httpProbe(`http://127.0.0.1:${monitorPort}/healthz`, (status) => status === 200),
   });
-  return started(server);
+  return Object.assign(await started(server), { syncAlways });
 }
