@@ -109,7 +109,8 @@ test("a record whose process is gone on this host is dropped at once and its fil
 
 test("the cache serves vanished nodes for its grace period, and drops a deregistered node at once", async () => {
   const dir = await tempDir();
-  const cache = cachedRegistry(localRegistry({ address: dir, pollInterval: 50 }), { vanishGrace: 600 });
+  const GRACE = 2000;
+  const cache = cachedRegistry(localRegistry({ address: dir, pollInterval: 50 }), { vanishGrace: GRACE });
   const owner = localRegistry({ address: dir });
   await owner.register(svc("a", "b"), { ttl: 60 });
   assert.deepEqual(ids(await cache.lookup("healed")), ["a", "b"]);
@@ -122,8 +123,10 @@ test("the cache serves vanished nodes for its grace period, and drops a deregist
   const lost = Date.now();
   await rm(dir, { recursive: true, force: true });
   await new Promise((r) => setTimeout(r, 200)); // the vanish event has arrived
-  assert.deepEqual(ids(await cache.lookup("healed")), ["b"], "kept within the grace");
+  const kept = ids(await cache.lookup("healed"));
+  // Within the grace the vanished node is still served (the grace is long enough for a loaded machine).
+  if (Date.now() - lost < GRACE) assert.deepEqual(kept, ["b"], "kept within the grace");
   await eventually(async () => (await cache.lookup("healed")).length === 0, "dropped after the grace");
-  assert.ok(Date.now() - lost >= 600);
+  assert.ok(Date.now() - lost >= GRACE);
   await cache.close();
 });
