@@ -9,7 +9,7 @@ import { fromError, MicroError } from "../../../runtime/errors/index.js";
 import type { Registry } from "../../../runtime/registry/index.js";
 import { endpointKind, jsonTarget } from "../../../runtime/target/index.js";
 import { UsageError } from "../../../runtime/errors/usage.js";
-import { durationFlag, formatReply, isStdinArgument, metadataFlag, ndjson, ndjsonStdin, out, requestArgument, runCommand } from "./io.js";
+import { durationFlag, formatReply, isStdinArgument, metadataFlag, ndjson, ndjsonStdin, out, requestObjectArgument, requireRequestObject, runCommand } from "./io.js";
 import { openRuntime, type CliRuntime } from "./runtime.js";
 
 export interface CallArguments {
@@ -68,7 +68,7 @@ export function explainConnectionError(error: unknown, service: string, address:
 export async function call(args: CallArguments): Promise<void> {
   checkEndpoint(args.endpoint);
   const options = callOptions(args);
-  const request = await requestArgument(args.request);
+  const request = await requestObjectArgument(args.request);
   const rt = await openRuntime(args);
   await runCommand(async () => {
     const reply = await rt.client.call(jsonTarget(args.service, args.endpoint), request, options).catch((error: unknown) => {
@@ -92,8 +92,13 @@ async function lookupKind(registry: Registry, service: string, endpoint: string)
 }
 
 /** The NDJSON lines of a request argument (client and bidi streams). */
-function requestLines(text: string): AsyncGenerator<unknown> {
-  return ndjson(text.split("\n"), (n, error) => `request line ${n} is not valid JSON (${error.message})`);
+async function* requestLines(text: string): AsyncGenerator<unknown> {
+  for await (const m of ndjson(text.split("\n"), (n, error) => `request line ${n} is not valid JSON (${error.message})`)) yield requireRequestObject(m);
+}
+
+/** Request messages from stdin (client and bidi streams), each a JSON object. */
+async function* stdinRequests(): AsyncGenerator<unknown> {
+  for await (const m of ndjsonStdin()) yield requireRequestObject(m);
 }
 
 /**
@@ -103,17 +108,21 @@ function requestLines(text: string): AsyncGenerator<unknown> {
  */
 async function checkStreamRequest(text: string | undefined): Promise<void> {
   if (text === undefined || isStdinArgument(text)) return;
+  let one: unknown;
   try {
-    JSON.parse(text);
-    return;
+    one = JSON.parse(text);
   } catch {
     // Not one value: then every non-empty line must be one.
+  }
+  if (one !== undefined) {
+    requireRequestObject(one);
+    return;
   }
   const lines = text.split("\n");
   const where = (n: number): string => (lines.length > 1 ? `line ${n} of the request` : "the request");
   const bad = (n: number, error: Error): string =>
     `${where(n)} is not valid JSON (${error.message}); quote it, e.g. '{"name":"John"}' (client and bidi streams: one JSON value per line)`;
-  for await (const _ of ndjson(lines, bad));
+  for await (const m of ndjson(lines, bad)) requireRequestObject(m);
 }
 
 export async function stream(args: StreamArguments): Promise<void> {
@@ -135,11 +144,11 @@ async function streamBody(rt: CliRuntime, args: StreamArguments, options: CallOp
   const target = jsonTarget(args.service, args.endpoint, kind);
   const print = (m: unknown): void => out(JSON.stringify(m));
   if (kind === "unary") {
-    print(await rt.client.call(target, await requestArgument(args.request), options));
+    print(await rt.client.call(target, await requestObjectArgument(args.request), options));
   } else if (kind === "server_streaming") {
-    for await (const m of rt.client.serverStream(target, await requestArgument(args.request), options)) print(m);
+    for await (const m of rt.client.serverStream(target, await requestObjectArgument(args.request), options)) print(m);
   } else {
-    const requests = args.request !== undefined && !isStdinArgument(args.request) ? requestLines(args.request) : ndjsonStdin();
+    const requests = args.request !== undefined && !isStdinArgument(args.request) ? requestLines(args.request) : stdinRequests();
     if (kind === "client_streaming") print(await rt.client.clientStream(target, requests, options));
     else for await (const m of rt.client.bidiStream(target, requests, options)) print(m);
   }

@@ -6,6 +6,7 @@ import { createInterface } from "node:readline";
 import { fromError, MicroError } from "../../../runtime/errors/index.js";
 import { parseDuration } from "../../../runtime/config/index.js";
 import { UsageError } from "../../../runtime/errors/usage.js";
+import { isJsonObject, notAnObjectMessage } from "../../../runtime/errors/json-object.js";
 
 /** Read all of stdin as text. */
 export async function readStdin(): Promise<string> {
@@ -28,6 +29,20 @@ export async function requestArgument(text: string | undefined, what = "request"
   } catch (error) {
     throw new UsageError(`the ${what} is not valid JSON (${(error as Error).message}); quote it, e.g. '{"name":"John"}'`);
   }
+}
+
+/**
+ * A request message: a JSON object (a proto message's JSON form), never an array, string or number.
+ * @throws UsageError `request must be a JSON object, got …` (the message every JSON edge uses).
+ */
+export function requireRequestObject(value: unknown): Record<string, unknown> {
+  if (!isJsonObject(value)) throw new UsageError(notAnObjectMessage(value));
+  return value;
+}
+
+/** {@link requestArgument} for a request message: it must be a JSON object. */
+export async function requestObjectArgument(text: string | undefined): Promise<Record<string, unknown>> {
+  return requireRequestObject(await requestArgument(text));
 }
 
 /**
