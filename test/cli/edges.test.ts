@@ -4,6 +4,7 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { readConfig, resolvePlugins } from "../../src/index.js";
 import { micro, startFixture, stop, testEnv, type Env, type Fixture } from "./support.js";
 
 let env: Env;
@@ -36,5 +37,69 @@ describe("a request that is not a JSON object", () => {
     }
     const ok = await micro(["call", "greeter", "Greeter.Hello", '{"name":"John"}'], env);
     assert.equal(ok.code, 0, ok.stderr);
+  });
+});
+
+function errorJson(stderr: string): { id: string; code: number; detail: string; status: string } {
+  const e = JSON.parse(stderr.trim().split("\n").pop()!);
+  assert.deepEqual(Object.keys(e).sort(), ["code", "detail", "id", "status"]);
+  return e;
+}
+
+describe("micro list / get", () => {
+  before(async () => {
+    const plugins = await resolvePlugins(readConfig([], env));
+    const node = [{ id: "n-1", address: "127.0.0.1:1", metadata: {} }];
+    await plugins.registry.register({ name: "micro.broker.events", version: "1", endpoints: [], nodes: node }, { ttl: 60 });
+    await plugins.registry.register(
+      {
+        name: "clock",
+        version: "1",
+        nodes: node,
+        endpoints: [
+          {
+            name: "Clock.Set",
+            metadata: {},
+            request: {
+              name: "SetRequest",
+              type: "clock.v1.SetRequest",
+              values: [
+                { name: "at", type: "google.protobuf.Timestamp", values: [{ name: "seconds", type: "int64" }, { name: "nanos", type: "int32" }] },
+                { name: "every", type: "google.protobuf.Duration" },
+                { name: "labels", type: "google.protobuf.Struct" },
+                { name: "limit", type: "google.protobuf.Int64Value" },
+                { name: "history", type: "google.protobuf.Timestamp[]" },
+              ],
+            },
+          },
+        ],
+      },
+      { ttl: 60 },
+    );
+    await plugins.selector.close();
+    await plugins.registry.close();
+  });
+
+  test("--registry_address naming a directory that does not exist: exit 1 saying so", async () => {
+    for (const args of [["list", "services"], ["get", "service", "greeter"]]) {
+      const r = await micro([...args, "--registry_address", "/no/such/dir"], env);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(errorJson(r.stderr).detail, /registry directory \/no\/such\/dir does not exist/);
+    }
+  });
+
+  test("list services hides the direct broker's micro.broker.* entries unless --all", async () => {
+    const r = await micro(["list", "services"], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.stdout.split("\n").includes("greeter"), r.stdout);
+    assert.ok(!r.stdout.includes("micro.broker."), r.stdout);
+    const all = await micro(["list", "services", "--all"], env);
+    assert.ok(all.stdout.split("\n").includes("micro.broker.events"), all.stdout);
+  });
+
+  test("get service shows well-known types by their JSON form", async () => {
+    const r = await micro(["get", "service", "clock"], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Request: \{\n\tat string \(RFC 3339\)\n\tevery string \(e\.g\. "1\.5s"\)\n\tlabels object\n\tlimit string \(int64\) or null\n\thistory list of string \(RFC 3339\)\n\}/);
   });
 });
