@@ -5,6 +5,9 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readConfig, resolvePlugins } from "../../src/index.js";
+import { createServer, type AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import { spawnNode } from "../support/process.js";
 import { micro, startFixture, stop, testEnv, type Env, type Fixture } from "./support.js";
 
 let env: Env;
@@ -101,5 +104,50 @@ describe("micro list / get", () => {
     const r = await micro(["get", "service", "clock"], env);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /Request: \{\n\tat string \(RFC 3339\)\n\tevery string \(e\.g\. "1\.5s"\)\n\tlabels object\n\tlimit string \(int64\) or null\n\thistory list of string \(RFC 3339\)\n\}/);
+  });
+});
+
+const MAIN = fileURLToPath(new URL("../fixtures/cli/main-service.js", import.meta.url));
+
+describe("a service that cannot start", () => {
+  test("prints one line naming the reason and exits 1 — no stack unless MICRO_LOG_LEVEL=debug", async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, "127.0.0.1", r));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      for (const [args, reason] of [
+        [["--server_address", `127.0.0.1:${port}`], /EADDRINUSE/],
+        [["--registry", "nosuch"], /nosuch/],
+        [["--register_ttl", "soon"], /register_ttl/],
+        [["--server_address", "nonsense"], /nonsense/],
+      ] as const) {
+        const proc = spawnNode([MAIN, ...args], env);
+        const { code } = await proc.exited;
+        assert.equal(code, 1, `${args.join(" ")}: ${proc.stderr}`);
+        const lines = proc.stderr.trim().split("\n");
+        assert.equal(lines.length, 1, `${args.join(" ")}: ${proc.stderr}`);
+        assert.match(lines[0]!, /^main: cannot start: /);
+        assert.match(lines[0]!, reason);
+      }
+      const debug = spawnNode([MAIN, "--registry", "nosuch"], { ...env, MICRO_LOG_LEVEL: "debug" });
+      assert.equal((await debug.exited).code, 1);
+      assert.match(debug.stderr, /\n\s+at /);
+    } finally {
+      taken.close();
+    }
+  });
+});
+
+describe("--drain_timeout", () => {
+  test("bounds how long a stopping service waits for in-flight calls", async () => {
+    const { proc } = await startFixture("greeter-service", { ...env, SERVICE_NAME: "drainer" }, ["--drain_timeout", "300ms"]);
+    const slow = micro(["call", "drainer", "Greeter.Slow", '{"count":60000}', "--timeout", "30s"], env);
+    await proc.waitFor((e) => e.event === "slow");
+    const t0 = Date.now();
+    proc.kill("SIGTERM");
+    await proc.exited;
+    const took = Date.now() - t0;
+    assert.ok(took < 3000, `stopped after ${took} ms (the default drain is 10 s)`);
+    assert.equal((await slow).code, 1);
   });
 });
