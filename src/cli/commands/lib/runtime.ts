@@ -4,7 +4,7 @@
  */
 import { disconnectBroker } from "../../../runtime/broker/connect.js";
 import { newClient, type RpcClient } from "../../../runtime/client/index.js";
-import { checkPluginNames, globalFlags, readConfig, resolvePlugins, type ConfigValues, type Plugins } from "../../../runtime/config/index.js";
+import { checkPluginAddresses, checkPluginNames, globalFlags, readConfig, resolvePlugins, type ConfigValues, type Plugins } from "../../../runtime/config/index.js";
 import { MicroError } from "../../../runtime/errors/index.js";
 import { UsageError } from "../../../runtime/errors/usage.js";
 
@@ -27,13 +27,15 @@ export function configFrom(args: Record<string, unknown>): ConfigValues {
 }
 
 /**
- * Check the global flags: a malformed value or an unknown plugin name is a usage error (exit 2), reported
+ * Check the global flags: a malformed value, an unknown plugin name or a malformed plugin address is a usage
+ * error (exit 2), reported
  * before anything is loaded or dialled.
  */
 function checkedConfig(args: Record<string, unknown>): ConfigValues {
   try {
     const config = configFrom(args);
     checkPluginNames(config);
+    checkPluginAddresses(config);
     return config;
   } catch (error) {
     if (error instanceof MicroError && error.code === 400) throw new UsageError(error.detail);
