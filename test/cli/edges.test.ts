@@ -139,15 +139,35 @@ describe("a service that cannot start", () => {
 });
 
 describe("--drain_timeout", () => {
-  test("bounds how long a stopping service waits for in-flight calls", async () => {
+  test("bounds how long a stopping service waits for in-flight calls; the cut call's hint knows the node deregistered", async () => {
     const { proc } = await startFixture("greeter-service", { ...env, SERVICE_NAME: "drainer" }, ["--drain_timeout", "300ms"]);
-    const slow = micro(["call", "drainer", "Greeter.Slow", '{"count":60000}', "--timeout", "30s"], env);
+    const slow = micro(["call", "drainer", "Greeter.Slow", '{"count":60000}', "--timeout", "30s", "--client_retries", "0"], env);
     await proc.waitFor((e) => e.event === "slow");
     const t0 = Date.now();
     proc.kill("SIGTERM");
     await proc.exited;
     const took = Date.now() - t0;
     assert.ok(took < 3000, `stopped after ${took} ms (the default drain is 10 s)`);
-    assert.equal((await slow).code, 1);
+    const r = await slow;
+    assert.equal(r.code, 1);
+    // The node deregistered on SIGTERM: the hint must not say it stopped without deregistering.
+    const detail = errorJson(r.stderr).detail;
+    assert.doesNotMatch(detail, /without deregistering/);
+    assert.match(detail, /drainer stopped while the call was in flight \(its node has deregistered\)/);
+  });
+});
+
+describe("an unreachable registry", () => {
+  test("micro call answers 503 from the registry (not 500 micro.selector), and stderr holds only the command's error", async () => {
+    for (const args of [["call", "greeter", "Greeter.Hello", "{}"], ["list", "services"]]) {
+      const r = await micro([...args, "--registry", "etcd", "--registry_address", "127.0.0.1:1"], { ...env, MICRO_LOG_LEVEL: "" });
+      assert.equal(r.code, 1, r.stderr);
+      const lines = r.stderr.trim().split("\n");
+      assert.equal(lines.length, 1, r.stderr);
+      const e = errorJson(r.stderr);
+      assert.equal(e.code, 503, r.stderr);
+      assert.equal(e.id, "micro.registry.etcd");
+      assert.match(e.detail, /Is etcd running and reachable there\?/);
+    }
   });
 });

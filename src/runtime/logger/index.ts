@@ -19,7 +19,7 @@ const children = new Set<WeakRef<Logger>>();
 /** The process-wide root logger (created on first use). */
 export function rootLogger(): Logger {
   if (!root) {
-    current = process.env.MICRO_LOG_LEVEL ?? "info";
+    current = process.env.MICRO_LOG_LEVEL || "info";
     root = pino({ level: current, base: { pid: process.pid } }, pino.destination({ fd: 2, sync: false }));
   }
   return root;
@@ -48,7 +48,7 @@ export function setLogLevel(level: string): void {
 /** Apply `MICRO_LOG_LEVEL` if it changed since the loggers were made (a program or test set it after its imports). */
 export function applyLogLevelFromEnv(): void {
   const wanted = process.env.MICRO_LOG_LEVEL;
-  if (wanted !== undefined && wanted !== current && root !== undefined) setLogLevel(wanted);
+  if (wanted && wanted !== current && root !== undefined) setLogLevel(wanted);
 }
 
 /** Replace the root logger (tests, or applications that bring their own pino instance). */

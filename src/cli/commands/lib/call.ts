@@ -53,16 +53,38 @@ export const NOT_REGISTERED_HINT = "is it running, and on the same registry (--r
 
 /**
  * A connection failure says what failed (`dial 127.0.0.1:4000: ECONNREFUSED`) but not why nor what to do:
- * add that. Other errors are returned as they are.
+ * add that. The registry is asked again: a node that has deregistered since (a service stopped with SIGTERM
+ * while the call was in flight) is not described as one that stopped without deregistering. Other errors are
+ * returned as they are.
  */
-export function explainConnectionError(error: unknown, service: string, address: string | undefined): unknown {
+export async function explainConnectionError(error: unknown, service: string, address: string | undefined, registry?: Registry): Promise<unknown> {
   if (!isUnreachable(error)) return error;
   const e = error instanceof MicroError ? error : fromError(error, "micro.cli");
-  const hint =
-    address !== undefined
-      ? `nothing answers at ${address}: is ${service} running there?`
-      : `${service} is registered but its node does not answer: is the service still running? A node that stopped without deregistering stays registered until its TTL runs out (--register_ttl); \`micro health ${service}\` checks each node`;
+  let hint: string;
+  if (address !== undefined) {
+    hint = `nothing answers at ${address}: is ${service} running there?`;
+  } else if (registry && (await stillRegistered(registry, service, e.detail)) === false) {
+    hint = `${service} stopped while the call was in flight (its node has deregistered); call again once it is running`;
+  } else {
+    hint = `${service} is registered but its node does not answer: is the service still running? A node that stopped without deregistering stays registered until its TTL runs out (--register_ttl); \`micro health ${service}\` checks each node`;
+  }
   return new MicroError(e.id, e.code, `${e.detail} — ${hint}`);
+}
+
+/**
+ * Whether the node a failed call went to is still registered: false when the service has no node left, or
+ * none at the address the error names; undefined when the registry cannot tell.
+ */
+async function stillRegistered(registry: Registry, service: string, detail: string): Promise<boolean | undefined> {
+  try {
+    const nodes = (await registry.getService(service)).flatMap((r) => r.nodes);
+    if (nodes.length === 0) return false;
+    const named = nodes.filter((n) => detail.includes(n.address));
+    const mentioned = /\b\d{1,3}(\.\d{1,3}){3}:\d+\b|\[[0-9a-fA-F:]+\]:\d+/.test(detail);
+    return mentioned ? named.length > 0 : true;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function call(args: CallArguments): Promise<void> {
@@ -71,8 +93,8 @@ export async function call(args: CallArguments): Promise<void> {
   const request = await requestObjectArgument(args.request);
   const rt = await openRuntime(args);
   await runCommand(async () => {
-    const reply = await rt.client.call(jsonTarget(args.service, args.endpoint), request, options).catch((error: unknown) => {
-      throw explainConnectionError(error, args.service, args.address);
+    const reply = await rt.client.call(jsonTarget(args.service, args.endpoint), request, options).catch(async (error: unknown) => {
+      throw await explainConnectionError(error, args.service, args.address, rt.plugins.registry);
     });
     out(formatReply(reply, args.output));
   }, rt.close);
@@ -134,7 +156,7 @@ export async function stream(args: StreamArguments): Promise<void> {
     try {
       await streamBody(rt, args, options);
     } catch (error) {
-      throw explainConnectionError(error, args.service, args.address);
+      throw await explainConnectionError(error, args.service, args.address, rt.plugins.registry);
     }
   }, rt.close);
 }

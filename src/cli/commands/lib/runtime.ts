@@ -7,6 +7,7 @@ import { newClient, type RpcClient } from "../../../runtime/client/index.js";
 import { checkPluginAddresses, checkPluginNames, globalFlags, readConfig, resolvePlugins, type ConfigValues, type Plugins } from "../../../runtime/config/index.js";
 import { MicroError } from "../../../runtime/errors/index.js";
 import { UsageError } from "../../../runtime/errors/usage.js";
+import { setLogLevel } from "../../../runtime/logger/index.js";
 
 export interface CliRuntime {
   readonly plugins: Plugins;
@@ -43,9 +44,15 @@ function checkedConfig(args: Record<string, unknown>): ConfigValues {
   }
 }
 
-/** Build the plugins and a client. @throws UsageError for a bad global flag. */
-export async function openRuntime(args: Record<string, unknown>): Promise<CliRuntime> {
+/**
+ * Build the plugins and a client. A one-shot command logs only errors unless MICRO_LOG_LEVEL says otherwise:
+ * its answer (or its error as JSON) is the output, and the plugins' warnings (an etcd watch reconnecting)
+ * would interleave with it. `micro api` (`logs: "service"`) logs as a service does.
+ * @throws UsageError for a bad global flag.
+ */
+export async function openRuntime(args: Record<string, unknown>, options: { logs?: "command" | "service" } = {}): Promise<CliRuntime> {
   const config = checkedConfig(args);
+  if ((options.logs ?? "command") === "command" && !process.env.MICRO_LOG_LEVEL) setLogLevel("error");
   const plugins = await resolvePlugins(config);
   const client = newClient({
     deps: { selector: plugins.selector, transport: plugins.transport, broker: plugins.broker },
