@@ -2,97 +2,16 @@
  * `google.api.http` path templates: parsing, matching a request path, and building the request message
  * from path variables, body and query parameters (the transcoding rules of google/api/http.proto).
  *
- * Template = "/" Segments [ ":" Verb ]; Segment = "*" | "**" | LITERAL | "{" field.path [ "=" Segments ] "}".
+ * The grammar and the parser are src/http/template.ts, shared with protoc-gen-micro's rule checks.
  */
+import type { PathTemplate } from "../http/template.js";
 import type { HttpRule, ValueRecord } from "../runtime/definition/index.js";
 import { MicroError } from "../runtime/errors/index.js";
 import { isJsonObject, notAnObjectMessage } from "../runtime/errors/json-object.js";
 
-type Seg = { kind: "literal"; value: string } | { kind: "star" } | { kind: "starstar" };
-
-interface Variable {
-  /** Field path, e.g. `["book", "name"]`. */
-  readonly field: readonly string[];
-  /** Index of the first segment it covers and how many (`-1` = the rest of the path, for `**`). */
-  readonly start: number;
-  readonly count: number;
-}
-
-/** A parsed path template. */
-export interface PathTemplate {
-  readonly source: string;
-  readonly segments: readonly Seg[];
-  readonly variables: readonly Variable[];
-  readonly verb?: string;
-  /** Literal segments count: more literals make a more specific route. */
-  readonly literals: number;
-}
+export { parseTemplate, type PathTemplate } from "../http/template.js";
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** @throws Error naming the problem when `template` is not a valid http rule path. */
-export function parseTemplate(template: string): PathTemplate {
-  if (!template.startsWith("/")) throw new Error(`http rule path ${JSON.stringify(template)} must start with "/"`);
-  let body = template.slice(1);
-  let verb: string | undefined;
-  // The verb is a ":" after the last segment, outside any variable.
-  const lastSlash = body.lastIndexOf("/");
-  const lastBrace = body.lastIndexOf("}");
-  const colon = body.indexOf(":", Math.max(lastSlash, lastBrace) + 1);
-  if (colon >= 0) {
-    verb = body.slice(colon + 1);
-    body = body.slice(0, colon);
-  }
-  const segments: Seg[] = [];
-  const variables: Variable[] = [];
-  let i = 0;
-  const readSegs = (inVar: boolean): void => {
-    for (;;) {
-      if (body[i] === "{") {
-        if (inVar) throw new Error(`nested variable in http rule path ${JSON.stringify(template)}`);
-        const close = body.indexOf("}", i);
-        if (close < 0) throw new Error(`unclosed "{" in http rule path ${JSON.stringify(template)}`);
-        const inner = body.slice(i + 1, close);
-        const eq = inner.indexOf("=");
-        const fieldPath = (eq < 0 ? inner : inner.slice(0, eq)).split(".");
-        if (!fieldPath.every((f) => IDENT.test(f))) throw new Error(`bad field path in http rule path ${JSON.stringify(template)}`);
-        const start = segments.length;
-        if (eq < 0) {
-          segments.push({ kind: "star" });
-        } else {
-          const saved = body;
-          const savedI = i;
-          body = inner.slice(eq + 1);
-          i = 0;
-          readSegs(true);
-          body = saved;
-          i = savedI;
-        }
-        const count = segments.slice(start).some((s) => s.kind === "starstar") ? -1 : segments.length - start;
-        variables.push({ field: fieldPath, start, count });
-        i = close + 1;
-      } else {
-        let end = body.indexOf("/", i);
-        if (end < 0) end = body.length;
-        const text = body.slice(i, end);
-        if (text === "") throw new Error(`empty segment in http rule path ${JSON.stringify(template)}`);
-        if (text === "*") segments.push({ kind: "star" });
-        else if (text === "**") segments.push({ kind: "starstar" });
-        else if (/[{}*]/.test(text)) throw new Error(`bad segment ${JSON.stringify(text)} in http rule path ${JSON.stringify(template)}`);
-        else segments.push({ kind: "literal", value: text });
-        i = end;
-      }
-      if (i >= body.length) return;
-      if (body[i] !== "/") throw new Error(`expected "/" at ${i} in http rule path ${JSON.stringify(template)}`);
-      i++;
-    }
-  };
-  if (body !== "") readSegs(false);
-  if (segments.findIndex((s) => s.kind === "starstar") >= 0 && segments.findIndex((s) => s.kind === "starstar") !== segments.length - 1) {
-    throw new Error(`"**" must be the last segment in http rule path ${JSON.stringify(template)}`);
-  }
-  return { source: template, segments, variables, verb, literals: segments.filter((s) => s.kind === "literal").length };
-}
 
 /**
  * Match decoded path segments against a template (a verb is the `:verb` suffix of the last segment).
