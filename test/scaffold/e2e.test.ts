@@ -245,6 +245,8 @@ import { Request } from "./dist/gen/micro/api/v1/api.js";`,
   test("the service project's npm test runs quietly when MICRO_LOG_LEVEL is not set (its subscriber's logger too)", { timeout: STEP_TIMEOUT }, async () => {
     const quietEnv = { ...env };
     delete quietEnv.MICRO_LOG_LEVEL;
+    // Run as a user's own `node --test` (not as a child of this one, which would swallow its tests' stderr).
+    delete quietEnv.NODE_TEST_CONTEXT;
     const result = await exec(npm, ["test"], serviceDir, quietEnv, STEP_TIMEOUT);
     assertOk(result, "npm test (service, no MICRO_LOG_LEVEL)");
     assert.doesNotMatch(result.stdout + result.stderr, /"level":30/);
