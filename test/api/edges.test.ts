@@ -6,10 +6,10 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { connect } from "node:net";
 import { WebSocket } from "ws";
 import { newGateway, type Gateway } from "../../src/api/index.js";
 import { FakeClient, FakeRegistry } from "./fakes.js";
+import { rawRequest } from "./raw.js";
 
 const client = new FakeClient();
 const registry = new FakeRegistry();
@@ -176,7 +176,7 @@ describe("routes and error shape", () => {
   });
 
   test("what the HTTP parser refuses (garbage, bad content length, malformed header) is answered as {id, code, detail, status}", async () => {
-    const { address } = new URL(base).host ? { address: new URL(base).host } : { address: "" };
+    const address = new URL(base).host;
     for (const text of [
       "GARBAGE\r\n\r\n",
       "POST /library/echo HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
@@ -229,14 +229,3 @@ function wsExchange(url: string, send: string[]): Promise<{ messages: unknown[];
   });
 }
 
-function rawRequest(address: string, text: string): Promise<string> {
-  const [host, port] = [address.slice(0, address.lastIndexOf(":")), Number(address.slice(address.lastIndexOf(":") + 1))];
-  return new Promise((resolve, reject) => {
-    const s = connect({ host, port }, () => s.write(text));
-    let out = "";
-    s.on("data", (d) => (out += d.toString("latin1")));
-    s.on("end", () => resolve(out));
-    s.on("close", () => resolve(out));
-    s.on("error", reject);
-  });
-}
