@@ -3,6 +3,7 @@
  * folder imports only the folders below it (docs/design.md):
  *
  *   cli → scaffold, api, runtime · scaffold → runtime · api → runtime · runtime → (itself) · generator → (itself)
+ *   http → (itself): the path-template grammar every folder may import
  *
  * Files inside a folder do not import the root façades (src/index.ts and the entry points): those re-export
  * everything and would hide the real arrow.
@@ -24,6 +25,7 @@ const SRC = join(repoRoot(), "src");
 
 /** Folder → folders it must not import. */
 const FORBIDDEN: Record<string, readonly string[]> = {
+  http: ["runtime", "api", "cli", "scaffold", "generator"],
   generator: ["runtime", "api", "cli", "scaffold"],
   runtime: ["api", "cli", "scaffold", "generator"],
   api: ["cli", "scaffold", "generator"],

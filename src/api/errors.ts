@@ -12,6 +12,17 @@ export function httpStatus(error: MicroError): number {
   return 500;
 }
 
+/** 405 for a path some route serves with other methods; the gateway answers it with an `Allow` header. */
+export class MethodNotAllowed extends MicroError {
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly allow: readonly string[],
+  ) {
+    super("micro.api", 405, `${method} is not allowed on ${path}: use ${allow.join(", ")}`);
+  }
+}
+
 interface FastifyLikeError {
   code?: string;
   statusCode?: number;

@@ -12,7 +12,7 @@ import type { Registry } from "../runtime/registry/index.js";
 import { formatAddress, splitHostPort, type HostPort } from "../runtime/transport/address.js";
 import { limitSlowClients, type BackpressureOptions } from "./backpressure.js";
 import type { GatewayContext } from "./context.js";
-import { httpStatus, toGatewayError } from "./errors.js";
+import { httpStatus, MethodNotAllowed, toGatewayError } from "./errors.js";
 import { apiHandler } from "./handlers/api.js";
 import { eventHandler } from "./handlers/event.js";
 import { httpHandler, proxyUpgrades } from "./handlers/http.js";
@@ -81,7 +81,26 @@ export function parseListenAddress(address: string): HostPort {
 function sendError(reply: FastifyReply, error: unknown): void {
   const e = toGatewayError(error);
   if (!(error instanceof MicroError) && httpStatus(e) >= 500) log.error({ err: error }, "unexpected gateway error");
+  if (e instanceof MethodNotAllowed) reply.header("allow", e.allow.join(", "));
   void reply.code(httpStatus(e)).type("application/json").send(JSON.stringify(e.toJSON()));
+}
+
+/** The HTTP parser's failures (`clientError`) as a `{id, code, detail, status}` response, then the socket closes. */
+function writeClientError(err: Error & { code?: string }, socket: import("node:net").Socket): void {
+  if (err.code === "ECONNRESET" || socket.destroyed) return;
+  const [code, detail] =
+    err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+      ? [408, "the request was not received in time"]
+      : err.code === "HPE_HEADER_OVERFLOW"
+        ? [431, "the request headers are too large"]
+        : [400, `malformed HTTP request${err.code ? ` (${err.code})` : ""}`];
+  const e = new MicroError("micro.api", code, detail, code === 431 ? "Request Header Fields Too Large" : undefined);
+  const body = JSON.stringify(e.toJSON());
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  socket.end(`HTTP/1.1 ${code} ${e.status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 function applyCors(cors: true | readonly string[], req: FastifyRequest, reply: FastifyReply): boolean {
@@ -128,6 +147,9 @@ export function newGateway(options: GatewayOptions): Gateway {
     requestTimeout: 60_000,
     // Errors fastify raises before routing (a bad URL, a malformed header) get the same JSON body.
     frameworkErrors: (error, _req, reply) => sendError(reply, new MicroError("micro.api", 400, error.message)),
+    // Requests node's HTTP parser rejects (malformed request line or headers, bad content length, garbage,
+    // oversized headers, a request that took too long) never reach fastify: answer them in the same shape.
+    clientErrorHandler: (err, socket) => writeClientError(err, socket),
   });
   limitSlowClients(app.server, options.backpressure);
   // Every body arrives as bytes; the handlers decide what a content type means (415 when nothing fits).

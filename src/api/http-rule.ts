@@ -2,96 +2,16 @@
  * `google.api.http` path templates: parsing, matching a request path, and building the request message
  * from path variables, body and query parameters (the transcoding rules of google/api/http.proto).
  *
- * Template = "/" Segments [ ":" Verb ]; Segment = "*" | "**" | LITERAL | "{" field.path [ "=" Segments ] "}".
+ * The grammar and the parser are src/http/template.ts, shared with protoc-gen-micro's rule checks.
  */
+import type { PathTemplate } from "../http/template.js";
 import type { HttpRule, ValueRecord } from "../runtime/definition/index.js";
 import { MicroError } from "../runtime/errors/index.js";
+import { isJsonObject, notAnObjectMessage } from "../runtime/errors/json-object.js";
 
-type Seg = { kind: "literal"; value: string } | { kind: "star" } | { kind: "starstar" };
-
-interface Variable {
-  /** Field path, e.g. `["book", "name"]`. */
-  readonly field: readonly string[];
-  /** Index of the first segment it covers and how many (`-1` = the rest of the path, for `**`). */
-  readonly start: number;
-  readonly count: number;
-}
-
-/** A parsed path template. */
-export interface PathTemplate {
-  readonly source: string;
-  readonly segments: readonly Seg[];
-  readonly variables: readonly Variable[];
-  readonly verb?: string;
-  /** Literal segments count: more literals make a more specific route. */
-  readonly literals: number;
-}
+export { parseTemplate, type PathTemplate } from "../http/template.js";
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** @throws Error naming the problem when `template` is not a valid http rule path. */
-export function parseTemplate(template: string): PathTemplate {
-  if (!template.startsWith("/")) throw new Error(`http rule path ${JSON.stringify(template)} must start with "/"`);
-  let body = template.slice(1);
-  let verb: string | undefined;
-  // The verb is a ":" after the last segment, outside any variable.
-  const lastSlash = body.lastIndexOf("/");
-  const lastBrace = body.lastIndexOf("}");
-  const colon = body.indexOf(":", Math.max(lastSlash, lastBrace) + 1);
-  if (colon >= 0) {
-    verb = body.slice(colon + 1);
-    body = body.slice(0, colon);
-  }
-  const segments: Seg[] = [];
-  const variables: Variable[] = [];
-  let i = 0;
-  const readSegs = (inVar: boolean): void => {
-    for (;;) {
-      if (body[i] === "{") {
-        if (inVar) throw new Error(`nested variable in http rule path ${JSON.stringify(template)}`);
-        const close = body.indexOf("}", i);
-        if (close < 0) throw new Error(`unclosed "{" in http rule path ${JSON.stringify(template)}`);
-        const inner = body.slice(i + 1, close);
-        const eq = inner.indexOf("=");
-        const fieldPath = (eq < 0 ? inner : inner.slice(0, eq)).split(".");
-        if (!fieldPath.every((f) => IDENT.test(f))) throw new Error(`bad field path in http rule path ${JSON.stringify(template)}`);
-        const start = segments.length;
-        if (eq < 0) {
-          segments.push({ kind: "star" });
-        } else {
-          const saved = body;
-          const savedI = i;
-          body = inner.slice(eq + 1);
-          i = 0;
-          readSegs(true);
-          body = saved;
-          i = savedI;
-        }
-        const count = segments.slice(start).some((s) => s.kind === "starstar") ? -1 : segments.length - start;
-        variables.push({ field: fieldPath, start, count });
-        i = close + 1;
-      } else {
-        let end = body.indexOf("/", i);
-        if (end < 0) end = body.length;
-        const text = body.slice(i, end);
-        if (text === "") throw new Error(`empty segment in http rule path ${JSON.stringify(template)}`);
-        if (text === "*") segments.push({ kind: "star" });
-        else if (text === "**") segments.push({ kind: "starstar" });
-        else if (/[{}*]/.test(text)) throw new Error(`bad segment ${JSON.stringify(text)} in http rule path ${JSON.stringify(template)}`);
-        else segments.push({ kind: "literal", value: text });
-        i = end;
-      }
-      if (i >= body.length) return;
-      if (body[i] !== "/") throw new Error(`expected "/" at ${i} in http rule path ${JSON.stringify(template)}`);
-      i++;
-    }
-  };
-  if (body !== "") readSegs(false);
-  if (segments.findIndex((s) => s.kind === "starstar") >= 0 && segments.findIndex((s) => s.kind === "starstar") !== segments.length - 1) {
-    throw new Error(`"**" must be the last segment in http rule path ${JSON.stringify(template)}`);
-  }
-  return { source: template, segments, variables, verb, literals: segments.filter((s) => s.kind === "literal").length };
-}
 
 /**
  * Match decoded path segments against a template (a verb is the `:verb` suffix of the last segment).
@@ -125,53 +45,158 @@ export function jsonName(field: string): string {
   return field.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
-const INT_TYPES = new Set(["int32", "uint32", "sint32", "fixed32", "sfixed32", "double", "float"]);
+/** Where a value came from, for error messages: `query parameter "page_size"`. */
+export type ValueSource = "query parameter" | "path variable" | "form field";
 
-/** A query or path value as JSON, typed by the field's registry description when there is one. */
-function typed(value: string, type: string | undefined): unknown {
-  if (type === "bool") return value === "true" ? true : value === "false" ? false : value;
-  if (type && INT_TYPES.has(type)) {
-    const n = Number(value);
-    return value.trim() !== "" && Number.isFinite(n) ? n : value;
+const INT32 = /^-?\d+$/;
+const UINT = /^\d+$/;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+const DURATION = /^-?\d+(\.\d{1,9})?s$/;
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+const ENUM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Wrapper types and the scalar their JSON form is. */
+const WRAPPERS: Record<string, string> = {
+  "google.protobuf.DoubleValue": "double",
+  "google.protobuf.FloatValue": "float",
+  "google.protobuf.Int64Value": "int64",
+  "google.protobuf.UInt64Value": "uint64",
+  "google.protobuf.Int32Value": "int32",
+  "google.protobuf.UInt32Value": "uint32",
+  "google.protobuf.BoolValue": "bool",
+  "google.protobuf.StringValue": "string",
+  "google.protobuf.BytesValue": "bytes",
+};
+
+/** Message types a URL value cannot fill (they have no single-string JSON form). */
+const NOT_IN_URL = new Set(["google.protobuf.Struct", "google.protobuf.ListValue", "google.protobuf.Any", "google.protobuf.Empty"]);
+
+function inRange(value: string, min: bigint, max: bigint): boolean {
+  const n = BigInt(value);
+  return n >= min && n <= max;
+}
+
+const FLOAT_MAX = 3.4028234663852886e38;
+
+/**
+ * A query, form or path value as its proto3 JSON form, checked against the field's type. 64-bit integers stay
+ * strings (no precision lost); enums go by name (or number); well-known types in their string forms.
+ * @returns `undefined` when the value does not fit the type (the caller names the field).
+ */
+function typedValue(value: string, type: string): { value: unknown } | { expected: string } {
+  switch (type) {
+    case "string":
+      return { value };
+    case "bool":
+      return value === "true" ? { value: true } : value === "false" ? { value: false } : { expected: "bool (true or false)" };
+    case "int32":
+    case "sint32":
+    case "sfixed32":
+      return INT32.test(value) && inRange(value, -(2n ** 31n), 2n ** 31n - 1n) ? { value: Number(value) } : { expected: type };
+    case "uint32":
+    case "fixed32":
+      return UINT.test(value) && inRange(value, 0n, 2n ** 32n - 1n) ? { value: Number(value) } : { expected: type };
+    case "int64":
+    case "sint64":
+    case "sfixed64":
+      return INT32.test(value) && inRange(value, -(2n ** 63n), 2n ** 63n - 1n) ? { value } : { expected: type };
+    case "uint64":
+    case "fixed64":
+      return UINT.test(value) && inRange(value, 0n, 2n ** 64n - 1n) ? { value } : { expected: type };
+    case "double":
+    case "float": {
+      if (value === "NaN" || value === "Infinity" || value === "-Infinity") return { value };
+      const n = Number(value);
+      if (value.trim() === "" || !Number.isFinite(n) || (type === "float" && Math.abs(n) > FLOAT_MAX)) return { expected: type };
+      return { value: n };
+    }
+    case "bytes":
+      return BASE64.test(value) ? { value } : { expected: "bytes (base64)" };
+    case "google.protobuf.Timestamp":
+      return RFC3339.test(value) && !Number.isNaN(Date.parse(value)) ? { value } : { expected: 'google.protobuf.Timestamp (RFC 3339, e.g. "2024-01-02T15:04:05Z")' };
+    case "google.protobuf.Duration":
+      return DURATION.test(value) ? { value } : { expected: 'google.protobuf.Duration (e.g. "1.5s")' };
+    case "google.protobuf.FieldMask":
+    case "google.protobuf.Value":
+      return { value };
   }
-  return value;
+  const wrapped = WRAPPERS[type];
+  if (wrapped) {
+    const inner = typedValue(value, wrapped);
+    return "expected" in inner ? { expected: `${type} (${inner.expected})` } : inner;
+  }
+  if (NOT_IN_URL.has(type)) return { expected: `${type}, which cannot be given in a URL` };
+  // An enum (a message with fields is refused before this): its value name, or its number.
+  if (INT32.test(value) && inRange(value, -(2n ** 31n), 2n ** 31n - 1n)) return { value: Number(value) };
+  return ENUM_NAME.test(value) ? { value } : { expected: `${type} (an enum value name)` };
 }
 
 function fieldOf(fields: readonly ValueRecord[] | undefined, name: string): ValueRecord | undefined {
-  return fields?.find((f) => f.name === name || jsonName(f.name) === name);
+  const json = jsonName(name);
+  return fields?.find((f) => f.name === name || jsonName(f.name) === json);
 }
 
-/** Set `obj.a.b = value` along a proto field path, with JSON names. Repeated fields collect arrays. */
-export function setField(obj: Record<string, unknown>, path: readonly string[], raw: string | string[], fields?: readonly ValueRecord[]): void {
+function unsafeKey(key: string): boolean {
+  return key === "__proto__" || key === "constructor" || key === "prototype";
+}
+
+/**
+ * Set `obj.a.b = value` along a proto field path, with JSON names. When the gateway knows the request's fields
+ * (from the registry), each value is typed by its field: a value that does not fit, a field the request does
+ * not have, a message field, or a singular field given more than once is a 400 naming the parameter and the
+ * expected type. Without field descriptions values pass as strings (repeated keys as arrays).
+ */
+export function setField(obj: Record<string, unknown>, path: readonly string[], raw: string | string[], fields?: readonly ValueRecord[], source: ValueSource = "query parameter"): void {
+  const name = path.join(".");
+  const bad = (detail: string): MicroError => MicroError.badRequest("micro.api", `${source} ${JSON.stringify(name)}: ${detail}`);
   let cur = obj;
   let curFields = fields;
-  for (let k = 0; k < path.length - 1; k++) {
-    const f = fieldOf(curFields, path[k]!);
-    const key = jsonName(path[k]!);
-    if (key === "__proto__" || key === "constructor" || key === "prototype") return;
+  let f: ValueRecord | undefined;
+  for (let k = 0; k < path.length; k++) {
+    const part = path[k]!;
+    const key = jsonName(part);
+    if (unsafeKey(key)) return;
+    f = fieldOf(curFields, part);
+    if (curFields !== undefined && f === undefined) throw bad(`the request has no field ${JSON.stringify(path.slice(0, k + 1).join("."))}`);
+    if (k === path.length - 1) break;
+    if (f && (f.type.endsWith("[]") || f.type.startsWith("map<"))) throw bad(`${part} is a ${f.type.startsWith("map<") ? "map" : "repeated"} field, which cannot be given in a URL`);
     const next = cur[key];
     if (typeof next !== "object" || next === null || Array.isArray(next)) cur[key] = {};
     cur = cur[key] as Record<string, unknown>;
     curFields = f?.values;
   }
-  const last = path[path.length - 1]!;
-  const key = jsonName(last);
-  if (key === "__proto__" || key === "constructor" || key === "prototype") return;
-  const f = fieldOf(curFields, last);
-  const repeated = f?.type.endsWith("[]") ?? false;
-  const baseType = f?.type.replace(/\[\]$/, "");
+  const key = jsonName(path[path.length - 1]!);
   const values = Array.isArray(raw) ? raw : [raw];
-  if (repeated || values.length > 1) cur[key] = values.map((v) => typed(v, baseType));
-  else cur[key] = typed(values[0]!, baseType);
+  if (f === undefined) {
+    cur[key] = values.length > 1 ? values : values[0]!;
+    return;
+  }
+  if (f.type.startsWith("map<")) throw bad(`${f.type} is a map field, which cannot be given in a URL`);
+  const repeated = f.type.endsWith("[]");
+  const type = f.type.replace(/\[\]$/, "");
+  if (f.values !== undefined && f.values.length > 0) throw bad(`${type} is a message: give its fields, e.g. ${name}.${f.values[0]!.name}`);
+  if (!repeated && values.length > 1) throw bad(`given ${values.length} times, but the field is not repeated`);
+  const typed = values.map((v) => {
+    const t = typedValue(v, type);
+    if ("expected" in t) throw bad(`expected ${t.expected}, got ${JSON.stringify(v)}`);
+    return t.value;
+  });
+  cur[key] = repeated ? typed : typed[0];
 }
 
 /** Query parameters (`URLSearchParams`) into a request object, skipping fields already bound. */
-export function applyQuery(obj: Record<string, unknown>, query: URLSearchParams, fields?: readonly ValueRecord[], skip: ReadonlySet<string> = new Set()): void {
+export function applyQuery(
+  obj: Record<string, unknown>,
+  query: URLSearchParams,
+  fields?: readonly ValueRecord[],
+  skip: ReadonlySet<string> = new Set(),
+  source: ValueSource = "query parameter",
+): void {
   for (const key of new Set(query.keys())) {
     const path = key.split(".");
-    if (!path.every((p) => IDENT.test(p))) throw MicroError.badRequest("micro.api", `invalid query parameter name ${JSON.stringify(key)}`);
+    if (!path.every((p) => IDENT.test(p))) throw MicroError.badRequest("micro.api", `invalid ${source} name ${JSON.stringify(key)}`);
     if (skip.has(path[0]!) || skip.has(jsonName(path[0]!))) continue;
-    setField(obj, path, query.getAll(key), fields);
+    setField(obj, path, query.getAll(key), fields, source);
   }
 }
 
@@ -189,13 +214,13 @@ export function buildRuleRequest(
   let request: Record<string, unknown> = {};
   if (rule.body === "*") {
     if (body !== undefined) {
-      if (typeof body !== "object" || body === null || Array.isArray(body)) throw MicroError.badRequest("micro.api", "the request body must be a JSON object");
-      request = { ...(body as Record<string, unknown>) };
+      if (!isJsonObject(body)) throw MicroError.badRequest("micro.api", notAnObjectMessage(body));
+      request = { ...body };
     }
   } else if (rule.body) {
     if (body !== undefined) request[jsonName(rule.body)] = body;
   }
-  for (const [path, value] of Object.entries(vars)) setField(request, path.split("."), value, fields);
+  for (const [path, value] of Object.entries(vars)) setField(request, path.split("."), value, fields, "path variable");
   if (rule.body !== "*") {
     const skip = new Set<string>(Object.keys(vars).map((p) => p.split(".")[0]!));
     if (rule.body) skip.add(rule.body);

@@ -6,6 +6,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { Metadata } from "../runtime/metadata/index.js";
 import type { ValueRecord } from "../runtime/definition/index.js";
 import { MicroError } from "../runtime/errors/index.js";
+import { isJsonObject, notAnObjectMessage } from "../runtime/errors/json-object.js";
 import { applyQuery } from "./http-rule.js";
 import type { Pair } from "./types.js";
 
@@ -52,10 +53,16 @@ export function parseJsonBody(body: Buffer): unknown {
   }
 }
 
+/** A request message from JSON: a JSON object. @throws MicroError 400 `request must be a JSON object, got …`. */
+export function requireRequestObject(value: unknown): Record<string, unknown> {
+  if (!isJsonObject(value)) throw MicroError.badRequest("micro.api", notAnObjectMessage(value));
+  return value;
+}
+
 /** A form body as a request object (field paths with dots, repeated keys as arrays). */
 export function parseFormBody(body: Buffer, fields?: readonly ValueRecord[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  applyQuery(out, new URLSearchParams(body.toString("utf8")), fields);
+  applyQuery(out, new URLSearchParams(body.toString("utf8")), fields, new Set(), "form field");
   return out;
 }
 

@@ -89,6 +89,14 @@ export class RouteTable {
     return undefined;
   }
 
+  /** The methods of the routes whose path template matches (for a 405's `Allow`), in route order, without repeats. */
+  methodsFor(segments: readonly string[]): string[] {
+    const methods = new Set<string>();
+    for (const route of this.routes) if (matchTemplate(route.template, segments)) methods.add(route.rule.method.toUpperCase());
+    if (methods.has("GET")) methods.add("HEAD");
+    return [...methods];
+  }
+
   /** Kind and request fields of an endpoint, looked up in the registry when not cached. */
   async endpoint(service: string, endpoint: string): Promise<EndpointInfo | undefined> {
     let records = this.services.get(service);

@@ -1,11 +1,14 @@
 /**
  * Streams over WebSocket on the same paths as the rpc handler. Every text frame is one JSON message.
  *
- * - unary: each frame is a request, each reply a frame.
- * - server streaming: the first frame is the request; every response is a frame; the socket closes (1000).
+ * - unary: each frame is a request, each reply a frame; an empty frame ends the requests, and the socket
+ *   closes (1000, "requests ended") once every reply is sent.
+ * - server streaming: the first frame is the request (an empty frame is the empty request `{}`); every
+ *   response is a frame; the socket closes (1000).
  * - client / bidi streaming: frames are requests; an empty frame ends the requests (half-close);
  *   responses are frames; the socket closes (1000) when the call ends.
  *
+ * Every request frame is a JSON object (`request must be a JSON object, got …` otherwise, a 400).
  * An error is sent as `{"error": {id, code, detail, status}}` and the socket closes with 4000 + the HTTP
  * status (e.g. 4404).
  */
@@ -19,7 +22,7 @@ import { callOptions } from "./call.js";
 import type { GatewayContext } from "./context.js";
 import { httpStatus, rejectUpgrade, toGatewayError } from "./errors.js";
 import { ruleResponse } from "./http-rule.js";
-import { headerMetadata, splitUrl } from "./request.js";
+import { headerMetadata, requireRequestObject, splitUrl } from "./request.js";
 import { pathSegments, type Target } from "./resolve.js";
 import { resolveTarget } from "./target.js";
 import { jsonTarget } from "../runtime/target/index.js";
@@ -64,11 +67,13 @@ class FrameQueue implements AsyncIterable<unknown> {
 function parseFrame(data: RawData): unknown {
   const text = Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data as ArrayBuffer).toString("utf8");
   if (text.trim() === "") return undefined;
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (error) {
     throw MicroError.badRequest("micro.api", `malformed JSON frame: ${(error as Error).message}`);
   }
+  return requireRequestObject(value);
 }
 
 function fail(ws: WebSocket, error: unknown): void {
@@ -93,16 +98,33 @@ function serve(ctx: GatewayContext, ws: WebSocket, target: Target, metadata: Met
   if (target.kind === "unary") {
     // Each frame is one call; at most 64 in flight per socket (reading pauses until one finishes).
     let inflight = 0;
+    let ended = false;
+    const closeWhenDone = (): void => {
+      if (ended && inflight === 0 && ws.readyState === ws.OPEN) ws.close(1000, "requests ended");
+    };
     ws.on("message", (data) => {
+      if (ended) return;
+      let req: unknown;
+      try {
+        req = parseFrame(data);
+      } catch (error) {
+        fail(ws, error);
+        return;
+      }
+      if (req === undefined) {
+        ended = true;
+        closeWhenDone();
+        return;
+      }
       if (++inflight >= 64) ws.pause();
       void (async () => {
         try {
-          const req = parseFrame(data) ?? {};
           await sendJson(ws, target, await ctx.client.call(t, req, options()));
         } catch (error) {
           fail(ws, error);
         } finally {
           if (inflight-- === 64) ws.resume();
+          closeWhenDone();
         }
       })();
     });

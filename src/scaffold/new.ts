@@ -3,6 +3,8 @@
  */
 import { existsSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
+import { checkPluginAddresses, checkPluginNames, readConfig } from "../runtime/config/index.js";
+import { MicroError } from "../runtime/errors/index.js";
 import { UsageError } from "../runtime/errors/usage.js";
 import { deriveNames, type ProjectNames, type ProjectType } from "./names.js";
 import { commonTemplateDir, microTsSpecifier, projectVersions, templateDir } from "./package-root.js";
@@ -89,10 +91,47 @@ export function templateContext(names: ProjectNames, config: ProjectConfig = {},
   };
 }
 
+/**
+ * The plugins and addresses a project is created with, checked as every other command checks them: an unknown
+ * plugin or a malformed address is a usage error, before anything is written.
+ */
+export function checkProjectConfig(config: ProjectConfig = {}): void {
+  const argv: string[] = [];
+  for (const key of Object.keys(ENV_KEYS) as (keyof ProjectConfig)[]) {
+    const v = config[key];
+    if (v !== undefined && v !== "") argv.push(`--${key}`, v);
+  }
+  try {
+    const values = readConfig(argv, {});
+    checkPluginNames(values);
+    checkPluginAddresses(values);
+  } catch (error) {
+    if (error instanceof MicroError && error.code === 400) throw new UsageError(error.detail);
+    throw error;
+  }
+}
+
 /** `dir` as the user best reads it: relative below the working directory, absolute elsewhere. */
 function display(dir: string): string {
   const rel = relative(process.cwd(), dir);
   return rel === "" ? "." : rel.startsWith("..") || isAbsolute(rel) ? dir : rel;
+}
+
+/**
+ * The gateway path that reaches a service project's `<Pascal>Service.Call` (`/hello/call` → service `hello`,
+ * `Hello.Call`, else `HelloService.Call`), with the `--namespace` it needs; null when Go Micro's path mapping
+ * cannot name this service.
+ */
+function gatewayRoute(names: ProjectNames): { namespace: string; path: string } | null {
+  const dot = names.fqdn.lastIndexOf(".");
+  const last = names.fqdn.slice(dot + 1);
+  const camel = last
+    .split(/[-_]/)
+    .filter((p) => p !== "")
+    .map((p) => p[0]!.toUpperCase() + p.slice(1))
+    .join("");
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(last) || camel !== names.pascal) return null;
+  return { namespace: dot < 0 ? "" : names.fqdn.slice(0, dot), path: `/${last}/call` };
 }
 
 function nextSteps(dir: string, names: ProjectNames, installed: boolean): string {
@@ -113,6 +152,8 @@ function nextSteps(dir: string, names: ProjectNames, installed: boolean): string
     }
   } else {
     lines.push(`  micro call ${names.fqdn} ${service}.Call '{"name":"John"}'   # in another terminal`);
+    const route = gatewayRoute(names);
+    if (route) lines.push(`  micro api${route.namespace ? ` --namespace ${route.namespace}` : ""}   # the HTTP gateway, in another terminal`, `  curl -s localhost:8080${route.path} -d '{"name":"John"}'`);
   }
   lines.push("  npm test");
   return lines.join("\n") + "\n";
@@ -126,6 +167,7 @@ export async function newProject(options: NewProjectOptions): Promise<NewProject
   const out = options.out ?? ((text: string) => void process.stdout.write(text));
   const type = options.type ?? "service";
   const names = deriveNames(options.name, { type, alias: options.alias, namespace: options.namespace, fqdn: options.fqdn });
+  checkProjectConfig(options.config);
   const dir = resolve(options.cwd ?? process.cwd(), options.dir ?? options.name);
   const template = templateDir(type);
   if (!existsSync(template)) throw new Error(`no template for type "${type}" (looked in ${template})`);

@@ -5,28 +5,17 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
-import { connect } from "node:net";
 import type { AddressInfo } from "node:net";
 import { WebSocket } from "ws";
 import { newGateway, type Gateway } from "../../src/api/index.js";
 import { MicroError } from "../../src/runtime/errors/index.js";
 import { FakeClient, FakeRegistry } from "./fakes.js";
+import { rawRequest } from "./raw.js";
 
 async function* count(n: number, name: string): AsyncGenerator<unknown> {
   for (let i = 0; i < n; i++) yield { message: `${name} ${i}` };
 }
 
-function rawRequest(address: string, text: string): Promise<string> {
-  const [host, port] = [address.slice(0, address.lastIndexOf(":")), Number(address.slice(address.lastIndexOf(":") + 1))];
-  return new Promise((resolve, reject) => {
-    const s = connect({ host, port }, () => s.end(text));
-    let out = "";
-    s.on("data", (d) => (out += d.toString("latin1")));
-    s.on("end", () => resolve(out));
-    s.on("close", () => resolve(out));
-    s.on("error", reject);
-  });
-}
 
 function wsMessages(url: string, send: string[]): Promise<{ messages: unknown[]; code: number }> {
   return new Promise((resolve, reject) => {

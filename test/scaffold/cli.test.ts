@@ -82,6 +82,22 @@ test("an invalid name is a usage error that names the rule, exit 2, nothing writ
   assert.deepEqual(await readdir(cwd), []);
 });
 
+test("micro new checks --registry, --broker, --transport and their addresses before writing anything, exit 2", async () => {
+  for (const [args, message] of [
+    [["--registry", "nosuch"], /unknown registry "nosuch"|registry.*nosuch/],
+    [["--broker", "kafka"], /kafka/],
+    [["--transport", "quic"], /quic/],
+    [["--registry", "etcd", "--registry_address", "nonsense"], /--registry_address "nonsense": missing :port .*e\.g\. 127\.0\.0\.1:2379/],
+    [["--broker", "nats", "--broker_address", "http://nats:4222"], /--broker_address "http:\/\/nats:4222": use nats:\/\/host:port/],
+    [["--broker_address", "localhost"], /--broker_address "localhost": missing :port/],
+  ] as const) {
+    const result = await run(["new", "checked", "--no-install", ...args], cwd);
+    assert.equal(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
+    assert.match(result.stderr, message, args.join(" "));
+    assert.deepEqual(await readdir(cwd), [], args.join(" "));
+  }
+});
+
 test("a non-empty target fails, exit 1, and is left as it was", async () => {
   const dir = join(cwd, "taken");
   await mkdir(dir);
@@ -99,6 +115,7 @@ test("micro new --no-install renders, prints the tree and the steps, exit 0", as
   assert.match(result.stdout, /hello_world\.proto/);
   assert.match(result.stdout, /npm install\n {2}npm run generate/);
   assert.match(result.stdout, /micro call hello-world HelloWorldService\.Call/);
+  assert.match(result.stdout, /^ {2}micro api {3}# the HTTP gateway.*\n {2}curl -s localhost:8080\/hello-world\/call -d '\{"name":"John"\}'$/m);
   assert.match(await readFile(join(cwd, "hello-world", ".env"), "utf8"), /^MICRO_REGISTRY=memory$/m);
   await rm(join(cwd, "hello-world"), { recursive: true });
 });

@@ -208,6 +208,50 @@ import { Request } from "./dist/gen/micro/api/v1/api.js";`,
     assert.deepEqual(JSON.parse(response.body), { message: "Hello John" });
   });
 
+  test("the Go Micro route: micro api, then curl -d '{\"name\":\"John\"}' localhost/greeter/call answers {\"msg\":\"Hello John\"}", { timeout: STEP_TIMEOUT }, async () => {
+    assert.match(newService.stdout, /^ {2}curl -s localhost:8080\/greeter\/call -d '\{"name":"John"\}'$/m);
+    await startService();
+    const gateway = spawn(process.execPath, [micro, "api", "--address", "127.0.0.1:0"], { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    servers.push(gateway);
+    gateway.stderr!.resume();
+    const address = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      gateway.stdout!.on("data", (d: Buffer) => {
+        out += d.toString();
+        const m = /"address":"([^"]+)"/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      gateway.once("close", (code) => reject(new Error(`micro api exited (${code})`)));
+    });
+    // What curl -d sends: a form content type carrying JSON. Retried until the service has registered (60 s).
+    const deadline = Date.now() + 60_000;
+    let last = "";
+    for (;;) {
+      const r = await fetch(`http://${address}/greeter/call`, { method: "POST", body: '{"name":"John"}', headers: { "content-type": "application/x-www-form-urlencoded" } });
+      last = `${r.status} ${await r.text()}`;
+      if (r.status === 200 || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    assert.equal(last, '200 {"msg":"Hello John"}');
+  });
+
+  test("a scaffolded service that cannot start prints one line and exits 1", { timeout: STEP_TIMEOUT }, async () => {
+    await build(serviceDir);
+    const result = await exec(process.execPath, ["dist/main.js", "--registry", "nosuch"], serviceDir, env, 60_000);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /^greeter: cannot start: .*nosuch.*\n$/);
+  });
+
+  test("the service project's npm test runs quietly when MICRO_LOG_LEVEL is not set (its subscriber's logger too)", { timeout: STEP_TIMEOUT }, async () => {
+    const quietEnv = { ...env };
+    delete quietEnv.MICRO_LOG_LEVEL;
+    // Run as a user's own `node --test` (not as a child of this one, which would swallow its tests' stderr).
+    delete quietEnv.NODE_TEST_CONTEXT;
+    const result = await exec(npm, ["test"], serviceDir, quietEnv, STEP_TIMEOUT);
+    assertOk(result, "npm test (service, no MICRO_LOG_LEVEL)");
+    assert.doesNotMatch(result.stdout + result.stderr, /"level":30/);
+  });
+
   test("the project depends on this checkout and on the tools micro-ts builds with", async () => {
     const pkg = JSON.parse(await readFile(join(serviceDir, "package.json"), "utf8"));
     const own = JSON.parse(await readFile(join(packageRoot, "package.json"), "utf8"));

@@ -7,6 +7,8 @@ import { Readable } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Metadata } from "../../runtime/metadata/index.js";
 import { MicroError } from "../../runtime/errors/index.js";
+import { describeJsonValue, isJsonObject } from "../../runtime/errors/json-object.js";
+import { requireRequestObject } from "../request.js";
 import { callOptions, callUnary, disconnectSignal } from "../call.js";
 import type { GatewayContext } from "../context.js";
 import { toGatewayError } from "../errors.js";
@@ -17,10 +19,8 @@ import { resolveTarget } from "../target.js";
 import { bytesTarget, jsonTarget } from "../../runtime/target/index.js";
 
 function requireObject(value: unknown, what: string): Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw MicroError.badRequest("micro.api", `${what} must be a JSON object`);
-  }
-  return value as Record<string, unknown>;
+  if (!isJsonObject(value)) throw MicroError.badRequest("micro.api", `${what} must be a JSON object, got ${describeJsonValue(value)}`);
+  return value;
 }
 
 /** The JSON request message for a target from the HTTP request. */
@@ -34,7 +34,7 @@ export function buildRequest(target: Target, contentType: string | undefined, bo
     applyQuery(request, query, target.fields);
     return request;
   }
-  return requireObject(value, "the request body");
+  return requireRequestObject(value);
 }
 
 function sseEvent(event: string | undefined, data: unknown): string {
@@ -91,14 +91,15 @@ async function rpcEndpoint(ctx: GatewayContext, req: FastifyRequest, reply: Fast
   if (typeof service !== "string" || !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(service)) throw MicroError.badRequest("micro.api", '"service" must be a service name, e.g. "greeter"');
   if (typeof endpoint !== "string" || !/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)+$/.test(endpoint)) throw MicroError.badRequest("micro.api", '"endpoint" must be an endpoint name, e.g. "Greeter.Hello"');
   let request = fields.request ?? {};
-  if (typeof request === "string") {
+  // A form field can only carry the request as JSON text; a JSON body carries it as an object.
+  if (kind === "form" && typeof request === "string") {
     try {
       request = request === "" ? {} : JSON.parse(request);
     } catch (error) {
       throw MicroError.badRequest("micro.api", `malformed JSON in "request": ${(error as Error).message}`);
     }
   }
-  requireObject(request, '"request"');
+  requireRequestObject(request);
   const info = await ctx.routes.endpoint(service, endpoint);
   await callTarget(ctx, req, reply, { service, endpoint, kind: info?.kind ?? "unary", fields: info?.requestFields }, request, headerMetadata(req.headers));
 }

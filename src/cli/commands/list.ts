@@ -10,6 +10,7 @@ export const listCommand: CommandModule<object, ListArguments> = {
   builder: (y) =>
     y
       .positional("resource", { choices: ["services"] as const, demandOption: true, describe: "What to list" })
+      .option("all", { type: "boolean", default: false, describe: "Include the direct broker's internal micro.broker.<topic> entries" })
       .option("output", { choices: ["text", "json"] as const, default: "text" as const, describe: "One name per line, or JSON" })
       .example("$0 list services", "the names of the registered services") as never,
   handler: async (args) => {

@@ -36,6 +36,7 @@ export interface ConfigValues {
   client_retries?: number;
   client_request_timeout?: number;
   client_pool_size?: number;
+  drain_timeout?: number;
 }
 
 /** The global flags, in the order `--help` lists them. */
@@ -56,6 +57,7 @@ export const globalFlags: readonly FlagDefinition[] = [
   { name: "client_retries", env: "MICRO_CLIENT_RETRIES", type: "number", default: 1, description: "Retries on timeouts and connection failures" },
   { name: "client_request_timeout", env: "MICRO_CLIENT_REQUEST_TIMEOUT", type: "duration", default: "5s", description: "Timeout of each request attempt, e.g. 5s, 500ms" },
   { name: "client_pool_size", env: "MICRO_CLIENT_POOL_SIZE", type: "number", default: 4, description: "Connections per address in the client pool (each multiplexes many calls)" },
+  { name: "drain_timeout", env: "MICRO_DRAIN_TIMEOUT", type: "duration", default: "10s", description: "On stop (SIGINT/SIGTERM), how long in-flight calls and streams get to finish, e.g. 30s" },
 ];
 
 const byName = new Map<string, FlagDefinition>(globalFlags.map((f) => [f.name, f]));

@@ -19,3 +19,4 @@ export {
   type BrokerFactory,
   type SelectorFactory,
 } from "./plugins.js";
+export { checkPluginAddresses } from "./addresses.js";

@@ -3,3 +3,4 @@
  * MICRO_* environment variables, with lifecycle hooks and graceful shutdown on SIGINT/SIGTERM.
  */
 export { newService, type Service, type ServiceOptions, type Hook } from "./service.js";
+export { exitOnStartFailure, failureText } from "./fatal.js";

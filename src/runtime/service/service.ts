@@ -10,7 +10,7 @@ import { RpcClient } from "../client/rpc-client.js";
 import { disconnectBroker } from "../broker/connect.js";
 import { checkPluginNames, readConfig, resolvePlugins, type ConfigValues, type Plugins } from "../config/index.js";
 import { MicroError } from "../errors/index.js";
-import { logger } from "../logger/index.js";
+import { applyLogLevelFromEnv, logger } from "../logger/index.js";
 import type { Registry } from "../registry/index.js";
 import type { Selector } from "../selector/index.js";
 import type { HandlerWrapper, Server, SubscriberWrapper } from "../server/index.js";
@@ -52,7 +52,7 @@ export interface ServiceOptions {
   requestTimeout?: number;
   /** Client connections per address (flag `--client_pool_size`, default 4). */
   poolSize?: number;
-  /** Milliseconds in-flight calls get to finish on stop (default 10000). */
+  /** Milliseconds in-flight calls get to finish on stop (default 10000; `--drain_timeout` / MICRO_DRAIN_TIMEOUT). */
   drainTimeout?: number;
   beforeStart?: Hook | readonly Hook[];
   afterStart?: Hook | readonly Hook[];
@@ -139,6 +139,7 @@ class MicroService implements Service {
       retries: c.retries ?? v.client_retries,
       requestTimeout: c.requestTimeout ?? v.client_request_timeout,
       poolSize: c.poolSize ?? v.client_pool_size,
+      drainTimeout: c.drainTimeout ?? v.drain_timeout,
       values: v,
     };
   }
@@ -304,5 +305,7 @@ function withResolvers(): { promise: Promise<void>; resolve: () => void } {
 
 /** A service: `init()` it, register handlers on `server()`, `run()` it; or just use its `client()`. */
 export function newService(options: ServiceOptions = {}): Service {
+  // MICRO_LOG_LEVEL set by the program after its imports (which made their loggers) still applies.
+  applyLogLevelFromEnv();
   return new MicroService(options);
 }

@@ -9,7 +9,7 @@ import { fromError, MicroError } from "../../../runtime/errors/index.js";
 import type { Registry } from "../../../runtime/registry/index.js";
 import { endpointKind, jsonTarget } from "../../../runtime/target/index.js";
 import { UsageError } from "../../../runtime/errors/usage.js";
-import { durationFlag, formatReply, isStdinArgument, metadataFlag, ndjson, ndjsonStdin, out, requestArgument, runCommand } from "./io.js";
+import { durationFlag, formatReply, isStdinArgument, metadataFlag, ndjson, ndjsonStdin, out, requestObjectArgument, requireRequestObject, runCommand } from "./io.js";
 import { openRuntime, type CliRuntime } from "./runtime.js";
 
 export interface CallArguments {
@@ -53,26 +53,48 @@ export const NOT_REGISTERED_HINT = "is it running, and on the same registry (--r
 
 /**
  * A connection failure says what failed (`dial 127.0.0.1:4000: ECONNREFUSED`) but not why nor what to do:
- * add that. Other errors are returned as they are.
+ * add that. The registry is asked again: a node that has deregistered since (a service stopped with SIGTERM
+ * while the call was in flight) is not described as one that stopped without deregistering. Other errors are
+ * returned as they are.
  */
-export function explainConnectionError(error: unknown, service: string, address: string | undefined): unknown {
+export async function explainConnectionError(error: unknown, service: string, address: string | undefined, registry?: Registry): Promise<unknown> {
   if (!isUnreachable(error)) return error;
   const e = error instanceof MicroError ? error : fromError(error, "micro.cli");
-  const hint =
-    address !== undefined
-      ? `nothing answers at ${address}: is ${service} running there?`
-      : `${service} is registered but its node does not answer: is the service still running? A node that stopped without deregistering stays registered until its TTL runs out (--register_ttl); \`micro health ${service}\` checks each node`;
+  let hint: string;
+  if (address !== undefined) {
+    hint = `nothing answers at ${address}: is ${service} running there?`;
+  } else if (registry && (await stillRegistered(registry, service, e.detail)) === false) {
+    hint = `${service} stopped while the call was in flight (its node has deregistered); call again once it is running`;
+  } else {
+    hint = `${service} is registered but its node does not answer: is the service still running? A node that stopped without deregistering stays registered until its TTL runs out (--register_ttl); \`micro health ${service}\` checks each node`;
+  }
   return new MicroError(e.id, e.code, `${e.detail} — ${hint}`);
+}
+
+/**
+ * Whether the node a failed call went to is still registered: false when the service has no node left, or
+ * none at the address the error names; undefined when the registry cannot tell.
+ */
+async function stillRegistered(registry: Registry, service: string, detail: string): Promise<boolean | undefined> {
+  try {
+    const nodes = (await registry.getService(service)).flatMap((r) => r.nodes);
+    if (nodes.length === 0) return false;
+    const named = nodes.filter((n) => detail.includes(n.address));
+    const mentioned = /\b\d{1,3}(\.\d{1,3}){3}:\d+\b|\[[0-9a-fA-F:]+\]:\d+/.test(detail);
+    return mentioned ? named.length > 0 : true;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function call(args: CallArguments): Promise<void> {
   checkEndpoint(args.endpoint);
   const options = callOptions(args);
-  const request = await requestArgument(args.request);
+  const request = await requestObjectArgument(args.request);
   const rt = await openRuntime(args);
   await runCommand(async () => {
-    const reply = await rt.client.call(jsonTarget(args.service, args.endpoint), request, options).catch((error: unknown) => {
-      throw explainConnectionError(error, args.service, args.address);
+    const reply = await rt.client.call(jsonTarget(args.service, args.endpoint), request, options).catch(async (error: unknown) => {
+      throw await explainConnectionError(error, args.service, args.address, rt.plugins.registry);
     });
     out(formatReply(reply, args.output));
   }, rt.close);
@@ -92,8 +114,13 @@ async function lookupKind(registry: Registry, service: string, endpoint: string)
 }
 
 /** The NDJSON lines of a request argument (client and bidi streams). */
-function requestLines(text: string): AsyncGenerator<unknown> {
-  return ndjson(text.split("\n"), (n, error) => `request line ${n} is not valid JSON (${error.message})`);
+async function* requestLines(text: string): AsyncGenerator<unknown> {
+  for await (const m of ndjson(text.split("\n"), (n, error) => `request line ${n} is not valid JSON (${error.message})`)) yield requireRequestObject(m);
+}
+
+/** Request messages from stdin (client and bidi streams), each a JSON object. */
+async function* stdinRequests(): AsyncGenerator<unknown> {
+  for await (const m of ndjsonStdin()) yield requireRequestObject(m);
 }
 
 /**
@@ -103,17 +130,21 @@ function requestLines(text: string): AsyncGenerator<unknown> {
  */
 async function checkStreamRequest(text: string | undefined): Promise<void> {
   if (text === undefined || isStdinArgument(text)) return;
+  let one: unknown;
   try {
-    JSON.parse(text);
-    return;
+    one = JSON.parse(text);
   } catch {
     // Not one value: then every non-empty line must be one.
+  }
+  if (one !== undefined) {
+    requireRequestObject(one);
+    return;
   }
   const lines = text.split("\n");
   const where = (n: number): string => (lines.length > 1 ? `line ${n} of the request` : "the request");
   const bad = (n: number, error: Error): string =>
     `${where(n)} is not valid JSON (${error.message}); quote it, e.g. '{"name":"John"}' (client and bidi streams: one JSON value per line)`;
-  for await (const _ of ndjson(lines, bad));
+  for await (const m of ndjson(lines, bad)) requireRequestObject(m);
 }
 
 export async function stream(args: StreamArguments): Promise<void> {
@@ -125,7 +156,7 @@ export async function stream(args: StreamArguments): Promise<void> {
     try {
       await streamBody(rt, args, options);
     } catch (error) {
-      throw explainConnectionError(error, args.service, args.address);
+      throw await explainConnectionError(error, args.service, args.address, rt.plugins.registry);
     }
   }, rt.close);
 }
@@ -135,11 +166,11 @@ async function streamBody(rt: CliRuntime, args: StreamArguments, options: CallOp
   const target = jsonTarget(args.service, args.endpoint, kind);
   const print = (m: unknown): void => out(JSON.stringify(m));
   if (kind === "unary") {
-    print(await rt.client.call(target, await requestArgument(args.request), options));
+    print(await rt.client.call(target, await requestObjectArgument(args.request), options));
   } else if (kind === "server_streaming") {
-    for await (const m of rt.client.serverStream(target, await requestArgument(args.request), options)) print(m);
+    for await (const m of rt.client.serverStream(target, await requestObjectArgument(args.request), options)) print(m);
   } else {
-    const requests = args.request !== undefined && !isStdinArgument(args.request) ? requestLines(args.request) : ndjsonStdin();
+    const requests = args.request !== undefined && !isStdinArgument(args.request) ? requestLines(args.request) : stdinRequests();
     if (kind === "client_streaming") print(await rt.client.clientStream(target, requests, options));
     else for await (const m of rt.client.bidiStream(target, requests, options)) print(m);
   }

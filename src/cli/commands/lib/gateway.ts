@@ -25,7 +25,7 @@ export async function runGateway(args: ApiArguments): Promise<void> {
     throw new UsageError(`--address: ${(error as Error).message}`);
   }
   const cors = args.cors === undefined ? undefined : args.cors.trim() === "*" || args.cors === "" ? true : args.cors.split(",").map((s) => s.trim()).filter(Boolean);
-  const rt = await openRuntime(args);
+  const rt = await openRuntime(args, { logs: "service" });
   await runCommand(async () => {
     const gateway = newGateway({
       client: rt.client,

@@ -6,6 +6,7 @@ import { createInterface } from "node:readline";
 import { fromError, MicroError } from "../../../runtime/errors/index.js";
 import { parseDuration } from "../../../runtime/config/index.js";
 import { UsageError } from "../../../runtime/errors/usage.js";
+import { isJsonObject, notAnObjectMessage } from "../../../runtime/errors/json-object.js";
 
 /** Read all of stdin as text. */
 export async function readStdin(): Promise<string> {
@@ -28,6 +29,20 @@ export async function requestArgument(text: string | undefined, what = "request"
   } catch (error) {
     throw new UsageError(`the ${what} is not valid JSON (${(error as Error).message}); quote it, e.g. '{"name":"John"}'`);
   }
+}
+
+/**
+ * A request message: a JSON object (a proto message's JSON form), never an array, string or number.
+ * @throws UsageError `request must be a JSON object, got …` (the message every JSON edge uses).
+ */
+export function requireRequestObject(value: unknown): Record<string, unknown> {
+  if (!isJsonObject(value)) throw new UsageError(notAnObjectMessage(value));
+  return value;
+}
+
+/** {@link requestArgument} for a request message: it must be a JSON object. */
+export async function requestObjectArgument(text: string | undefined): Promise<Record<string, unknown>> {
+  return requireRequestObject(await requestArgument(text));
 }
 
 /**
@@ -97,6 +112,18 @@ export function formatReply(value: unknown, output: string): string {
 }
 
 /**
+ * A lookup that failed because the registry cannot be reached is a 503 (the registry's own code), not the
+ * 500 the selector wraps it in: nothing is wrong with the request, the registry is unavailable.
+ */
+export function unavailableRegistry(e: MicroError): MicroError {
+  if (e.code !== 500) return e;
+  for (let c: unknown = e.cause, depth = 0; c instanceof Error && depth < 8; c = c.cause, depth++) {
+    if (c instanceof MicroError && c.code === 503 && c.id.startsWith("micro.registry")) return new MicroError(c.id, 503, e.detail, undefined, { cause: e });
+  }
+  return e;
+}
+
+/**
  * Run a command body: usage errors propagate (exit 2), anything else is printed as the MicroError JSON
  * `{id, code, detail, status}` on stderr and the process exits with 1. The runtime is closed either way.
  */
@@ -106,7 +133,7 @@ export async function runCommand(body: () => Promise<void>, cleanup: () => Promi
   } catch (error) {
     await cleanup().catch(() => undefined);
     if (error instanceof UsageError) throw error;
-    const e = error instanceof MicroError ? error : fromError(error, "micro.cli");
+    const e = unavailableRegistry(error instanceof MicroError ? error : fromError(error, "micro.cli"));
     process.stderr.write(`${JSON.stringify(e.toJSON())}\n`);
     process.exit(1);
   }

@@ -4,12 +4,31 @@
 import type { ValueRecord } from "../../../runtime/definition/index.js";
 import { MicroError } from "../../../runtime/errors/index.js";
 import type { ServiceRecord } from "../../../runtime/registry/index.js";
+import { existsSync } from "node:fs";
+import { addressList } from "../../../runtime/config/plugins.js";
 import { out, runCommand } from "./io.js";
-import { openRuntime } from "./runtime.js";
+import { openRuntime, type CliRuntime } from "./runtime.js";
+
+/** The direct broker registers one service per subscribed topic under this prefix (its delivery endpoints). */
+const BROKER_PREFIX = "micro.broker.";
+
+/**
+ * A local registry pointed at a directory that does not exist has nothing to show: say so (a typo in
+ * --registry_address would otherwise look like an empty registry).
+ */
+function checkLocalRegistryDirectory(rt: CliRuntime): void {
+  if ((rt.config.registry ?? "local") !== "local") return;
+  const dir = addressList(rt.config.registry_address)?.[0];
+  if (dir !== undefined && !existsSync(dir)) {
+    throw MicroError.notFound("micro.cli", `registry directory ${dir} does not exist (--registry_address / MICRO_REGISTRY_ADDRESS): no service has registered there`);
+  }
+}
 
 export interface ListArguments {
   resource: "services";
   output: "text" | "json";
+  /** Include the direct broker's internal `micro.broker.<topic>` entries. */
+  all?: boolean;
   [flag: string]: unknown;
 }
 
@@ -23,7 +42,9 @@ export interface GetArguments {
 export async function listServices(args: ListArguments): Promise<void> {
   const rt = await openRuntime(args);
   await runCommand(async () => {
-    const names = [...new Set((await rt.plugins.registry.listServices()).map((s) => s.name))].sort();
+    checkLocalRegistryDirectory(rt);
+    const all = [...new Set((await rt.plugins.registry.listServices()).map((s) => s.name))].sort();
+    const names = args.all ? all : all.filter((n) => !n.startsWith(BROKER_PREFIX));
     if (args.output === "json") out(JSON.stringify(names));
     else if (names.length > 0) out(names.join("\n"));
   }, rt.close);
@@ -34,9 +55,43 @@ function metadataText(md: Readonly<Record<string, string>> | undefined): string 
   return entries.length === 0 ? "-" : entries.map(([k, v]) => `${k}=${v}`).join(",");
 }
 
+/** Well-known types by the JSON form `micro call` takes for them (proto3 JSON mapping). */
+const WELL_KNOWN: Record<string, string> = {
+  "google.protobuf.Timestamp": "string (RFC 3339)",
+  "google.protobuf.Duration": 'string (e.g. "1.5s")',
+  "google.protobuf.FieldMask": 'string (e.g. "a.b,c")',
+  "google.protobuf.Struct": "object",
+  "google.protobuf.Value": "any JSON value",
+  "google.protobuf.ListValue": "array",
+  "google.protobuf.Any": 'object (with "@type")',
+  "google.protobuf.Empty": "object ({})",
+  "google.protobuf.DoubleValue": "number or null",
+  "google.protobuf.FloatValue": "number or null",
+  "google.protobuf.Int64Value": "string (int64) or null",
+  "google.protobuf.UInt64Value": "string (uint64) or null",
+  "google.protobuf.Int32Value": "number (int32) or null",
+  "google.protobuf.UInt32Value": "number (uint32) or null",
+  "google.protobuf.BoolValue": "bool or null",
+  "google.protobuf.StringValue": "string or null",
+  "google.protobuf.BytesValue": "string (base64) or null",
+};
+
+/** A field's type as shown: well-known types (also repeated, or as map values) by their JSON form. */
+export function typeText(type: string): string {
+  const repeated = type.endsWith("[]");
+  const base = repeated ? type.slice(0, -2) : type;
+  const map = /^map<([^,]+), (.+)>$/.exec(base);
+  if (map) return WELL_KNOWN[map[2]!] ? `map<${map[1]}, ${WELL_KNOWN[map[2]!]}>` : type;
+  const known = WELL_KNOWN[base];
+  return known === undefined ? type : repeated ? `list of ${known}` : known;
+}
+
 function fieldsText(value: ValueRecord | undefined, indent = "\t"): string {
   if (!value?.values || value.values.length === 0) return "{}";
-  const lines = value.values.map((f) => `${indent}${f.name} ${f.type}${f.values && f.values.length > 0 ? ` ${fieldsText(f, indent + "\t")}` : ""}`);
+  const lines = value.values.map((f) => {
+    const known = typeText(f.type) !== f.type;
+    return `${indent}${f.name} ${typeText(f.type)}${!known && f.values && f.values.length > 0 ? ` ${fieldsText(f, indent + "\t")}` : ""}`;
+  });
   return `{\n${lines.join("\n")}\n${indent.slice(1)}}`;
 }
 
@@ -57,6 +112,7 @@ export function serviceText(records: readonly ServiceRecord[]): string {
 export async function getService(args: GetArguments): Promise<void> {
   const rt = await openRuntime(args);
   await runCommand(async () => {
+    checkLocalRegistryDirectory(rt);
     const records = await rt.plugins.registry.getService(args.name);
     if (records.length === 0) throw MicroError.notFound("micro.cli", `service ${args.name} is not registered; \`micro list services\` shows what is`);
     out(args.output === "json" ? JSON.stringify(records, null, 2) : serviceText(records));

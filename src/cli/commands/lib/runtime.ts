@@ -4,9 +4,10 @@
  */
 import { disconnectBroker } from "../../../runtime/broker/connect.js";
 import { newClient, type RpcClient } from "../../../runtime/client/index.js";
-import { checkPluginNames, globalFlags, readConfig, resolvePlugins, type ConfigValues, type Plugins } from "../../../runtime/config/index.js";
+import { checkPluginAddresses, checkPluginNames, globalFlags, readConfig, resolvePlugins, type ConfigValues, type Plugins } from "../../../runtime/config/index.js";
 import { MicroError } from "../../../runtime/errors/index.js";
 import { UsageError } from "../../../runtime/errors/usage.js";
+import { setLogLevel } from "../../../runtime/logger/index.js";
 
 export interface CliRuntime {
   readonly plugins: Plugins;
@@ -27,13 +28,15 @@ export function configFrom(args: Record<string, unknown>): ConfigValues {
 }
 
 /**
- * Check the global flags: a malformed value or an unknown plugin name is a usage error (exit 2), reported
+ * Check the global flags: a malformed value, an unknown plugin name or a malformed plugin address is a usage
+ * error (exit 2), reported
  * before anything is loaded or dialled.
  */
 function checkedConfig(args: Record<string, unknown>): ConfigValues {
   try {
     const config = configFrom(args);
     checkPluginNames(config);
+    checkPluginAddresses(config);
     return config;
   } catch (error) {
     if (error instanceof MicroError && error.code === 400) throw new UsageError(error.detail);
@@ -41,9 +44,15 @@ function checkedConfig(args: Record<string, unknown>): ConfigValues {
   }
 }
 
-/** Build the plugins and a client. @throws UsageError for a bad global flag. */
-export async function openRuntime(args: Record<string, unknown>): Promise<CliRuntime> {
+/**
+ * Build the plugins and a client. A one-shot command logs only errors unless MICRO_LOG_LEVEL says otherwise:
+ * its answer (or its error as JSON) is the output, and the plugins' warnings (an etcd watch reconnecting)
+ * would interleave with it. `micro api` (`logs: "service"`) logs as a service does.
+ * @throws UsageError for a bad global flag.
+ */
+export async function openRuntime(args: Record<string, unknown>, options: { logs?: "command" | "service" } = {}): Promise<CliRuntime> {
   const config = checkedConfig(args);
+  if ((options.logs ?? "command") === "command" && !process.env.MICRO_LOG_LEVEL) setLogLevel("error");
   const plugins = await resolvePlugins(config);
   const client = newClient({
     deps: { selector: plugins.selector, transport: plugins.transport, broker: plugins.broker },

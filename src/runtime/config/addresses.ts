@@ -1,0 +1,43 @@
+/**
+ * The form of each plugin's address flag, checked before anything is built or written (`micro new` bakes
+ * them into a project's `.env`): etcd and the direct broker take `host:port`, NATS `nats://host:port` or
+ * `host:port`, the local registry a directory.
+ */
+import { MicroError } from "../errors/index.js";
+import { parseAddress } from "../transport/address.js";
+import type { ConfigValues } from "./flags.js";
+import { addressList, defaultPlugins } from "./plugins.js";
+
+function bad(flag: string, value: string, why: string): MicroError {
+  return MicroError.badRequest("micro.config", `--${flag} "${value}": ${why}`);
+}
+
+function hostPort(flag: string, value: string, example: string): void {
+  try {
+    parseAddress(value);
+  } catch (error) {
+    throw bad(flag, value, `${error instanceof MicroError ? error.detail.replace(/^invalid address "[^"]*": /, "") : String(error)}; e.g. ${example}`);
+  }
+}
+
+/**
+ * Check `--registry_address`, `--broker_address` and `--transport_address` against the chosen plugins.
+ * @throws MicroError (400) naming the flag, the value and the expected form.
+ */
+export function checkPluginAddresses(values: ConfigValues): void {
+  const registry = values.registry ?? defaultPlugins.registry;
+  for (const a of addressList(values.registry_address) ?? []) {
+    if (registry === "etcd") hostPort("registry_address", a, "127.0.0.1:2379");
+    else if (registry === "local" && /[\r\n\0]/.test(a)) throw bad("registry_address", a, "a directory path");
+  }
+  const broker = values.broker ?? defaultPlugins.broker;
+  for (const a of addressList(values.broker_address) ?? []) {
+    if (broker === "nats") {
+      const plain = a.replace(/^(nats|tls|ws|wss):\/\//, "");
+      if (plain === a && a.includes("://")) throw bad("broker_address", a, "use nats://host:port");
+      hostPort("broker_address", plain, "nats://127.0.0.1:4222");
+    } else if (broker === "direct") {
+      hostPort("broker_address", a, "127.0.0.1:0");
+    }
+  }
+}
