@@ -8,7 +8,7 @@
  */
 
 // ── Services: the service, its client and server, errors ─────────────────────────────────────────────
-export { newService } from "./runtime/service/index.js";
+export { newService, exitOnStartFailure } from "./runtime/service/index.js";
 export { newClient, RpcClient } from "./runtime/client/index.js";
 export { newServer, RpcServer, registerSubscriber, healthMethod, HEALTH_ENDPOINT } from "./runtime/server/index.js";
 export {
@@ -48,7 +48,7 @@ export {
   rateLimitClientWrapper,
   circuitBreakerWrapper,
 } from "./runtime/wrapper/index.js";
-export { logger, rootLogger, setRootLogger } from "./runtime/logger/index.js";
+export { logger, rootLogger, setRootLogger, setLogLevel } from "./runtime/logger/index.js";
 
 // ── The zero-config plugins (etcd and NATS: micro-ts/registry/etcd, micro-ts/broker/nats) ─────────────
 export { memoryRegistry } from "./runtime/registry/memory/index.js";
