@@ -4,6 +4,7 @@
  *
  *   cli → scaffold, api, runtime · scaffold → runtime · api → runtime · runtime → (itself) · generator → (itself)
  *   http → (itself): the path-template grammar every folder may import
+ *   proto → (itself): protobuf facts (scalar names) the generator and the runtime share
  *
  * Files inside a folder do not import the root façades (src/index.ts and the entry points): those re-export
  * everything and would hide the real arrow.
@@ -25,7 +26,8 @@ const SRC = join(repoRoot(), "src");
 
 /** Folder → folders it must not import. */
 const FORBIDDEN: Record<string, readonly string[]> = {
-  http: ["runtime", "api", "cli", "scaffold", "generator"],
+  http: ["runtime", "api", "cli", "scaffold", "generator", "proto"],
+  proto: ["runtime", "api", "cli", "scaffold", "generator", "http"],
   generator: ["runtime", "api", "cli", "scaffold"],
   runtime: ["api", "cli", "scaffold", "generator"],
   api: ["cli", "scaffold", "generator"],

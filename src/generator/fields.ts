@@ -5,7 +5,8 @@
  * bounded by {@link MAX_DEPTH}, and a message already being described on the current path is not expanded again,
  * so recursive messages terminate.
  */
-import type { DescField, DescMessage, ScalarType } from "@bufbuild/protobuf";
+import type { DescField, DescMessage } from "@bufbuild/protobuf";
+import { SCALAR_NAMES } from "../proto/scalars.js";
 
 /** How many message levels are described (the request itself is level 1). */
 export const MAX_DEPTH = 3;
@@ -17,31 +18,13 @@ export interface FieldRecord {
   readonly values?: readonly FieldRecord[];
 }
 
-/** Proto scalar names by `ScalarType` number (the numbers of `FieldDescriptorProto.Type`). */
-const scalarNames: Record<ScalarType, string> = {
-  1: "double",
-  2: "float",
-  3: "int64",
-  4: "uint64",
-  5: "int32",
-  6: "fixed64",
-  7: "fixed32",
-  8: "bool",
-  9: "string",
-  12: "bytes",
-  13: "uint32",
-  15: "sfixed32",
-  16: "sfixed64",
-  17: "sint32",
-  18: "sint64",
-};
 
 function describe(field: DescField, depth: number, path: readonly string[]): FieldRecord {
   let type: string;
   let message: DescMessage | undefined;
   switch (field.fieldKind) {
     case "scalar":
-      type = scalarNames[field.scalar];
+      type = SCALAR_NAMES[field.scalar];
       break;
     case "enum":
       type = field.enum.typeName;
@@ -52,13 +35,13 @@ function describe(field: DescField, depth: number, path: readonly string[]): Fie
       break;
     case "list":
       type =
-        (field.listKind === "scalar" ? scalarNames[field.scalar] : field.listKind === "enum" ? field.enum.typeName : field.message.typeName) +
+        (field.listKind === "scalar" ? SCALAR_NAMES[field.scalar] : field.listKind === "enum" ? field.enum.typeName : field.message.typeName) +
         "[]";
       message = field.listKind === "message" ? field.message : undefined;
       break;
     case "map": {
-      const value = field.mapKind === "scalar" ? scalarNames[field.scalar] : field.mapKind === "enum" ? field.enum.typeName : field.message.typeName;
-      type = `map<${scalarNames[field.mapKey]}, ${value}>`;
+      const value = field.mapKind === "scalar" ? SCALAR_NAMES[field.scalar] : field.mapKind === "enum" ? field.enum.typeName : field.message.typeName;
+      type = `map<${SCALAR_NAMES[field.mapKey]}, ${value}>`;
       message = field.mapKind === "message" ? field.message : undefined;
       break;
     }

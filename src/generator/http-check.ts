@@ -18,6 +18,7 @@
  *   `/v1/{id}` and `/v1/{name}` are the same path).
  */
 import type { DescField, DescFile, DescMessage, DescMethod } from "@bufbuild/protobuf";
+import { parseTemplate as parsePathTemplate } from "../http/template.js";
 import { writtenRules, type WrittenRule } from "./http.js";
 
 /** Rules that cannot work, one message per problem; the plugin writes nothing when there is one. */
@@ -34,81 +35,13 @@ export interface ParsedTemplate {
   readonly shape: string;
 }
 
-const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** RFC 3986 unreserved, sub-delims (but the template's own `*` and `=`), `@`, and percent-encoded octets. */
-const LITERAL = /^(?:[A-Za-z0-9\-._~!$&'()+,;@]|%[0-9A-Fa-f]{2})+$/;
 /** An HTTP method is an RFC 9110 token. */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
-/** Parse a path template; throws an `Error` saying what is wrong with it. */
+/** Parse a path template with the one grammar the gateway routes by (src/http/template.ts); throws an `Error` saying what is wrong. */
 export function parseTemplate(template: string): ParsedTemplate {
-  if (!template.startsWith("/")) throw new Error(`must start with "/"`);
-  if (template === "/") return { variables: [], shape: "/" };
-  const variables: string[] = [];
-  let i = 1;
-  const peek = (): string | undefined => template[i];
-
-  const segments = (inVariable: boolean): string[] => {
-    const out: string[] = [];
-    for (;;) {
-      out.push(segment(inVariable));
-      if (peek() !== "/") return out;
-      i++;
-    }
-  };
-
-  const segment = (inVariable: boolean): string => {
-    const c = peek();
-    if (c === "{") {
-      if (inVariable) throw new Error(`a variable inside a variable at offset ${i}`);
-      i++;
-      const start = i;
-      while (i < template.length && template[i] !== "=" && template[i] !== "}") i++;
-      const fieldPath = template.substring(start, i);
-      if (!fieldPath.split(".").every((p) => IDENT.test(p))) {
-        throw new Error(i >= template.length ? `unbalanced "{" at offset ${start - 1}` : `bad field path "${fieldPath}" in a variable`);
-      }
-      if (variables.includes(fieldPath)) throw new Error(`variable "${fieldPath}" bound twice`);
-      variables.push(fieldPath);
-      let inner = ["*"];
-      if (peek() === "=") {
-        i++;
-        inner = segments(true);
-      }
-      if (peek() !== "}") throw new Error(peek() === undefined ? `unbalanced "{" at offset ${start - 1}` : `unexpected "${peek()}" at offset ${i} in a variable`);
-      i++;
-      return inner.join("/");
-    }
-    if (c === "*") {
-      const wildcard = template[i + 1] === "*" ? "**" : "*";
-      i += wildcard.length;
-      const next = peek();
-      if (next !== undefined && next !== "/" && next !== ":" && next !== "}") throw new Error(`"${wildcard}" followed by "${next}" in one segment`);
-      return wildcard;
-    }
-    const start = i;
-    while (i < template.length && !"/{}:=*".includes(template[i]!)) i++;
-    const literal = template.substring(start, i);
-    if (literal === "") {
-      if (c === undefined || c === "/" || c === ":") throw new Error(`empty segment at offset ${start}`);
-      throw new Error(`unexpected "${c}" at offset ${start}`);
-    }
-    if (!LITERAL.test(literal)) throw new Error(`bad literal segment "${literal}"`);
-    if (peek() === "{" || peek() === "=" || peek() === "*") throw new Error(`unexpected "${peek()}" at offset ${i}`);
-    return literal;
-  };
-
-  const parts = segments(false);
-  let verb = "";
-  if (peek() === ":") {
-    verb = template.substring(i + 1);
-    if (!LITERAL.test(verb)) throw new Error(verb === "" ? `empty verb after ":"` : `bad verb ":${verb}"`);
-    i = template.length;
-  }
-  if (i < template.length) throw new Error(peek() === "}" ? `unbalanced "}" at offset ${i}` : `unexpected "${peek()}" at offset ${i}`);
-  const flat = parts.join("/").split("/");
-  if (flat.indexOf("**") >= 0 && flat.indexOf("**") !== flat.length - 1) throw new Error(`"**" must be the last segment`);
-  return { variables, shape: `/${parts.join("/")}${verb === "" ? "" : `:${verb}`}` };
+  const parsed = parsePathTemplate(template);
+  return { variables: parsed.variables.map((v) => v.field.join(".")), shape: parsed.shape };
 }
 
 /** Well-known types whose proto3 JSON form is a string or number, so a path segment can hold them. */

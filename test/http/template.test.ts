@@ -1,7 +1,7 @@
 /**
  * One path-template grammar (src/http/template.ts) for the gateway and protoc-gen-micro: the gateway refuses
- * the templates the generator refuses (it used to route some of them), and both agree on every template of
- * the generator's tables — variables, shape and the reason for a refusal.
+ * the templates the generator refuses (it used to route some of them), and the generator's view of a template
+ * (variables as field paths, shape) comes from the same parse.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -56,7 +56,7 @@ test("the gateway parses with the shared grammar: templates outside it are refus
   for (const t of ["/v1/{a}/{a}", "/v1/a b", "/v1/*a", "/v1/{a=x:y}", "/v1/things:"]) assert.throws(() => gatewayParse(t), Error, t);
 });
 
-test("the shared parser and protoc-gen-micro's agree on every template: variables, shape, and why one is refused", () => {
+test("protoc-gen-micro reads templates through the shared grammar: variables, shape, and why one is refused", () => {
   for (const t of GOOD) {
     const shared = parseTemplate(t);
     assert.deepEqual({ variables: shared.variables.map((v) => v.field.join(".")), shape: shared.shape }, generatorParse(t), t);

@@ -10,6 +10,7 @@
 import type { DescField, DescFile, DescMessage, JsonValue, MessageShape, Registry, fromJson, toJson } from "@bufbuild/protobuf";
 import { MicroError } from "../errors/index.js";
 import type { JsonReadOptions, MessageCodec } from "./codec.js";
+import { SCALAR_NAMES } from "../../proto/scalars.js";
 
 /** The detail of the error for a request (or response) that is not a JSON object — the same everywhere. */
 export const NOT_A_JSON_OBJECT = "request must be a JSON object";
@@ -47,24 +48,6 @@ const SPECIAL_JSON = new Set(
   ].map((n) => `google.protobuf.${n}`),
 );
 
-/** Proto scalar names by `ScalarType` number. */
-const SCALARS: Record<number, string> = {
-  1: "double",
-  2: "float",
-  3: "int64",
-  4: "uint64",
-  5: "int32",
-  6: "fixed64",
-  7: "fixed32",
-  8: "bool",
-  9: "string",
-  12: "bytes",
-  13: "uint32",
-  15: "sfixed32",
-  16: "sfixed64",
-  17: "sint32",
-  18: "sint64",
-};
 
 type Read = { readonly ignoreUnknownFields: boolean; readonly registry: Registry | undefined };
 
@@ -144,15 +127,15 @@ function show(v: unknown): string {
 function singularType(field: DescField): string {
   switch (field.fieldKind) {
     case "scalar":
-      return SCALARS[field.scalar] ?? "scalar";
+      return SCALAR_NAMES[field.scalar] ?? "scalar";
     case "enum":
       return `enum ${field.enum.typeName}`;
     case "message":
       return field.message.typeName;
     case "list":
-      return field.listKind === "scalar" ? (SCALARS[field.scalar] ?? "scalar") : field.listKind === "enum" ? `enum ${field.enum.typeName}` : field.message.typeName;
+      return field.listKind === "scalar" ? (SCALAR_NAMES[field.scalar] ?? "scalar") : field.listKind === "enum" ? `enum ${field.enum.typeName}` : field.message.typeName;
     case "map":
-      return field.mapKind === "scalar" ? (SCALARS[field.scalar] ?? "scalar") : field.mapKind === "enum" ? `enum ${field.enum.typeName}` : field.message.typeName;
+      return field.mapKind === "scalar" ? (SCALAR_NAMES[field.scalar] ?? "scalar") : field.mapKind === "enum" ? `enum ${field.enum.typeName}` : field.message.typeName;
   }
 }
 
@@ -234,7 +217,7 @@ function locate(
         const itemWhy = check(wrap({ [key]: { [k]: item } }));
         if (itemWhy === undefined) continue;
         const at = `${path}[${JSON.stringify(k)}]`;
-        if (check(wrap({ [key]: { [k]: defaultJson(field) } })) !== undefined) return `${at}: expected a ${SCALARS[field.mapKey] ?? "map"} key, got ${show(k)}`;
+        if (check(wrap({ [key]: { [k]: defaultJson(field) } })) !== undefined) return `${at}: expected a ${SCALAR_NAMES[field.mapKey] ?? "map"} key, got ${show(k)}`;
         const inner = sub !== undefined && isObject(item) ? locate(check, sub, item, at, (j) => wrap({ [key]: { [k]: j } }), read) : undefined;
         return inner ?? leaf(at, singularType(field), item, itemWhy);
       }
