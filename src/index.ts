@@ -91,6 +91,7 @@ export type * from "./runtime/config/index.js";
 export type * from "./runtime/service/index.js";
 export type * from "./runtime/wrapper/index.js";
 export type { LocalRegistryOptions } from "./runtime/registry/local/index.js";
+export type { MemoryRegistryOptions } from "./runtime/registry/memory/index.js";
 export type { MemoryBrokerOptions } from "./runtime/broker/memory/index.js";
 export type { DirectBrokerOptions } from "./runtime/broker/direct/index.js";
 export type { TcpTransportOptions } from "./runtime/transport/tcp/index.js";

@@ -125,3 +125,19 @@ export function validateService(service: ServiceRecord, id: string, action: "reg
     if (action === "register" && typeof node.address !== "string") throw problem(`node ${node.id} needs an address string`);
   }
 }
+
+/** Whether a stored value is string → string metadata (what a record's `metadata` must be). */
+export function isStringMap(value: unknown): value is Metadata {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === "string");
+}
+
+/**
+ * A node read back from storage (any registry's stored form): `id` and `address` strings, metadata a string map
+ * (anything else becomes `{}`); `undefined` when it is not a node.
+ */
+export function readNode(value: unknown): NodeRecord | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const n = value as { id?: unknown; address?: unknown; metadata?: unknown };
+  if (typeof n.id !== "string" || typeof n.address !== "string") return undefined;
+  return { id: n.id, address: n.address, metadata: isStringMap(n.metadata) ? n.metadata : {} };
+}

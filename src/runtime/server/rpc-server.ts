@@ -14,6 +14,7 @@ import type { ServiceDefinition } from "../definition/index.js";
 import type { Listener, Transport } from "../transport/index.js";
 import type { HandlerOptions, HandlerWrapper, Server, Subscriber, SubscriberWrapper } from "./server.js";
 import { PROTOCOL, endpointRecord } from "./registration.js";
+import { startHeartbeat, type Heartbeat } from "../registry/heartbeat.js";
 import { advertiseAddress } from "../transport/address.js";
 import { Router } from "./router.js";
 import { Subscriptions } from "./subscriber.js";
@@ -64,7 +65,7 @@ export class RpcServer implements Server {
   private deps: ServerDeps | undefined;
   private listener: Listener | undefined;
   private record: ServiceRecord | undefined;
-  private heartbeat: NodeJS.Timeout | undefined;
+  private heartbeat: Heartbeat | undefined;
   private state: "idle" | "starting" | "running" | "stopping" = "idle";
   /** The start in progress, which a stop() waits for. */
   private starting: Promise<void> | undefined;
@@ -133,8 +134,7 @@ export class RpcServer implements Server {
       this.record = this.buildRecord(deps, advertiseAddress(this.listener.address, this.options.advertise));
       await deps.registry.register(this.record, { ttl: this.ttl() });
       const interval = Math.max(0.05, this.options.registerInterval ?? 30) * 1000;
-      this.heartbeat = setInterval(() => this.refresh(), interval);
-      this.heartbeat.unref();
+      this.heartbeat = startHeartbeat(interval, () => this.refresh());
       this.state = "running";
       log.info({ service: this.options.name, id: this.nodeId, address: this.record.nodes[0]!.address, transport: deps.transport.name, registry: deps.registry.name, broker: deps.broker.name }, "server started");
     } catch (error) {
@@ -195,7 +195,7 @@ export class RpcServer implements Server {
 
   private async cleanup(): Promise<void> {
     this.subscriptions.endRun();
-    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat?.stop();
     this.heartbeat = undefined;
     const deps = this.deps;
     if (deps && this.record) {

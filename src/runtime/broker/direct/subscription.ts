@@ -8,6 +8,7 @@ import { MicroError, fromError } from "../../errors/index.js";
 import type { Logger } from "../../logger/index.js";
 import type { Listener, ServerStream } from "../../transport/index.js";
 import { advertiseAddress } from "../../transport/address.js";
+import { startHeartbeat, type Heartbeat } from "../../registry/heartbeat.js";
 import type { BrokerHandler, Subscription } from "../index.js";
 import { runHandler } from "../subscribers.js";
 import type { ResolvedDirectOptions } from "./options.js";
@@ -35,7 +36,7 @@ export function subscriptions(options: ResolvedDirectOptions, brokerId: string, 
   const subs = new Map<string, Sub>();
   let listener: Listener | undefined;
   let listening: Promise<Listener> | undefined;
-  let heartbeat: NodeJS.Timeout | undefined;
+  let heartbeat: Heartbeat | undefined;
   let seq = 0;
   /** Bumped by close: a listen or subscribe that finishes after it must undo itself. */
   let epoch = 0;
@@ -65,17 +66,15 @@ export function subscriptions(options: ResolvedDirectOptions, brokerId: string, 
   };
 
   /** Re-register every subscription so that they outlive their TTL while this process lives. */
-  const startHeartbeat = (): void => {
-    if (heartbeat) return;
-    heartbeat = setInterval(() => {
+  const keepRegistered = (): void => {
+    heartbeat ??= startHeartbeat(options.registerInterval, () => {
       if (!listener) return;
       for (const sub of subs.values()) {
         registry.register(record(sub, listener.address), { ttl }).catch((error) =>
           log.warn({ topic: sub.topic, err: error }, "cannot renew a subscription in the registry; it expires unless the registry comes back"),
         );
       }
-    }, options.registerInterval);
-    heartbeat.unref(); // the listener keeps a subscriber alive, not the heartbeat
+    });
   };
 
   /** One delivery arriving at this process. */
@@ -141,7 +140,7 @@ export function subscriptions(options: ResolvedDirectOptions, brokerId: string, 
         await registry.deregister(record(sub, l.address)).catch(() => undefined);
         throw disconnectedError(topic);
       }
-      startHeartbeat();
+      keepRegistered();
       let active = true;
       return {
         topic,
@@ -157,7 +156,7 @@ export function subscriptions(options: ResolvedDirectOptions, brokerId: string, 
 
     async close(): Promise<void> {
       epoch += 1;
-      clearInterval(heartbeat);
+      heartbeat?.stop();
       heartbeat = undefined;
       const address = listener?.address;
       const all = [...subs.values()];

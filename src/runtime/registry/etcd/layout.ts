@@ -4,7 +4,7 @@
  * cluster). A value decodes to the registry's node entries (records.ts), which group them back into records.
  */
 import type { NodeRecord, ServiceRecord } from "../index.js";
-import { toEntries, type NodeEntry } from "../records.js";
+import { isStringMap, readNode, toEntries, type NodeEntry } from "../records.js";
 
 /** A key segment: `/` would add a level to the key space, so it becomes `-` (as Go Micro does). */
 export function keySegment(value: string): string {
@@ -52,10 +52,7 @@ function decodeRecord(text: string): ServiceRecord | undefined {
   if (typeof value !== "object" || value === null) return undefined;
   const v = value as Partial<Record<keyof ServiceRecord, unknown>>;
   if (typeof v.name !== "string" || v.name === "") return undefined;
-  const nodes = Array.isArray(v.nodes)
-    ? v.nodes.filter((n): n is NodeRecord => typeof n === "object" && n !== null && typeof n.id === "string" && typeof n.address === "string")
-        .map((n) => ({ id: n.id, address: n.address, metadata: isStringMap(n.metadata) ? n.metadata : {} }))
-    : [];
+  const nodes = Array.isArray(v.nodes) ? v.nodes.map(readNode).filter((n): n is NodeRecord => n !== undefined) : [];
   return {
     name: v.name,
     version: typeof v.version === "string" ? v.version : "",
@@ -63,8 +60,4 @@ function decodeRecord(text: string): ServiceRecord | undefined {
     endpoints: Array.isArray(v.endpoints) ? (v.endpoints as ServiceRecord["endpoints"]) : [],
     nodes,
   };
-}
-
-function isStringMap(value: unknown): value is Record<string, string> {
-  return typeof value === "object" && value !== null && !Array.isArray(value) && Object.values(value).every((x) => typeof x === "string");
 }

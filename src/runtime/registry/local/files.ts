@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rmdir, stat, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { NodeEntry } from "../records.js";
+import { isStringMap, readNode, type NodeEntry } from "../records.js";
 import type { Owner } from "./owner.js";
 
 /**
@@ -143,23 +143,20 @@ export function parseEntry(text: string): { entry?: StoredEntry; problem?: strin
   if (value.format !== FORMAT) return { problem: `unknown format ${JSON.stringify(value.format)} (this version reads ${FORMAT})` };
   const node = value.node;
   if (typeof value.name !== "string" || typeof value.version !== "string") return { problem: "no service name or version" };
-  if (typeof node !== "object" || node === null || typeof node.id !== "string" || typeof node.address !== "string") return { problem: "no valid node" };
+  const read = readNode(node);
+  if (read === undefined) return { problem: "no valid node" };
   if (typeof value.updated !== "number" || (value.expires !== undefined && typeof value.expires !== "number")) return { problem: "bad timestamps" };
   const entry: StoredEntry = {
     name: value.name,
     version: value.version,
     ...(isStringMap(value.metadata) ? { metadata: value.metadata } : {}),
     endpoints: Array.isArray(value.endpoints) ? value.endpoints : [],
-    node: { id: node.id, address: node.address, metadata: isStringMap(node.metadata) ? node.metadata : {} },
+    node: read,
     updated: value.updated,
     ...(value.expires !== undefined ? { expires: value.expires } : {}),
     ...(Number.isSafeInteger(value.pid) && value.pid > 0 && typeof value.host === "string" ? { pid: value.pid, host: value.host } : {}),
   };
   return { entry };
-}
-
-function isStringMap(value: unknown): value is Record<string, string> {
-  return typeof value === "object" && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === "string");
 }
 
 export function code(error: unknown): string | undefined {

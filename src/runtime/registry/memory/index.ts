@@ -7,11 +7,13 @@ import type { RegisterOptions, Registry, RegistryEvent, ServiceRecord, Watcher, 
 import { diffEntries, entryKey, groupEntries, isLive, toEntries, validateService, type NodeEntry } from "../records.js";
 import { createWatcher, type WatcherFeed } from "../watcher.js";
 
-/** The error id of this registry (`micro.registry.<impl>`; it has no options, so no options.ts to hold it). */
-const ID = "micro.registry.memory";
+import { ID, resolveOptions, type MemoryRegistryOptions } from "./options.js";
+
+export type { MemoryRegistryOptions } from "./options.js";
 
 /** A registry that lives in this process only. */
-export function memoryRegistry(): Registry {
+export function memoryRegistry(options?: MemoryRegistryOptions): Registry {
+  resolveOptions(options);
   const entries = new Map<string, NodeEntry>();
   const feeds = new Set<WatcherFeed>();
   let timer: NodeJS.Timeout | undefined;
