@@ -3,7 +3,7 @@
  * message header as request metadata, the body as the one message) over a connection from the client's
  * pool, ending with the subscriber handler's outcome.
  */
-import { ConnectionPool } from "../../client/pool.js";
+import { ConnectionPool } from "../../transport/pool.js";
 import { MicroError, fromError } from "../../errors/index.js";
 import { isUnreachable } from "../../errors/classify.js";
 import type { NodeRecord } from "../../registry/index.js";
