@@ -3,6 +3,7 @@
  * message header as request metadata, the body as the one message) over a connection from the client's
  * pool, ending with the subscriber handler's outcome.
  */
+import { TRANSPORT_ERROR_ID } from "../../transport/index.js";
 import { ConnectionPool } from "../../transport/pool.js";
 import { MicroError, fromError } from "../../errors/index.js";
 import { isUnreachable } from "../../errors/classify.js";
@@ -39,7 +40,7 @@ export function deliveries(options: ResolvedDirectOptions): Deliveries {
           kind: "unary",
         });
       } catch (error) {
-        return { ok: false, reachable: false, error: fromError(error, "micro.transport") };
+        return { ok: false, reachable: false, error: fromError(error, TRANSPORT_ERROR_ID) };
       }
       try {
         await stream.send(message.body);
