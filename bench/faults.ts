@@ -8,7 +8,7 @@
  *   npm run bench:faults                 # 25 s stop, the issue's scenario
  *   FAULT_STOP_MS=8000 npm run bench:faults
  */
-import { Blacklist } from "../src/runtime/selector/blacklist.js";
+import { Blacklist } from "../src/runtime/broker/direct/blacklist.js";
 import { classify } from "../src/runtime/errors/classify.js";
 import { cachedRegistry } from "../src/runtime/registry/cache.js";
 import { localRegistry } from "../src/runtime/registry/local/index.js";

@@ -135,6 +135,49 @@ test("folders import only the folders below them, and not the root façades", ()
   assert.deepEqual(bad, [], `imports against the folder arrows:\n  ${bad.join("\n  ")}`);
 });
 
+/** The runtime's sub-folder (`runtime/client`, `runtime/broker`, …) a file lives in, or undefined (src/runtime/*.ts, other folders). */
+const runtimeFolderOf = (file: string): string | undefined => {
+  const parts = rel(file).split("/");
+  return parts[0] === "runtime" && parts.length > 2 ? parts[1] : undefined;
+};
+
+/** Runtime sub-folder → the runtime sub-folders its files import (an `index.ts` re-export counts like any import). */
+export function runtimeFolderGraph(edges: ReadonlyMap<string, readonly string[]>): Map<string, string[]> {
+  const folders = new Map<string, Set<string>>();
+  for (const [file, targets] of edges) {
+    const from = runtimeFolderOf(file);
+    if (from === undefined) continue;
+    const set = folders.get(from) ?? new Set<string>();
+    folders.set(from, set);
+    for (const target of targets) {
+      const to = runtimeFolderOf(target);
+      if (to !== undefined && to !== from) set.add(to);
+    }
+  }
+  return new Map([...folders].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, [...v].sort()]));
+}
+
+test("the runtime's sub-folders import each other without a cycle", () => {
+  const folders = runtimeFolderGraph(graph());
+  if (process.env["MICRO_PRINT_ARROWS"]) for (const [from, to] of folders) console.log(`runtime/${from} → ${to.join(", ") || "nothing"}`);
+  const found = cycles(new Map([...folders].map(([k, v]) => [join(SRC, "runtime", k, "_"), v.map((t) => join(SRC, "runtime", t, "_"))])))
+    .map((c) => c.map((f) => f.replace(/\/_$/, "")).join(" ⇄ "));
+  const witnesses = (c: string): string[] => {
+    const names = new Set(c.split(" ⇄ ").map((f) => f.split("/")[1]!));
+    const out: string[] = [];
+    for (const [file, targets] of graph()) {
+      const from = runtimeFolderOf(file);
+      if (from === undefined || !names.has(from)) continue;
+      for (const t of targets) {
+        const to = runtimeFolderOf(t);
+        if (to !== undefined && to !== from && names.has(to)) out.push(`${rel(file)} → ${rel(t)}`);
+      }
+    }
+    return out;
+  };
+  assert.deepEqual(found, [], `runtime folder cycles:\n  ${found.map((c) => `${c}\n    ${witnesses(c).join("\n    ")}`).join("\n  ")}`);
+});
+
 test("the checker sees every kind of import", () => {
   const text = [
     'import a from "./a.js";',

@@ -18,6 +18,7 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { positiveNumber } from "../runtime/internal/option-values.js";
 
 export interface BackpressureOptions {
   /** Requests in flight per connection before the gateway stops reading more (default 4). */
@@ -49,9 +50,7 @@ interface Connection {
 /** Install the per-connection limits on `server` (an `http.Server`, e.g. fastify's `app.server`). */
 export function limitSlowClients(server: Server, options: BackpressureOptions = {}): void {
   const limits = { ...backpressureDefaults, ...definedOnly(options) };
-  for (const [name, value] of Object.entries(limits)) {
-    if (!Number.isFinite(value) || value <= 0) throw new RangeError(`backpressure.${name} must be a positive number, got ${String(value)}`);
-  }
+  for (const [name, value] of Object.entries(limits)) positiveNumber(value, 0, "micro.api", "gateway backpressure", name);
   const connections = new WeakMap<Socket, Connection>();
 
   const buffered = (socket: Socket) => socket.writableLength > limits.maxBufferedBytes;

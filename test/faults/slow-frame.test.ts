@@ -9,7 +9,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
 import { tcpTransport } from "../../src/runtime/transport/tcp/index.js";
-import { ConnectionPool } from "../../src/runtime/client/pool.js";
+import { ConnectionPool } from "../../src/runtime/transport/pool.js";
 import { FrameType, GoAwayCode, decodeGoAway, encodeFrame, END_STREAM, ACK } from "../../src/runtime/transport/tcp/frame.js";
 import type { Connection, Transport } from "../../src/runtime/transport/index.js";
 import { dec, enc, handshake, header, headersFrame, parseFrames, rawSocket, readAll, spawnServer, until } from "../runtime/transport/helpers.js";

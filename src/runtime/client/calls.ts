@@ -12,7 +12,7 @@ import type { NodeRecord } from "../registry/index.js";
 import type { ClientStream, Connection } from "../transport/index.js";
 import type { ClientRequest } from "./client.js";
 import { CallGuard } from "./call-guard.js";
-import type { ConnectionPool } from "./pool.js";
+import type { ConnectionPool } from "../transport/pool.js";
 
 /**
  * Responses are read leniently about fields this client's types do not have (a newer server may have added

@@ -28,7 +28,7 @@ import type { Metadata } from "../metadata/index.js";
 import { applyWrappers } from "../internal/wrappers.js";
 import { cancelled } from "./call-guard.js";
 import { Calls, lazyIterable } from "./calls.js";
-import { ConnectionPool } from "./pool.js";
+import { ConnectionPool } from "../transport/pool.js";
 import { Retrier } from "./retry.js";
 import { connectBroker } from "../broker/connect.js";
 

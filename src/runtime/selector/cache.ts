@@ -13,6 +13,7 @@ import type { NodeRecord, Registry, ServiceRecord, Watcher } from "../registry/i
 import { Standing, ServiceHealth, Ticket, type HealthOptions, type NodeHealth } from "./health.js";
 import type { Next, SelectOptions, Selection, Selector, Strategy } from "./selector.js";
 import { random } from "./strategy.js";
+import { positiveNumber } from "../internal/option-values.js";
 
 /** Milliseconds a node is out of rotation after its first node failure (then doubling per failed probe). */
 export const DEFAULT_EJECTION_TIME = 1000;
@@ -217,9 +218,7 @@ export function cacheSelector(options: CacheSelectorOptions): Selector {
 }
 
 function positive(value: number | undefined, fallback: number, what: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0) throw MicroError.badRequest(ID, `selector option ${what} must be a positive number, got ${value}`);
-  return value;
+  return positiveNumber(value, fallback, ID, "selector", what);
 }
 
 function countNodes(services: readonly ServiceRecord[]): number {

@@ -6,6 +6,7 @@
  */
 import { networkInterfaces } from "node:os";
 import { MicroError } from "../errors/index.js";
+import { TRANSPORT_ERROR_ID } from "./index.js";
 
 export interface HostPort {
   /** Empty for "every interface". IPv6 without brackets. */
@@ -53,7 +54,7 @@ const PROBLEM_TEXT: Record<AddressProblem, string> = {
 /** Parse `host:port`, `:port` or `[::1]:port`; throws a 400 MicroError saying what is wrong. */
 export function parseAddress(address: string): HostPort {
   const bad = (why: string) =>
-    new MicroError("micro.transport", 400, `invalid address "${address}": ${why} (expected host:port, :port or [ipv6]:port)`);
+    new MicroError(TRANSPORT_ERROR_ID, 400, `invalid address "${address}": ${why} (expected host:port, :port or [ipv6]:port)`);
   if (typeof address !== "string" || address.length === 0) throw bad("empty");
   const { host, port, problem } = splitHostPort(address);
   if (problem) throw bad(PROBLEM_TEXT[problem]);

@@ -9,6 +9,9 @@ import type { Metadata } from "../metadata/index.js";
 import type { MethodKind } from "../definition/index.js";
 import type { MicroError } from "../errors/index.js";
 
+/** The id of every transport's `MicroError`s (bad options, dial and connection failures, deadlines). */
+export const TRANSPORT_ERROR_ID = "micro.transport";
+
 /** What opens a stream. */
 export interface RequestHeader {
   readonly service: string;

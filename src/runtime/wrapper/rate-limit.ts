@@ -6,6 +6,10 @@ import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import type { ClientRequest, ClientWrapper } from "../client/index.js";
 import { MicroError } from "../errors/index.js";
 import type { HandlerRequest, HandlerWrapper } from "../server/index.js";
+import { positiveNumber } from "../internal/option-values.js";
+
+/** The error id of the rate limit wrappers: a call over the limit (429) and a bad option (400). */
+const ID = "micro.ratelimit";
 
 export interface RateLimitOptions<R> {
   /** Calls allowed per window. */
@@ -17,10 +21,9 @@ export interface RateLimitOptions<R> {
 }
 
 function limiter(options: { rate: number; per?: number }): RateLimiterMemory {
-  if (!(options.rate > 0)) throw new RangeError(`rate limit: rate must be > 0, got ${options.rate}`);
-  const per = options.per ?? 1;
-  if (!(per > 0)) throw new RangeError(`rate limit: per must be > 0 seconds, got ${per}`);
-  return new RateLimiterMemory({ points: options.rate, duration: per });
+  const rate = positiveNumber(options.rate ?? Number.NaN, Number.NaN, ID, "rate limit", "rate", { unit: "calls" });
+  const per = positiveNumber(options.per, 1, ID, "rate limit", "per", { unit: "seconds" });
+  return new RateLimiterMemory({ points: rate, duration: per });
 }
 
 async function take(rl: RateLimiterMemory, key: string, id: string, rate: number, per: number): Promise<void> {
@@ -40,7 +43,7 @@ export function rateLimitHandlerWrapper(options: RateLimitOptions<HandlerRequest
   const per = options.per ?? 1;
   const keyOf = options.key ?? ((r: HandlerRequest) => r.endpoint);
   return (next) => async (request) => {
-    await take(rl, keyOf(request), "micro.ratelimit", options.rate, per);
+    await take(rl, keyOf(request), ID, options.rate, per);
     return next(request);
   };
 }
@@ -51,7 +54,7 @@ export function rateLimitClientWrapper(options: RateLimitOptions<ClientRequest>)
   const per = options.per ?? 1;
   const keyOf = options.key ?? ((r: ClientRequest) => `${r.service} ${r.endpoint}`);
   return (next) => async (request) => {
-    await take(rl, keyOf(request), "micro.ratelimit", options.rate, per);
+    await take(rl, keyOf(request), ID, options.rate, per);
     return next(request);
   };
 }

@@ -58,7 +58,8 @@ test("the client rate limit rejects calls over budget with 429", async () => {
 });
 
 test("bad rate limit options are refused", () => {
-  assert.throws(() => rateLimitHandlerWrapper({ rate: 0 }), /rate must be > 0/);
+  assert.throws(() => rateLimitHandlerWrapper({ rate: 0 }), (e: unknown) => e instanceof MicroError && e.code === 400 && e.id === "micro.ratelimit" && /rate must be a positive number/.test(e.detail));
+  assert.throws(() => rateLimitClientWrapper({ rate: 1, per: -1 }), (e: unknown) => e instanceof MicroError && e.code === 400 && /per must be a positive number of seconds/.test(e.detail));
 });
 
 // Onion order end to end: client wrappers → call wrappers → (wire) → server wrappers → handler wrappers → handler.

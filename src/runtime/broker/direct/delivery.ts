@@ -3,7 +3,8 @@
  * message header as request metadata, the body as the one message) over a connection from the client's
  * pool, ending with the subscriber handler's outcome.
  */
-import { ConnectionPool } from "../../client/pool.js";
+import { TRANSPORT_ERROR_ID } from "../../transport/index.js";
+import { ConnectionPool } from "../../transport/pool.js";
 import { MicroError, fromError } from "../../errors/index.js";
 import { isUnreachable } from "../../errors/classify.js";
 import type { NodeRecord } from "../../registry/index.js";
@@ -39,7 +40,7 @@ export function deliveries(options: ResolvedDirectOptions): Deliveries {
           kind: "unary",
         });
       } catch (error) {
-        return { ok: false, reachable: false, error: fromError(error, "micro.transport") };
+        return { ok: false, reachable: false, error: fromError(error, TRANSPORT_ERROR_ID) };
       }
       try {
         await stream.send(message.body);

@@ -10,7 +10,7 @@ import { MicroError, fromError } from "../../errors/index.js";
 import type { Logger } from "../../logger/index.js";
 import { cachedRegistry, type CachedRegistry } from "../../registry/cache.js";
 import type { NodeRecord, ServiceRecord } from "../../registry/index.js";
-import { Blacklist } from "../../selector/blacklist.js";
+import { Blacklist } from "./blacklist.js";
 import type { BrokerMessage } from "../index.js";
 import { splitQueueGroups, throwPublishFailures } from "../subscribers.js";
 import { deliveries } from "./delivery.js";

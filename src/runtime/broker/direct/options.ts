@@ -1,6 +1,6 @@
 /** Options of the direct broker. */
 import { MicroError } from "../../errors/index.js";
-import { positiveMs } from "../../config/option-values.js";
+import { positiveMs } from "../../internal/option-values.js";
 import type { Registry } from "../../registry/index.js";
 import type { Transport } from "../../transport/index.js";
 

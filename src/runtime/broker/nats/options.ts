@@ -3,7 +3,7 @@
  * should not carry.
  */
 import { MicroError } from "../../errors/index.js";
-import { nonEmpty, positiveMs } from "../../config/option-values.js";
+import { nonEmpty, positiveMs } from "../../internal/option-values.js";
 
 export interface NatsBrokerOptions {
   /** Comma-separated servers, `nats://host:port` or `host:port` (default `nats://127.0.0.1:4222`; `--broker_address`). */

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { MicroError } from "../../errors/index.js";
-import { nonEmpty, positiveMs } from "../../config/option-values.js";
+import { nonEmpty, positiveMs } from "../../internal/option-values.js";
 
 /** The error id of the etcd registry (`micro.registry.<impl>`): bad options, bad records, failed calls. */
 export const ID = "micro.registry.etcd";

@@ -2,7 +2,7 @@
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { MicroError } from "../../errors/index.js";
-import { positiveMs } from "../../config/option-values.js";
+import { positiveMs } from "../../internal/option-values.js";
 
 /** The error id of the local registry (`micro.registry.<impl>`): bad options, bad records, an unwritable directory. */
 export const ID = "micro.registry.local";

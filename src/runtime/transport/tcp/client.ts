@@ -22,7 +22,7 @@ import {
   writeHeader,
   type Settings,
 } from "./frame.js";
-import type { ResolvedOptions } from "./limits.js";
+import { ID, type ResolvedOptions } from "./options.js";
 import { Session, connectionError } from "./session.js";
 import { StreamEnd } from "./stream.js";
 
@@ -130,7 +130,7 @@ export class ClientSession extends Session implements Connection {
     }
     const size = headerSize(h, timeout);
     if (size > this.peer!.maxHeaderSize) {
-      s.finish(new MicroError("micro.transport", 400, `request header of ${size} bytes exceeds the server's limit of ${this.peer!.maxHeaderSize} bytes (too much metadata?)`));
+      s.finish(new MicroError(ID, 400, `request header of ${size} bytes exceeds the server's limit of ${this.peer!.maxHeaderSize} bytes (too much metadata?)`));
       return;
     }
     s.id = this.nextId;
@@ -231,7 +231,7 @@ export class ClientSession extends Session implements Connection {
 }
 
 function deadlineError(h: RequestHeader, _ms: number): MicroError {
-  return MicroError.timeout("micro.transport", `deadline exceeded calling ${h.service} ${h.endpoint}`);
+  return MicroError.timeout(ID, `deadline exceeded calling ${h.service} ${h.endpoint}`);
 }
 
 export class TcpClientStream extends StreamEnd implements ClientStream {
@@ -282,7 +282,7 @@ export class TcpClientStream extends StreamEnd implements ClientStream {
    */
   protected refuseOversized(size: number, max: number): Promise<never> {
     const error = new MicroError(
-      "micro.transport",
+      ID,
       413,
       `request message of ${size} bytes exceeds the server's limit of ${max} bytes; send less per message (a client stream can carry it in parts) or raise the server's maxMessageSize`,
     );
@@ -300,7 +300,7 @@ export class TcpClientStream extends StreamEnd implements ClientStream {
   cancel(reason?: string): void {
     if (this.finished) return;
     if (this.isStarted) this.conn.sendCancel(this.id, reason ?? "");
-    this.finish(new MicroError("micro.transport", 499, reason ? `call cancelled: ${reason}` : "call cancelled"));
+    this.finish(new MicroError(ID, 499, reason ? `call cancelled: ${reason}` : "call cancelled"));
   }
 
   /** Leaving the response loop early cancels the call. */

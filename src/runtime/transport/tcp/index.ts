@@ -13,11 +13,12 @@ import { logger } from "../../logger/index.js";
 import type { Connection, DialOptions, ListenOptions, Listener, StreamHandler, Transport } from "../index.js";
 import { formatAddress, parseAddress } from "../address.js";
 import type { Settings } from "./frame.js";
-import { MAX_TIMER, resolveOptions, type ResolvedOptions, type TcpTransportOptions } from "./limits.js";
+import { MAX_TIMER } from "./limits.js";
+import { ID, resolveOptions, type ResolvedOptions, type TcpTransportOptions } from "./options.js";
 import { ClientSession } from "./client.js";
 import { TcpListener } from "./server.js";
 
-export type { TcpTransportOptions } from "./limits.js";
+export type { TcpTransportOptions } from "./options.js";
 
 function settings(opts: ResolvedOptions, maxMessageSize: number | undefined): Settings {
   return {
@@ -41,7 +42,7 @@ export function tcpTransport(options: TcpTransportOptions = {}): Transport {
     server.on("connection", (socket: Socket) => (listener ? listener.accept(socket, handler, local) : socket.destroy()));
     await new Promise<void>((resolve, reject) => {
       const onError = (e: NodeJS.ErrnoException) =>
-        reject(new MicroError("micro.transport", 500, `cannot listen on ${address}: ${e.code ?? e.message}${e.code === "EADDRINUSE" ? " (the port is taken; use another or port 0)" : ""}`, undefined, { cause: e }));
+        reject(new MicroError(ID, 500, `cannot listen on ${address}: ${e.code ?? e.message}${e.code === "EADDRINUSE" ? " (the port is taken; use another or port 0)" : ""}`, undefined, { cause: e }));
       server.once("error", onError);
       server.listen(host === "" ? { port } : { host, port }, () => {
         server.off("error", onError);
@@ -60,7 +61,7 @@ export function tcpTransport(options: TcpTransportOptions = {}): Transport {
     const target = formatAddress(host || "127.0.0.1", port);
     const timeout = dialOptions.timeout ?? 5000;
     const signal = dialOptions.signal;
-    const fail = (why: string, cause?: unknown) => new MicroError("micro.transport", 503, `dial ${target}: ${why}`, undefined, cause === undefined ? undefined : { cause });
+    const fail = (why: string, cause?: unknown) => new MicroError(ID, 503, `dial ${target}: ${why}`, undefined, cause === undefined ? undefined : { cause });
     if (signal?.aborted) throw fail("aborted");
     const socket = createConnection({ host: host || "127.0.0.1", port, noDelay: true });
     let session: ClientSession | undefined;

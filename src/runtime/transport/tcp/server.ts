@@ -22,7 +22,8 @@ import {
   type Settings,
 } from "./frame.js";
 import { dialableHost, formatAddress, type HostPort } from "../address.js";
-import { MAX_TIMER, type ResolvedOptions } from "./limits.js";
+import { MAX_TIMER } from "./limits.js";
+import { ID, type ResolvedOptions } from "./options.js";
 import { Session, connectionError } from "./session.js";
 import { StreamEnd } from "./stream.js";
 
@@ -170,7 +171,7 @@ export class ServerSession extends Session {
     const max = this.peer?.maxHeaderSize ?? this.local.maxHeaderSize;
     if (size > max) {
       this.log.warn({ peer: this.remote, size, max }, "response trailer too large for the client; sending an error instead");
-      error = new MicroError(error?.id ?? "micro.transport", 500, `response trailer of ${size} bytes exceeds the client's limit of ${max} bytes`);
+      error = new MicroError(error?.id ?? ID, 500, `response trailer of ${size} bytes exceeds the client's limit of ${max} bytes`);
       metadata = undefined;
       size = trailerSize(error, metadata);
     }
@@ -236,7 +237,7 @@ export class TcpServerStream extends StreamEnd implements ServerStream {
   }
 
   protected onDeadline(ms: number): void {
-    const err = MicroError.timeout("micro.transport", `deadline exceeded after ${ms}ms in ${this.header.service} ${this.header.endpoint}`);
+    const err = MicroError.timeout(ID, `deadline exceeded after ${ms}ms in ${this.header.service} ${this.header.endpoint}`);
     this.abort(err);
     this.conn.writeTrailer(this.id, err, undefined);
     this.end(err);
@@ -256,7 +257,7 @@ export class TcpServerStream extends StreamEnd implements ServerStream {
   protected refuseOversized(size: number, max: number): Promise<never> {
     return Promise.reject(
       new MicroError(
-        "micro.transport",
+        ID,
         413,
         `response message of ${size} bytes exceeds the client's limit of ${max} bytes; return less per message (a server stream can carry it in parts) or raise the client's maxMessageSize`,
       ),
@@ -279,8 +280,8 @@ export class TcpServerStream extends StreamEnd implements ServerStream {
   onCancel(deadline: boolean, reason: string): void {
     if (this.finished) return;
     const err = deadline
-      ? MicroError.timeout("micro.transport", `deadline exceeded in ${this.header.service} ${this.header.endpoint} (client gave up)`)
-      : new MicroError("micro.transport", 499, reason ? `call cancelled by the client: ${reason}` : "call cancelled by the client");
+      ? MicroError.timeout(ID, `deadline exceeded in ${this.header.service} ${this.header.endpoint} (client gave up)`)
+      : new MicroError(ID, 499, reason ? `call cancelled by the client: ${reason}` : "call cancelled by the client");
     this.abort(err);
     this.end(err);
   }

@@ -17,12 +17,13 @@ import {
   encodeSettings,
   type Settings,
 } from "./frame.js";
-import { WRITE_HIGH_WATER, type ResolvedOptions } from "./limits.js";
+import { WRITE_HIGH_WATER } from "./limits.js";
+import { ID, type ResolvedOptions } from "./options.js";
 import { FrameWriter } from "./writer.js";
 
 /** The error every open stream fails with when its connection goes away: retryable (503). */
 export function connectionError(address: string, reason: string, cause?: unknown): MicroError {
-  return new MicroError("micro.transport", 503, `connection to ${address}: ${reason}`, undefined, cause === undefined ? undefined : { cause });
+  return new MicroError(ID, 503, `connection to ${address}: ${reason}`, undefined, cause === undefined ? undefined : { cause });
 }
 
 /** A stream as the session sees it: frames are routed to it. */

@@ -11,13 +11,14 @@ import { MicroError } from "../../errors/index.js";
 import { END_STREAM, FRAME_HEADER_LENGTH, FrameType, MAX_WINDOW, ProtocolError, GoAwayCode } from "./frame.js";
 import { DONE, Inbox } from "./inbox.js";
 import { MAX_TIMER, WINDOW_GROWTH_MS } from "./limits.js";
+import { ID } from "./options.js";
 import type { Session, SessionStream } from "./session.js";
 
 export const RESOLVED: Promise<void> = Promise.resolve();
 
 /** Made only when needed: an Error captures a stack, too dear for every stream's normal end. */
 function closedError(): MicroError {
-  return new MicroError("micro.transport", 400, "the stream has ended; nothing more can be sent");
+  return new MicroError(ID, 400, "the stream has ended; nothing more can be sent");
 }
 
 type Pending = { message: Uint8Array; resolve: () => void; reject: (e: unknown) => void };

@@ -4,7 +4,7 @@
  * connections are dialled in the background while the busy ones keep serving.
  */
 import { MicroError } from "../errors/index.js";
-import type { Connection, Transport } from "../transport/index.js";
+import type { Connection, Transport } from "./index.js";
 
 const noop = (): void => {};
 

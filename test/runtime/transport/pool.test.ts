@@ -1,6 +1,6 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { ConnectionPool } from "../../../src/runtime/client/pool.js";
+import { ConnectionPool } from "../../../src/runtime/transport/pool.js";
 import { tcpTransport } from "../../../src/runtime/transport/tcp/index.js";
 import type { ClientStream, Connection, Listener, ServerStream } from "../../../src/index.js";
 

@@ -1,0 +1,125 @@
+/**
+ * What every transport does, run over each kit in {@link kits} (only tcp today). A new transport adds a kit
+ * here; its wire-specific tests (framing, flow control, keepalive…) get their own file, like tcp.test.ts.
+ */
+import { test, describe, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { MicroError } from "../../../src/runtime/errors/index.js";
+import type { Connection, Listener, StreamHandler, Transport } from "../../../src/runtime/transport/index.js";
+import { tcpTransport } from "../../../src/runtime/transport/tcp/index.js";
+import { enc, header, readAll, router, until } from "./helpers.js";
+
+/** How the suite makes a transport and where it listens. */
+export interface TransportKit {
+  name: string;
+  transport(): Transport;
+  /** An address that listens on a free local port. */
+  address: string;
+}
+
+export const kits: readonly TransportKit[] = [{ name: "tcp", transport: () => tcpTransport(), address: "127.0.0.1:0" }];
+
+for (const kit of kits) {
+  describe(`transport contract: ${kit.name}`, () => {
+    let transport: Transport;
+    let listener: Listener;
+    let conn: Connection;
+    const seen: { signalAborted?: unknown; deadline?: number; hanging: number } = { hanging: 0 };
+    const handler: StreamHandler = router({
+      async Unary(s) {
+        const msgs = await readAll(s);
+        await s.send(enc(`hello ${msgs.join(",")} (${s.header.metadata["x-req"] ?? "-"})`));
+        s.close(undefined, { served: "yes" });
+      },
+      async Count(s) {
+        const [n] = await readAll(s);
+        for (let i = 0; i < Number(n); i++) await s.send(enc(String(i)));
+        s.close();
+      },
+      async Fail(s) {
+        s.close(new MicroError("test.fail", 404, "no such thing"), { why: "because" });
+      },
+      async Hang(s) {
+        seen.deadline = s.header.deadline;
+        seen.hanging += 1;
+        await new Promise<void>((resolve) => s.signal.addEventListener("abort", () => resolve()));
+        seen.signalAborted = s.signal.reason;
+      },
+    });
+
+    before(async () => {
+      transport = kit.transport();
+      listener = await transport.listen(kit.address, handler);
+      conn = await transport.dial(listener.address);
+    });
+    after(async () => {
+      conn.close();
+      await listener.close(0);
+    });
+
+    test("unary round trip with metadata both ways", async () => {
+      const s = conn.openStream(header("Unary", "unary", { metadata: { "x-req": "1" } }));
+      await s.send(enc("John"));
+      s.closeSend();
+      assert.deepEqual(await readAll(s), ["hello John (1)"]);
+      const t = await s.trailer;
+      assert.equal(t.error, undefined);
+      assert.deepEqual(t.metadata, { served: "yes" });
+    });
+
+    test("server streaming", async () => {
+      const s = conn.openStream(header("Count", "server_streaming"));
+      await s.send(enc("5"));
+      s.closeSend();
+      assert.deepEqual(await readAll(s), ["0", "1", "2", "3", "4"]);
+    });
+
+    test("errors cross in the trailer as MicroError with metadata", async () => {
+      const s = conn.openStream(header("Fail"));
+      s.closeSend();
+      await assert.rejects(readAll(s), (e: unknown) => e instanceof MicroError && e.id === "test.fail" && e.code === 404 && e.detail === "no such thing" && e.status === "Not Found");
+      const t = await s.trailer;
+      assert.equal(t.error?.code, 404);
+      assert.deepEqual(t.metadata, { why: "because" });
+    });
+
+    test("deadline reaches the server signal and fails the client with 408", async () => {
+      seen.signalAborted = undefined;
+      const s = conn.openStream(header("Hang", "unary", { deadline: Date.now() + 150 }));
+      s.closeSend();
+      await assert.rejects(readAll(s), (e: unknown) => e instanceof MicroError && e.code === 408);
+      assert.equal(typeof seen.deadline, "number");
+      await until(() => seen.signalAborted !== undefined, 5000, "server signal");
+      assert.equal((seen.signalAborted as MicroError).code, 408);
+    });
+
+    test("cancel from the client aborts the server signal", async () => {
+      seen.signalAborted = undefined;
+      const before = seen.hanging;
+      const s = conn.openStream(header("Hang", "unary"));
+      s.closeSend();
+      await until(() => seen.hanging > before, 5000, "the handler");
+      s.cancel("changed my mind");
+      await assert.rejects(readAll(s), (e: unknown) => e instanceof MicroError && e.code === 499);
+      await until(() => seen.signalAborted !== undefined, 5000, "server signal");
+      assert.equal((seen.signalAborted as MicroError).code, 499);
+    });
+
+    test("a message over the peer's limit fails with 413 and the connection stays usable", async () => {
+      const small = await transport.listen(kit.address, handler, { maxMessageSize: 1024 });
+      const c = await transport.dial(small.address);
+      try {
+        const s = c.openStream(header("Unary"));
+        await assert.rejects(s.send(new Uint8Array(2048)), (e: unknown) => e instanceof MicroError && e.code === 413);
+        assert.equal((await s.trailer).error?.code, 413);
+        const ok = c.openStream(header("Unary"));
+        await ok.send(enc("small"));
+        ok.closeSend();
+        assert.deepEqual((await readAll(ok)).map((m) => m.startsWith("hello small")), [true]);
+      } finally {
+        c.close();
+        await small.close(0);
+      }
+    });
+  });
+}
