@@ -4,6 +4,7 @@
  *   has not arrived whole within `frameTimeout`, and 50 of them are all closed while a good client keeps calling;
  * - a connection without streams is closed after `idleTimeout` with a GOAWAY first, and no call made around
  *   that moment is lost.
+ * The dribbling clients and the 50-client scenario live in slow-frame-scenario.ts (the fault benchmark runs it too).
  */
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
@@ -11,8 +12,9 @@ import type { ChildProcess } from "node:child_process";
 import { tcpTransport } from "../../src/runtime/transport/tcp/index.js";
 import { ConnectionPool } from "../../src/runtime/transport/pool.js";
 import { FrameType, GoAwayCode, decodeGoAway, encodeFrame, END_STREAM, ACK } from "../../src/runtime/transport/tcp/frame.js";
-import type { Connection, Transport } from "../../src/runtime/transport/index.js";
-import { dec, enc, handshake, header, headersFrame, parseFrames, rawSocket, readAll, spawnServer, until } from "../runtime/transport/helpers.js";
+import type { Transport } from "../../src/runtime/transport/index.js";
+import { dec, handshake, headersFrame, parseFrames, rawSocket, spawnServer, until } from "../runtime/transport/helpers.js";
+import { dribbler, echo, runDribblers, within } from "./slow-frame-scenario.js";
 
 const FRAME_TIMEOUT = 300;
 const IDLE_TIMEOUT = 300;
@@ -21,36 +23,6 @@ const children: ChildProcess[] = [];
 after(() => {
   for (const c of children) c.kill("SIGKILL");
 });
-
-/** Resolves true when `p` settles within `ms`, false otherwise. */
-function within(p: Promise<unknown>, ms: number): Promise<boolean> {
-  return Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
-}
-
-/** Connect, send a valid handshake, then the bytes of a HEADERS frame one every `everyMs`, forever. */
-async function dribbler(address: string, everyMs: number) {
-  const raw = await rawSocket(address);
-  raw.socket.write(handshake());
-  const frame = headersFrame(1, { endpoint: "Echo" });
-  let i = 0;
-  const timer = setInterval(() => {
-    if (raw.socket.destroyed || i >= frame.length - 1) return; // never the last byte: the frame never completes
-    raw.socket.write(frame.subarray(i, i + 1));
-    i++;
-  }, everyMs);
-  const start = Date.now();
-  const closedAfter = raw.closed.then(() => Date.now() - start);
-  void raw.closed.then(() => clearInterval(timer));
-  return { raw, closedAfter, stop: () => (clearInterval(timer), raw.socket.destroy()) };
-}
-
-async function echo(conn: Connection, text: string): Promise<string> {
-  const s = conn.openStream(header("Echo", "unary", { deadline: Date.now() + 5000 }));
-  void s.send(enc(text));
-  s.closeSend();
-  const out = await readAll(s);
-  return out.join("");
-}
 
 test("a frame dribbled byte by byte after the handshake: the server closes the connection at frameTimeout", { timeout: 20_000 }, async () => {
   const server = await spawnServer({ frameTimeout: FRAME_TIMEOUT });
@@ -69,37 +41,12 @@ test("a frame dribbled byte by byte after the handshake: the server closes the c
 });
 
 test("50 dribbling clients are all closed while a good client keeps calling", { timeout: 20_000 }, async () => {
-  const server = await spawnServer({ frameTimeout: FRAME_TIMEOUT });
-  children.push(server.child);
-  const conn = await tcpTransport().dial(server.address);
-  const dribblers = await Promise.all(Array.from({ length: 50 }, () => dribbler(server.address, 25)));
-  let ok = 0;
-  let failed = 0;
-  let allClosed = false;
-  const all = Promise.all(dribblers.map((d) => d.closedAfter)).then((t) => ((allClosed = true), t));
-  const calls = (async () => {
-    let i = 0;
-    while (!allClosed) {
-      try {
-        assert.equal(await echo(conn, `call ${i}`), `call ${i}`);
-        ok++;
-      } catch {
-        failed++;
-      }
-      i++;
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  })();
-  const closed = await within(all, FRAME_TIMEOUT + 5000);
-  allClosed = true;
-  await calls;
-  for (const d of dribblers) d.stop();
-  conn.close();
-  const times = closed ? await all : [];
-  console.log(`dribblers closed: ${times.length}/50, slowest after ${Math.max(0, ...times)} ms; good client: ${ok} calls ok, ${failed} failed`);
-  assert.ok(closed, `not every dribbling connection was closed within ${FRAME_TIMEOUT + 5000} ms`);
-  assert.equal(failed, 0, "the good client's calls all succeed");
-  assert.ok(ok > 0, "the good client made calls meanwhile");
+  const f = await runDribblers({ clients: 50, everyMs: 25, frameTimeout: FRAME_TIMEOUT });
+  const times = f.allClosed ? f.closedAfter : [];
+  console.log(`dribblers closed: ${times.length}/50, slowest after ${Math.max(0, ...times)} ms; good client: ${f.ok} calls ok, ${f.failed} failed`);
+  assert.ok(f.allClosed, `not every dribbling connection was closed within ${FRAME_TIMEOUT + 5000} ms`);
+  assert.equal(f.failed, 0, "the good client's calls all succeed");
+  assert.ok(f.ok > 0, "the good client made calls meanwhile");
 });
 
 test("an idle connection is closed after idleTimeout, GOAWAY first; a call that crossed the GOAWAY is served", { timeout: 20_000 }, async () => {

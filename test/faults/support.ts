@@ -23,13 +23,17 @@ export interface Cluster {
   dispose(): Promise<void>;
 }
 
+/** The cluster's heartbeat (`--register_interval`) and TTL (`--register_ttl`), in seconds. */
+export const CLUSTER_HEARTBEAT_S = 60;
+export const CLUSTER_TTL_S = 120;
+
 /**
  * `count` greeter nodes on a fresh registry directory with a long heartbeat (`--register_interval 60`, TTL
  * 120 s): whatever brings a lost record back within a scenario is not the heartbeat.
  */
 export async function cluster(count: number): Promise<Cluster> {
   const reg = tempRegistry();
-  const flags = ["--registry_address", reg.dir, "--register_ttl", "120", "--register_interval", "60"];
+  const flags = ["--registry_address", reg.dir, "--register_ttl", String(CLUSTER_TTL_S), "--register_interval", String(CLUSTER_HEARTBEAT_S)];
   const nodes: Node[] = [];
   const all: Fixture[] = [];
   const start = async (tag: string, extra: readonly string[] = []): Promise<Node> => {
