@@ -5,6 +5,7 @@
  * The grammar and the parser are src/http/template.ts, shared with protoc-gen-micro's rule checks.
  */
 import type { PathTemplate } from "../http/template.js";
+import { protoJsonName } from "../proto/json-name.js";
 import type { HttpRule, ValueRecord } from "../runtime/definition/index.js";
 import { MicroError } from "../runtime/errors/index.js";
 import { isJsonObject, notAnObjectMessage } from "../runtime/errors/json-object.js";
@@ -38,11 +39,6 @@ export function matchTemplate(t: PathTemplate, pathSegments: readonly string[]):
     vars[v.field.join(".")] = part.join("/");
   }
   return vars;
-}
-
-/** proto field name → its proto3 JSON name (`user_id` → `userId`). */
-export function jsonName(field: string): string {
-  return field.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
 /** Where a value came from, for error messages: `query parameter "page_size"`. */
@@ -132,8 +128,8 @@ function typedValue(value: string, type: string): { value: unknown } | { expecte
 }
 
 function fieldOf(fields: readonly ValueRecord[] | undefined, name: string): ValueRecord | undefined {
-  const json = jsonName(name);
-  return fields?.find((f) => f.name === name || jsonName(f.name) === json);
+  const json = protoJsonName(name);
+  return fields?.find((f) => f.name === name || protoJsonName(f.name) === json);
 }
 
 function unsafeKey(key: string): boolean {
@@ -154,7 +150,7 @@ export function setField(obj: Record<string, unknown>, path: readonly string[], 
   let f: ValueRecord | undefined;
   for (let k = 0; k < path.length; k++) {
     const part = path[k]!;
-    const key = jsonName(part);
+    const key = protoJsonName(part);
     if (unsafeKey(key)) return;
     f = fieldOf(curFields, part);
     if (curFields !== undefined && f === undefined) throw bad(`the request has no field ${JSON.stringify(path.slice(0, k + 1).join("."))}`);
@@ -165,7 +161,7 @@ export function setField(obj: Record<string, unknown>, path: readonly string[], 
     cur = cur[key] as Record<string, unknown>;
     curFields = f?.values;
   }
-  const key = jsonName(path[path.length - 1]!);
+  const key = protoJsonName(path[path.length - 1]!);
   const values = Array.isArray(raw) ? raw : [raw];
   if (f === undefined) {
     cur[key] = values.length > 1 ? values : values[0]!;
@@ -195,7 +191,7 @@ export function applyQuery(
   for (const key of new Set(query.keys())) {
     const path = key.split(".");
     if (!path.every((p) => IDENT.test(p))) throw MicroError.badRequest("micro.api", `invalid ${source} name ${JSON.stringify(key)}`);
-    if (skip.has(path[0]!) || skip.has(jsonName(path[0]!))) continue;
+    if (skip.has(path[0]!) || skip.has(protoJsonName(path[0]!))) continue;
     setField(obj, path, query.getAll(key), fields, source);
   }
 }
@@ -218,7 +214,7 @@ export function buildRuleRequest(
       request = { ...body };
     }
   } else if (rule.body) {
-    if (body !== undefined) request[jsonName(rule.body)] = body;
+    if (body !== undefined) request[protoJsonName(rule.body)] = body;
   }
   for (const [path, value] of Object.entries(vars)) setField(request, path.split("."), value, fields, "path variable");
   if (rule.body !== "*") {
@@ -233,5 +229,5 @@ export function buildRuleRequest(
 export function ruleResponse(rule: HttpRule, response: unknown): unknown {
   if (!rule.responseBody || typeof response !== "object" || response === null) return response;
   const r = response as Record<string, unknown>;
-  return r[jsonName(rule.responseBody)] ?? r[rule.responseBody] ?? null;
+  return r[protoJsonName(rule.responseBody)] ?? r[rule.responseBody] ?? null;
 }

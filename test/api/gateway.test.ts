@@ -107,7 +107,7 @@ before(async () => {
     endpoints: [
       {
         name: "Users.Get",
-        request: { name: "GetRequest", type: "GetRequest", values: [{ name: "user_id", type: "string" }, { name: "verbose", type: "bool" }] },
+        request: { name: "GetRequest", type: "GetRequest", values: [{ name: "user_id", type: "string" }, { name: "verbose", type: "bool" }, { name: "fooBar", type: "int32" }] },
         metadata: { http: JSON.stringify([{ method: "GET", path: "/v1/users/{user_id}", responseBody: "user" }, { method: "GET", path: "/v1/people/{user_id}" }]) },
       },
       { name: "Users.Update", metadata: { http: JSON.stringify([{ method: "PATCH", path: "/v1/{name=users/*}", body: "user" }]) } },
@@ -170,6 +170,12 @@ describe("http rule routes", () => {
     const r = await fetch(`${base}/v1/users/42?verbose=true`);
     assert.equal(r.status, 200);
     assert.deepEqual(await r.json(), { id: "42", q: { userId: "42", verbose: true } });
+  });
+
+  test("a query parameter named as protoc names JSON fields: foo__bar is the field fooBar", async () => {
+    const r = await fetch(`${base}/v1/users/42?foo__bar=3`);
+    assert.equal(r.status, 200);
+    assert.deepEqual(await r.json(), { id: "42", q: { userId: "42", fooBar: 3 } });
   });
 
   test("additional bindings route too, without response_body", async () => {
