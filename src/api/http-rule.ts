@@ -6,6 +6,7 @@
  */
 import type { PathTemplate } from "../http/template.js";
 import { protoJsonName } from "../proto/json-name.js";
+import { wellKnownJson } from "../proto/well-known.js";
 import type { HttpRule, ValueRecord } from "../runtime/definition/index.js";
 import { MicroError } from "../runtime/errors/index.js";
 import { isJsonObject, notAnObjectMessage } from "../runtime/errors/json-object.js";
@@ -50,22 +51,6 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d
 const DURATION = /^-?\d+(\.\d{1,9})?s$/;
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 const ENUM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** Wrapper types and the scalar their JSON form is. */
-const WRAPPERS: Record<string, string> = {
-  "google.protobuf.DoubleValue": "double",
-  "google.protobuf.FloatValue": "float",
-  "google.protobuf.Int64Value": "int64",
-  "google.protobuf.UInt64Value": "uint64",
-  "google.protobuf.Int32Value": "int32",
-  "google.protobuf.UInt32Value": "uint32",
-  "google.protobuf.BoolValue": "bool",
-  "google.protobuf.StringValue": "string",
-  "google.protobuf.BytesValue": "bytes",
-};
-
-/** Message types a URL value cannot fill (they have no single-string JSON form). */
-const NOT_IN_URL = new Set(["google.protobuf.Struct", "google.protobuf.ListValue", "google.protobuf.Any", "google.protobuf.Empty"]);
 
 function inRange(value: string, min: bigint, max: bigint): boolean {
   const n = BigInt(value);
@@ -116,12 +101,14 @@ function typedValue(value: string, type: string): { value: unknown } | { expecte
     case "google.protobuf.Value":
       return { value };
   }
-  const wrapped = WRAPPERS[type];
+  const known = wellKnownJson(type);
+  const wrapped = known?.wraps;
   if (wrapped) {
     const inner = typedValue(value, wrapped);
     return "expected" in inner ? { expected: `${type} (${inner.expected})` } : inner;
   }
-  if (NOT_IN_URL.has(type)) return { expected: `${type}, which cannot be given in a URL` };
+  // Struct, ListValue, Any, Empty: no single-string JSON form.
+  if (known?.kind === "object" || known?.kind === "array") return { expected: `${type}, which cannot be given in a URL` };
   // An enum (a message with fields is refused before this): its value name, or its number.
   if (INT32.test(value) && inRange(value, -(2n ** 31n), 2n ** 31n - 1n)) return { value: Number(value) };
   return ENUM_NAME.test(value) ? { value } : { expected: `${type} (an enum value name)` };
