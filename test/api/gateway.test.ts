@@ -458,3 +458,34 @@ function post2(url: string, path: string, body: string): Promise<Response> {
 async function json(r: Response): Promise<any> {
   return r.json();
 }
+
+describe("registry failures", () => {
+  test("a registry whose lookup fails is a 503 in the gateway's error shape, not a unary call with untyped values", async () => {
+    class FailingRegistry extends FakeRegistry {
+      override async getService(): Promise<never> {
+        throw new Error("registry unreachable");
+      }
+    }
+    const failing = new FailingRegistry();
+    const calls: string[] = [];
+    const fakeClient = new FakeClient().on("greeter", "Greeter.Hello", () => {
+      calls.push("Greeter.Hello");
+      return {};
+    });
+    const g = newGateway({ client: fakeClient, registry: failing, address: "127.0.0.1:0", timeout: 300 });
+    await g.start();
+    try {
+      const r = await fetch(`${g.url}/greeter/hello`, { method: "POST", body: '{"name":"x"}', headers: { "content-type": "application/json" } });
+      assert.equal(r.status, 503);
+      const body = (await r.json()) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(body).sort(), ["code", "detail", "id", "status"]);
+      assert.equal(body.id, "micro.api");
+      assert.equal(body.code, 503);
+      assert.equal(body.status, "Service Unavailable");
+      assert.match(String(body.detail), /registry lookup of service "greeter" failed: registry unreachable/);
+      assert.deepEqual(calls, []);
+    } finally {
+      await g.stop();
+    }
+  });
+});
