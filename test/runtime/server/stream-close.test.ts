@@ -4,29 +4,21 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import type { RpcClient, RpcServer } from "../../../src/index.js";
-import type { Registry } from "../../../src/runtime/registry/index.js";
 import type { HelloRequest } from "../../fixtures/runtime/greeter.js";
+import type { GreeterServer } from "./greeter-server.js";
 import { captureLogs } from "../broker/fixtures/logs.js";
 
 // The runtime's modules make their loggers when imported: capture first, then import them.
 const logs = captureLogs("warn") as Array<{ msg: string; endpoint?: string; err?: { message?: string } }>;
-const { cacheSelector, newClient, newServer } = await import("../../../src/index.js");
-const { memoryRegistry } = await import("../../../src/runtime/registry/memory/index.js");
-const { memoryBroker } = await import("../../../src/runtime/broker/memory/index.js");
-const { tcpTransport } = await import("../../../src/runtime/transport/tcp/index.js");
+const { startGreeter } = await import("./greeter-server.js");
 const { Greeter } = await import("../../fixtures/runtime/greeter.js");
 
-let server: RpcServer;
-let client: RpcClient;
-let address: string;
-const registry: Registry = memoryRegistry();
+let greeter: GreeterServer;
 let closed!: () => void;
 const finallyRan = new Promise<void>((r) => (closed = r));
 
 before(async () => {
-  server = newServer({ name: "greeter", deps: { registry, transport: tcpTransport(), broker: memoryBroker() } });
-  server.handle(Greeter, {
+  greeter = await startGreeter({
     hello: (req: HelloRequest) => ({ message: req.name }),
     stream: async function* () {
       try {
@@ -42,19 +34,15 @@ before(async () => {
     },
     upload: async () => ({ message: "" }),
     chat: async function* () {},
-  } as never);
-  await server.start();
-  address = server.address!;
-  client = newClient({ deps: { selector: cacheSelector({ registry }), transport: tcpTransport() } });
+  });
 });
 
 after(async () => {
-  client?.close();
-  await server?.stop();
-  await registry.close();
+  await greeter?.stop();
 });
 
 test("an error thrown by a streaming handler's finally during cancel is logged at warn with the endpoint", async () => {
+  const { client, address } = greeter;
   const target = { service: "greeter", endpoint: "Greeter.Stream", method: Greeter.methods.stream };
   for await (const r of client.serverStream(target, { name: "a" }, { address })) {
     assert.equal(r.message, "0");
