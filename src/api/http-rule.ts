@@ -5,6 +5,8 @@
  * The grammar and the parser are src/http/template.ts, shared with protoc-gen-micro's rule checks.
  */
 import type { PathTemplate } from "../http/template.js";
+import { protoJsonName } from "../proto/json-name.js";
+import { wellKnownJson } from "../proto/well-known.js";
 import type { HttpRule, ValueRecord } from "../runtime/definition/index.js";
 import { MicroError } from "../runtime/errors/index.js";
 import { isJsonObject, notAnObjectMessage } from "../runtime/errors/json-object.js";
@@ -40,11 +42,6 @@ export function matchTemplate(t: PathTemplate, pathSegments: readonly string[]):
   return vars;
 }
 
-/** proto field name → its proto3 JSON name (`user_id` → `userId`). */
-export function jsonName(field: string): string {
-  return field.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-}
-
 /** Where a value came from, for error messages: `query parameter "page_size"`. */
 export type ValueSource = "query parameter" | "path variable" | "form field";
 
@@ -54,22 +51,6 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d
 const DURATION = /^-?\d+(\.\d{1,9})?s$/;
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 const ENUM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** Wrapper types and the scalar their JSON form is. */
-const WRAPPERS: Record<string, string> = {
-  "google.protobuf.DoubleValue": "double",
-  "google.protobuf.FloatValue": "float",
-  "google.protobuf.Int64Value": "int64",
-  "google.protobuf.UInt64Value": "uint64",
-  "google.protobuf.Int32Value": "int32",
-  "google.protobuf.UInt32Value": "uint32",
-  "google.protobuf.BoolValue": "bool",
-  "google.protobuf.StringValue": "string",
-  "google.protobuf.BytesValue": "bytes",
-};
-
-/** Message types a URL value cannot fill (they have no single-string JSON form). */
-const NOT_IN_URL = new Set(["google.protobuf.Struct", "google.protobuf.ListValue", "google.protobuf.Any", "google.protobuf.Empty"]);
 
 function inRange(value: string, min: bigint, max: bigint): boolean {
   const n = BigInt(value);
@@ -120,20 +101,22 @@ function typedValue(value: string, type: string): { value: unknown } | { expecte
     case "google.protobuf.Value":
       return { value };
   }
-  const wrapped = WRAPPERS[type];
+  const known = wellKnownJson(type);
+  const wrapped = known?.wraps;
   if (wrapped) {
     const inner = typedValue(value, wrapped);
     return "expected" in inner ? { expected: `${type} (${inner.expected})` } : inner;
   }
-  if (NOT_IN_URL.has(type)) return { expected: `${type}, which cannot be given in a URL` };
+  // Struct, ListValue, Any, Empty: no single-string JSON form.
+  if (known?.kind === "object" || known?.kind === "array") return { expected: `${type}, which cannot be given in a URL` };
   // An enum (a message with fields is refused before this): its value name, or its number.
   if (INT32.test(value) && inRange(value, -(2n ** 31n), 2n ** 31n - 1n)) return { value: Number(value) };
   return ENUM_NAME.test(value) ? { value } : { expected: `${type} (an enum value name)` };
 }
 
 function fieldOf(fields: readonly ValueRecord[] | undefined, name: string): ValueRecord | undefined {
-  const json = jsonName(name);
-  return fields?.find((f) => f.name === name || jsonName(f.name) === json);
+  const json = protoJsonName(name);
+  return fields?.find((f) => f.name === name || protoJsonName(f.name) === json);
 }
 
 function unsafeKey(key: string): boolean {
@@ -154,7 +137,7 @@ export function setField(obj: Record<string, unknown>, path: readonly string[], 
   let f: ValueRecord | undefined;
   for (let k = 0; k < path.length; k++) {
     const part = path[k]!;
-    const key = jsonName(part);
+    const key = protoJsonName(part);
     if (unsafeKey(key)) return;
     f = fieldOf(curFields, part);
     if (curFields !== undefined && f === undefined) throw bad(`the request has no field ${JSON.stringify(path.slice(0, k + 1).join("."))}`);
@@ -165,7 +148,7 @@ export function setField(obj: Record<string, unknown>, path: readonly string[], 
     cur = cur[key] as Record<string, unknown>;
     curFields = f?.values;
   }
-  const key = jsonName(path[path.length - 1]!);
+  const key = protoJsonName(path[path.length - 1]!);
   const values = Array.isArray(raw) ? raw : [raw];
   if (f === undefined) {
     cur[key] = values.length > 1 ? values : values[0]!;
@@ -195,7 +178,7 @@ export function applyQuery(
   for (const key of new Set(query.keys())) {
     const path = key.split(".");
     if (!path.every((p) => IDENT.test(p))) throw MicroError.badRequest("micro.api", `invalid ${source} name ${JSON.stringify(key)}`);
-    if (skip.has(path[0]!) || skip.has(jsonName(path[0]!))) continue;
+    if (skip.has(path[0]!) || skip.has(protoJsonName(path[0]!))) continue;
     setField(obj, path, query.getAll(key), fields, source);
   }
 }
@@ -218,7 +201,7 @@ export function buildRuleRequest(
       request = { ...body };
     }
   } else if (rule.body) {
-    if (body !== undefined) request[jsonName(rule.body)] = body;
+    if (body !== undefined) request[protoJsonName(rule.body)] = body;
   }
   for (const [path, value] of Object.entries(vars)) setField(request, path.split("."), value, fields, "path variable");
   if (rule.body !== "*") {
@@ -233,5 +216,5 @@ export function buildRuleRequest(
 export function ruleResponse(rule: HttpRule, response: unknown): unknown {
   if (!rule.responseBody || typeof response !== "object" || response === null) return response;
   const r = response as Record<string, unknown>;
-  return r[jsonName(rule.responseBody)] ?? r[rule.responseBody] ?? null;
+  return r[protoJsonName(rule.responseBody)] ?? r[rule.responseBody] ?? null;
 }

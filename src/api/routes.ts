@@ -5,6 +5,7 @@
  */
 import type { HttpRule, MethodKind, ValueRecord } from "../runtime/definition/index.js";
 import type { EndpointRecord, Registry, ServiceRecord } from "../runtime/registry/index.js";
+import { MicroError } from "../runtime/errors/index.js";
 import { logger } from "../runtime/logger/index.js";
 import { endpointKind } from "../runtime/target/index.js";
 import { matchTemplate, parseTemplate, type PathTemplate } from "./http-rule.js";
@@ -97,13 +98,22 @@ export class RouteTable {
     return [...methods];
   }
 
-  /** Kind and request fields of an endpoint, looked up in the registry when not cached. */
+  /**
+   * Kind and request fields of an endpoint, looked up in the registry when not cached.
+   * @throws MicroError 503 when the registry lookup fails: routing on without the endpoint's kind and fields
+   * would call a stream as unary, with untyped values.
+   */
   async endpoint(service: string, endpoint: string): Promise<EndpointInfo | undefined> {
     let records = this.services.get(service);
     if (!records) {
       const missedAt = this.missing.get(service);
       if (missedAt !== undefined && Date.now() - missedAt < 1000) return undefined;
-      records = await this.registry.getService(service).catch(() => []);
+      try {
+        records = await this.registry.getService(service);
+      } catch (error) {
+        const why = error instanceof Error ? error.message : String(error);
+        throw new MicroError("micro.api", 503, `registry lookup of service ${JSON.stringify(service)} failed: ${why}`, undefined, { cause: error });
+      }
       if (records.length > 0) {
         this.services.set(service, records);
         this.missing.delete(service);

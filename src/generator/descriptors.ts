@@ -14,6 +14,7 @@
 import type { DescEnum, DescFile, DescMessage } from "@bufbuild/protobuf";
 import type { DescriptorProto, EnumDescriptorProto, FileDescriptorProto } from "@bufbuild/protobuf/wkt";
 import { deps } from "./deps.js";
+import { protoJsonName } from "../proto/json-name.js";
 
 /** Proto files @bufbuild/protobuf/wkt provides (never embedded). */
 const WELL_KNOWN = new Set(
@@ -21,23 +22,6 @@ const WELL_KNOWN = new Set(
     (n) => `google/protobuf/${n}.proto`,
   ),
 );
-
-/** protoc's default JSON name (`protoCamelCase`). */
-function defaultJsonName(name: string): string {
-  let out = "";
-  let capNext = false;
-  for (const c of name) {
-    if (c === "_") capNext = true;
-    else if (c >= "0" && c <= "9") {
-      out += c;
-      capNext = false;
-    } else {
-      out += capNext ? c.toUpperCase() : c;
-      capNext = false;
-    }
-  }
-  return out;
-}
 
 /** The files whose types `file`'s messages use, in order of first use (without `file`). */
 function usedFiles(file: DescFile): DescFile[] {
@@ -77,7 +61,7 @@ function trimMessage(m: DescriptorProto): void {
   m.reservedRange = [];
   m.options = m.options && deps.create(deps.MessageOptionsSchema, { mapEntry: own(m.options, "mapEntry"), features: m.options.features });
   for (const f of m.field) {
-    if (f.jsonName === defaultJsonName(f.name)) delete (f as { jsonName?: string }).jsonName;
+    if (f.jsonName === protoJsonName(f.name)) delete (f as { jsonName?: string }).jsonName;
     f.options = f.options && deps.create(deps.FieldOptionsSchema, { packed: own(f.options, "packed"), features: f.options.features });
   }
   for (const o of m.oneofDecl) o.options = o.options && deps.create(deps.OneofOptionsSchema, { features: o.options.features });

@@ -9,6 +9,7 @@ import { fieldRecordsSource } from "./fields.js";
 import { httpBindings } from "./http.js";
 import { messageResolver, type MessageRef } from "./messages.js";
 import { methodKeys, serviceName } from "./names.js";
+import { endpointNameOf } from "../proto/endpoint.js";
 import type { MicroOptions } from "./options.js";
 import type { Comments } from "./deps.js";
 
@@ -147,7 +148,7 @@ export function generateFile(f: GeneratedFile, file: DescFile, selfImportPath: s
         "      return client.",
         clientCalls[m.methodKind],
         "({ service, endpoint: ",
-        f.string(`${service.name}.${m.name}`),
+        f.string(endpointNameOf(service.name, m.name)),
         ", method: ",
         name,
         ".methods.",

@@ -19,6 +19,7 @@
  */
 import type { DescField, DescFile, DescMessage, DescMethod } from "@bufbuild/protobuf";
 import { parseTemplate as parsePathTemplate } from "../http/template.js";
+import { isSingleValueWellKnown } from "../proto/well-known.js";
 import { writtenRules, type WrittenRule } from "./http.js";
 
 /** Rules that cannot work, one message per problem; the plugin writes nothing when there is one. */
@@ -44,22 +45,6 @@ export function parseTemplate(template: string): ParsedTemplate {
   return { variables: parsed.variables.map((v) => v.field.join(".")), shape: parsed.shape };
 }
 
-/** Well-known types whose proto3 JSON form is a string or number, so a path segment can hold them. */
-const stringLike = new Set([
-  "google.protobuf.Timestamp",
-  "google.protobuf.Duration",
-  "google.protobuf.FieldMask",
-  "google.protobuf.StringValue",
-  "google.protobuf.BytesValue",
-  "google.protobuf.BoolValue",
-  "google.protobuf.Int32Value",
-  "google.protobuf.UInt32Value",
-  "google.protobuf.Int64Value",
-  "google.protobuf.UInt64Value",
-  "google.protobuf.FloatValue",
-  "google.protobuf.DoubleValue",
-]);
-
 function fieldNamed(message: DescMessage, name: string): DescField | undefined {
   return message.fields.find((f) => f.name === name);
 }
@@ -83,7 +68,7 @@ function variableProblem(request: DescMessage, path: string): string | undefined
     if (!last) {
       if (field.fieldKind !== "message") return `path variable "${path}": ${field.parent.typeName}.${field.name} is not a message, so "${parts[k + 1]}" cannot be one of its fields`;
       message = field.message;
-    } else if (field.fieldKind === "message" && !stringLike.has(field.message.typeName)) {
+    } else if (field.fieldKind === "message" && !isSingleValueWellKnown(field.message.typeName)) {
       return `path variable "${path}": ${field.parent.typeName}.${field.name} is a message (${field.message.typeName}); a path variable must name a scalar, enum or well-known type written as a string`;
     }
   }

@@ -107,7 +107,7 @@ before(async () => {
     endpoints: [
       {
         name: "Users.Get",
-        request: { name: "GetRequest", type: "GetRequest", values: [{ name: "user_id", type: "string" }, { name: "verbose", type: "bool" }] },
+        request: { name: "GetRequest", type: "GetRequest", values: [{ name: "user_id", type: "string" }, { name: "verbose", type: "bool" }, { name: "fooBar", type: "int32" }] },
         metadata: { http: JSON.stringify([{ method: "GET", path: "/v1/users/{user_id}", responseBody: "user" }, { method: "GET", path: "/v1/people/{user_id}" }]) },
       },
       { name: "Users.Update", metadata: { http: JSON.stringify([{ method: "PATCH", path: "/v1/{name=users/*}", body: "user" }]) } },
@@ -170,6 +170,12 @@ describe("http rule routes", () => {
     const r = await fetch(`${base}/v1/users/42?verbose=true`);
     assert.equal(r.status, 200);
     assert.deepEqual(await r.json(), { id: "42", q: { userId: "42", verbose: true } });
+  });
+
+  test("a query parameter named as protoc names JSON fields: foo__bar is the field fooBar", async () => {
+    const r = await fetch(`${base}/v1/users/42?foo__bar=3`);
+    assert.equal(r.status, 200);
+    assert.deepEqual(await r.json(), { id: "42", q: { userId: "42", fooBar: 3 } });
   });
 
   test("additional bindings route too, without response_body", async () => {
@@ -452,3 +458,34 @@ function post2(url: string, path: string, body: string): Promise<Response> {
 async function json(r: Response): Promise<any> {
   return r.json();
 }
+
+describe("registry failures", () => {
+  test("a registry whose lookup fails is a 503 in the gateway's error shape, not a unary call with untyped values", async () => {
+    class FailingRegistry extends FakeRegistry {
+      override async getService(): Promise<never> {
+        throw new Error("registry unreachable");
+      }
+    }
+    const failing = new FailingRegistry();
+    const calls: string[] = [];
+    const fakeClient = new FakeClient().on("greeter", "Greeter.Hello", () => {
+      calls.push("Greeter.Hello");
+      return {};
+    });
+    const g = newGateway({ client: fakeClient, registry: failing, address: "127.0.0.1:0", timeout: 300 });
+    await g.start();
+    try {
+      const r = await fetch(`${g.url}/greeter/hello`, { method: "POST", body: '{"name":"x"}', headers: { "content-type": "application/json" } });
+      assert.equal(r.status, 503);
+      const body = (await r.json()) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(body).sort(), ["code", "detail", "id", "status"]);
+      assert.equal(body.id, "micro.api");
+      assert.equal(body.code, 503);
+      assert.equal(body.status, "Service Unavailable");
+      assert.match(String(body.detail), /registry lookup of service "greeter" failed: registry unreachable/);
+      assert.deepEqual(calls, []);
+    } finally {
+      await g.stop();
+    }
+  });
+});

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { buildRuleRequest, jsonName, matchTemplate, parseTemplate, ruleResponse } from "../../src/api/http-rule.js";
+import { buildRuleRequest, matchTemplate, parseTemplate, ruleResponse } from "../../src/api/http-rule.js";
+import { protoJsonName } from "../../src/proto/json-name.js";
 import { MicroError } from "../../src/runtime/errors/index.js";
 
 test("literal and single-segment variables", () => {
@@ -60,6 +61,16 @@ test("body '*', path variables and typed query parameters build the request", ()
   assert.throws(() => buildRuleRequest({ method: "POST", path: "/x", body: "*" }, {}, [1, 2], q), (e: unknown) => e instanceof MicroError && e.code === 400);
 });
 
+test("query parameter names map to JSON names by protoc's rule (foo__bar, field_A, trailing_)", () => {
+  const fields = [
+    { name: "fooBar", type: "int32" },
+    { name: "fieldA", type: "string" },
+    { name: "trailing", type: "bool" },
+  ];
+  const q = new URLSearchParams("foo__bar=3&field_A=x&trailing_=true");
+  assert.deepEqual(buildRuleRequest({ method: "GET", path: "/x" }, {}, undefined, q, fields), { fooBar: 3, fieldA: "x", trailing: true });
+});
+
 test("query parameters cannot reach the prototype", () => {
   const out = buildRuleRequest({ method: "GET", path: "/x" }, {}, undefined, new URLSearchParams("__proto__.polluted=1&constructor.prototype.x=1"));
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
@@ -69,5 +80,5 @@ test("query parameters cannot reach the prototype", () => {
 test("response_body selects one field", () => {
   assert.deepEqual(ruleResponse({ method: "GET", path: "/x", responseBody: "user_info" }, { userInfo: { a: 1 }, other: 2 }), { a: 1 });
   assert.deepEqual(ruleResponse({ method: "GET", path: "/x" }, { a: 1 }), { a: 1 });
-  assert.equal(jsonName("a_b_c"), "aBC");
+  assert.equal(protoJsonName("a_b_c"), "aBC");
 });

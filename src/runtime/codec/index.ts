@@ -11,4 +11,4 @@ export * from "./codec.js";
 export { protobufCodec, jsonCodec, codecFor, codecs, PROTOBUF_CONTENT_TYPE, JSON_CONTENT_TYPE } from "./content-types.js";
 export { tsProtoCodec, type TsProtoMessageFns } from "./ts-proto.js";
 export { rawJsonCodec } from "./raw-json.js";
-export { allowUnknownJsonFields, NOT_A_JSON_OBJECT } from "./proto-json.js";
+export { allowUnknownJsonFields } from "./proto-json.js";

@@ -9,11 +9,9 @@
  */
 import type { DescField, DescFile, DescMessage, JsonValue, MessageShape, Registry, fromJson, toJson } from "@bufbuild/protobuf";
 import { MicroError } from "../errors/index.js";
+import { isJsonObject, jsonExcerpt, notAnObjectMessage } from "../errors/json-object.js";
 import type { JsonReadOptions, MessageCodec } from "./codec.js";
 import { SCALAR_NAMES } from "../../proto/scalars.js";
-
-/** The detail of the error for a request (or response) that is not a JSON object — the same everywhere. */
-export const NOT_A_JSON_OBJECT = "request must be a JSON object";
 
 /** The @bufbuild/protobuf functions the strict JSON needs (from whichever build the caller loaded). */
 export interface ProtobufJson {
@@ -21,9 +19,12 @@ export interface ProtobufJson {
   readonly toJson: typeof toJson;
 }
 
-/** Throws the 400 for anything but a JSON object (arrays, strings, numbers, `null`). */
+/**
+ * Throws the 400 for anything but a JSON object (arrays, strings, numbers, `null`), with the refusal every JSON
+ * edge uses: `request must be a JSON object, got an array [1,2]`.
+ */
 export function requireJsonObject(json: unknown): asserts json is { [k: string]: JsonValue } {
-  if (typeof json !== "object" || json === null || Array.isArray(json)) throw MicroError.badRequest("micro.codec", NOT_A_JSON_OBJECT);
+  if (!isJsonObject(json)) throw MicroError.badRequest("micro.codec", notAnObjectMessage(json));
 }
 
 /** Well-known types with a JSON form of their own: checked as a whole, never descended into field by field. */
@@ -115,13 +116,12 @@ export function canonicalToJson<Desc extends DescMessage>(pb: ProtobufJson, desc
 type Check = (json: JsonValue) => undefined | "json" | { convert: string };
 
 function isObject(v: unknown): v is { [k: string]: JsonValue } {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
+  return isJsonObject(v);
 }
 
-/** A JSON value as it appears in an error (shortened). */
+/** A JSON value as it appears in a field's error (shortened). */
 function show(v: unknown): string {
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 60 ? `${s.substring(0, 57)}...` : s;
+  return jsonExcerpt(v, 60);
 }
 
 function singularType(field: DescField): string {

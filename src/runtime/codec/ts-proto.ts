@@ -4,6 +4,7 @@ import type { DescriptorProto, FileDescriptorProto } from "@bufbuild/protobuf/wk
 import type { ValueRecord } from "./codec.js";
 import type { MessageCodec } from "./codec.js";
 import { canonicalToJson, requireJsonObject, strictFromJson } from "./proto-json.js";
+import { protoJsonName } from "../../proto/json-name.js";
 
 /** The subset of ts-proto's generated `MessageFns<T>` the runtime uses. */
 export interface TsProtoMessageFns<T> {
@@ -35,22 +36,8 @@ function protobuf(): { pb: Protobuf; wkt: Wkt; wktFiles: Map<string, DescFile> }
   return library;
 }
 
-/** protoc's default JSON name of a field (lowerCamelCase of the proto name). */
-function protoCamelCase(name: string): string {
-  let out = "";
-  let capNext = false;
-  for (const c of name) {
-    if (c === "_") capNext = true;
-    else {
-      out += capNext && !(c >= "0" && c <= "9") ? c.toUpperCase() : c;
-      capNext = false;
-    }
-  }
-  return out;
-}
-
 function withJsonNames(m: DescriptorProto): void {
-  for (const f of m.field) if (!Object.prototype.hasOwnProperty.call(f, "jsonName")) f.jsonName = protoCamelCase(f.name);
+  for (const f of m.field) if (!Object.prototype.hasOwnProperty.call(f, "jsonName")) f.jsonName = protoJsonName(f.name);
   m.nestedType.forEach(withJsonNames);
 }
 

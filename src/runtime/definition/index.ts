@@ -3,6 +3,7 @@
  * the server, the registry and the gateway read. It is plain data, so the generated file stays small.
  */
 import type { MessageCodec, ValueRecord } from "../codec/codec.js";
+import { endpointNameOf } from "../../proto/endpoint.js";
 
 export type { ValueRecord } from "../codec/codec.js";
 
@@ -49,5 +50,5 @@ export interface ServiceDefinition {
 
 /** The endpoint name used on the wire, in the registry and on the command line: `Greeter.Hello`. */
 export function endpointName(service: ServiceDefinition, method: MethodDefinition): string {
-  return `${service.name}.${method.name}`;
+  return endpointNameOf(service.name, method.name);
 }

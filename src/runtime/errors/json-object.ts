@@ -6,10 +6,15 @@
 /** The fixed start of the refusal, shared by every edge that checks it. */
 export const NOT_AN_OBJECT = "request must be a JSON object";
 
+/** A JSON value as text, shortened to `max` characters (`...` at the end): how every error quotes a value. */
+export function jsonExcerpt(value: unknown, max = 40): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
+}
+
 /** What a JSON value is, with a short excerpt: `an array [1,2]`, `a string "hi"`, `null`. */
 export function describeJsonValue(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  const excerpt = text.length > 40 ? `${text.slice(0, 37)}...` : text;
+  const excerpt = jsonExcerpt(value);
   if (value === null) return "null";
   if (Array.isArray(value)) return `an array ${excerpt}`;
   if (typeof value === "string") return `a string ${excerpt}`;

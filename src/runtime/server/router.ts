@@ -161,7 +161,7 @@ export class Router {
       if (result === null || typeof result !== "object" || !(Symbol.asyncIterator in result || Symbol.iterator in result)) {
         throw MicroError.internalServerError(this.name, `${entry.endpoint}: a streaming handler must return an (async) iterable, e.g. an async generator`);
       }
-      await sendAll(stream, result as AsyncIterable<unknown> | Iterable<unknown>, (message) => {
+      await sendAll(stream, entry.endpoint, result as AsyncIterable<unknown> | Iterable<unknown>, (message) => {
         if (!isMessage(message, m.output)) throw this.notAResponse(entry, message);
         return codec.marshal(m.output, message);
       });
@@ -175,7 +175,7 @@ export class Router {
  * connection) the iterator's `return()` is called at once, not after its next message: a generator waiting
  * at a `yield` (we are sending) runs its `finally` blocks now, one busy computing does so at its next yield.
  */
-async function sendAll(stream: ServerStream, messages: AsyncIterable<unknown> | Iterable<unknown>, marshal: (m: unknown) => Uint8Array): Promise<void> {
+async function sendAll(stream: ServerStream, endpoint: string, messages: AsyncIterable<unknown> | Iterable<unknown>, marshal: (m: unknown) => Uint8Array): Promise<void> {
   const source: AsyncIterable<unknown> =
     Symbol.asyncIterator in messages
       ? messages
@@ -184,8 +184,18 @@ async function sendAll(stream: ServerStream, messages: AsyncIterable<unknown> | 
         })();
   const it = source[Symbol.asyncIterator]();
   let done = false;
+  // Closing runs the handler's `finally` blocks; an error they throw has no caller left to reach, so it is logged.
+  const close = (): Promise<void> => {
+    let closing: unknown;
+    try {
+      closing = it.return?.();
+    } catch (error) {
+      closing = Promise.reject(error);
+    }
+    return Promise.resolve(closing).then(noop, (err: unknown) => log.warn({ endpoint, err }, "streaming handler failed while closing (an error thrown in its finally)"));
+  };
   const stop = (): void => {
-    if (!done) void Promise.resolve(it.return?.()).catch(noop);
+    if (!done) void close();
   };
   stream.signal.addEventListener("abort", stop, { once: true });
   try {
@@ -201,7 +211,7 @@ async function sendAll(stream: ServerStream, messages: AsyncIterable<unknown> | 
   } finally {
     stream.signal.removeEventListener("abort", stop);
     // A send failed: close the iterator as for-await would (the send's error is what the caller sees).
-    if (!done && !stream.signal.aborted) await Promise.resolve(it.return?.()).catch(noop);
+    if (!done && !stream.signal.aborted) await close();
   }
 }
 

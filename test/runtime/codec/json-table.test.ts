@@ -155,7 +155,7 @@ describe("proto3 JSON table: both libraries agree with @bufbuild/protobuf", () =
         // JSON in → message → canonical JSON out.
         if (kind === "duration") {
           // A Duration request is not a JSON object: requests must be objects (see the refusals).
-          assert.throws(() => c.fromJSON(json), (e: any) => e.code === 400 && e.detail === "request must be a JSON object");
+          assert.throws(() => c.fromJSON(json), (e: any) => e.code === 400 && e.detail === `request must be a JSON object, got a string ${JSON.stringify(json)}`);
         } else {
           assert.deepEqual(c.toJSON(c.fromJSON(json)), expected);
           // JSON in → binary equals the reference's binary meaning.
@@ -191,10 +191,10 @@ const refusals: readonly (readonly [Kind, unknown, string])[] = [
   ["wellKnown", { timestamp: "yesterday" }, 'timestamp: expected google.protobuf.Timestamp, got "yesterday"'],
   ["wellKnown", { int32Wrapper: "x" }, 'int32Wrapper: expected google.protobuf.Int32Value, got "x"'],
   ["wellKnown", { any: { "@type": "type.googleapis.com/no.Such" } }, 'any: expected google.protobuf.Any, got {"@type":"type.googleapis.com/no.Such"}'],
-  ["scalars", [1, 2], "request must be a JSON object"],
-  ["scalars", "text", "request must be a JSON object"],
-  ["scalars", 5, "request must be a JSON object"],
-  ["scalars", null, "request must be a JSON object"],
+  ["scalars", [1, 2], "request must be a JSON object, got an array [1,2]"],
+  ["scalars", "text", 'request must be a JSON object, got a string "text"'],
+  ["scalars", 5, "request must be a JSON object, got a number 5"],
+  ["scalars", null, "request must be a JSON object, got null"],
 ];
 
 describe("proto3 JSON refusals name the field path (both libraries)", () => {
@@ -260,7 +260,7 @@ describe("through a real server: a JSON call with a wrong type is a 400 naming t
           return true;
         });
         await assert.rejects(client.call(raw("EchoScalars"), { pagSize: 1 }, json), (e: any) => e.code === 400 && /^pagSize: unknown field/.test(e.detail));
-        await assert.rejects(client.call(raw("EchoScalars"), [1, 2], json), (e: any) => e.code === 400 && e.detail === "request must be a JSON object");
+        await assert.rejects(client.call(raw("EchoScalars"), [1, 2], json), (e: any) => e.code === 400 && e.detail === "request must be a JSON object, got an array [1,2]");
         // Canonical JSON back: a 17-digit int64 intact, a Duration as "1.5s", a wrapper's bare value, a Struct body.
         assert.deepEqual(await client.call(raw("EchoScalars"), { int64Value: "12345678901234567", int32Value: "5" }, json), { int32Value: 5, int64Value: "12345678901234567" });
         assert.deepEqual(await client.call(raw("EchoWellKnown"), { duration: "1.5s", int32Wrapper: 7, struct: { a: [1, "b"] } }, json), {

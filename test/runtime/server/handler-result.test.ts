@@ -6,10 +6,9 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { MicroError, cacheSelector, newClient, newServer, type RpcClient, type RpcServer } from "../../../src/index.js";
-import { memoryRegistry } from "../../../src/runtime/registry/memory/index.js";
-import { memoryBroker } from "../../../src/runtime/broker/memory/index.js";
+import { MicroError, type RpcClient } from "../../../src/index.js";
 import { tcpTransport } from "../../../src/runtime/transport/tcp/index.js";
+import { startGreeter, type GreeterServer } from "./greeter-server.js";
 import { Greeter, type HelloRequest } from "../../fixtures/runtime/greeter.js";
 
 /** What the handlers return, by request name. */
@@ -25,10 +24,9 @@ const results: Record<string, unknown> = {
 };
 const served: string[] = [];
 
-let server: RpcServer;
+let server: GreeterServer;
 let client: RpcClient;
 let address: string;
-const registry = memoryRegistry();
 
 const target = (key: keyof typeof Greeter.methods) => ({ service: "greeter", endpoint: `Greeter.${Greeter.methods[key].name}`, method: Greeter.methods[key] });
 
@@ -41,8 +39,7 @@ const refused = (endpoint: string, returned: string) => (e: unknown) => {
 };
 
 before(async () => {
-  server = newServer({ name: "greeter", deps: { registry, transport: tcpTransport(), broker: memoryBroker() } });
-  server.handle(Greeter, {
+  server = await startGreeter({
     hello: (req: HelloRequest) => {
       served.push(req.name);
       return results[req.name];
@@ -57,16 +54,12 @@ before(async () => {
       return results[last];
     },
     chat: async function* () {},
-  } as never);
-  await server.start();
-  address = server.address!;
-  client = newClient({ deps: { selector: cacheSelector({ registry }), transport: tcpTransport() } });
+  });
+  ({ client, address } = server);
 });
 
 after(async () => {
-  client?.close();
   await server?.stop();
-  await registry.close();
 });
 
 const cases: Array<[string, string]> = [

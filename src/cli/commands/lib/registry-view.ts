@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import { addressList } from "../../../runtime/config/plugins.js";
 import { out, runCommand } from "./io.js";
 import { openRuntime, type CliRuntime } from "./runtime.js";
+import { wellKnownJson } from "../../../proto/well-known.js";
 
 /** The direct broker registers one service per subscribed topic under this prefix (its delivery endpoints). */
 const BROKER_PREFIX = "micro.broker.";
@@ -55,34 +56,19 @@ function metadataText(md: Readonly<Record<string, string>> | undefined): string 
   return entries.length === 0 ? "-" : entries.map(([k, v]) => `${k}=${v}`).join(",");
 }
 
-/** Well-known types by the JSON form `micro call` takes for them (proto3 JSON mapping). */
-const WELL_KNOWN: Record<string, string> = {
-  "google.protobuf.Timestamp": "string (RFC 3339)",
-  "google.protobuf.Duration": 'string (e.g. "1.5s")',
-  "google.protobuf.FieldMask": 'string (e.g. "a.b,c")',
-  "google.protobuf.Struct": "object",
-  "google.protobuf.Value": "any JSON value",
-  "google.protobuf.ListValue": "array",
-  "google.protobuf.Any": 'object (with "@type")',
-  "google.protobuf.Empty": "object ({})",
-  "google.protobuf.DoubleValue": "number or null",
-  "google.protobuf.FloatValue": "number or null",
-  "google.protobuf.Int64Value": "string (int64) or null",
-  "google.protobuf.UInt64Value": "string (uint64) or null",
-  "google.protobuf.Int32Value": "number (int32) or null",
-  "google.protobuf.UInt32Value": "number (uint32) or null",
-  "google.protobuf.BoolValue": "bool or null",
-  "google.protobuf.StringValue": "string or null",
-  "google.protobuf.BytesValue": "string (base64) or null",
-};
+/** A well-known type by the JSON form `micro call` takes for it (proto3 JSON mapping), or undefined. */
+function wellKnownText(type: string): string | undefined {
+  return wellKnownJson(type)?.display;
+}
 
 /** A field's type as shown: well-known types (also repeated, or as map values) by their JSON form. */
 export function typeText(type: string): string {
   const repeated = type.endsWith("[]");
   const base = repeated ? type.slice(0, -2) : type;
   const map = /^map<([^,]+), (.+)>$/.exec(base);
-  if (map) return WELL_KNOWN[map[2]!] ? `map<${map[1]}, ${WELL_KNOWN[map[2]!]}>` : type;
-  const known = WELL_KNOWN[base];
+  const value = map ? wellKnownText(map[2]!) : undefined;
+  if (map) return value !== undefined ? `map<${map[1]}, ${value}>` : type;
+  const known = wellKnownText(base);
   return known === undefined ? type : repeated ? `list of ${known}` : known;
 }
 
