@@ -361,12 +361,15 @@ describe("NATS broker: a server restart during durable publishing (real nats-ser
     if (nats.syncAlways) assert.equal(f.lost[1], 0, "messages acknowledged while the server stopped were lost");
   });
 
-  it("lame duck mode (SIGUSR2): every acknowledged message is delivered", { timeout: 60_000 }, async (t) => {
+  it("lame duck mode (SIGUSR2): every message acknowledged before the stop is delivered; with sync_interval: always, every message", { timeout: 60_000 }, async (t) => {
     const nats = await startNats({ lameDuck: { duration: "30s", gracePeriod: "1s" } });
     servers.push(nats);
     const f = await restartDuringPublishing(nats, brokers, "LAMEDUCK", "SIGUSR2");
     t.diagnostic(describeRestart("lame duck restart", nats, f));
     assert.ok(f.byPhase[2] > 0, "no publish succeeded after the restart");
-    assert.deepEqual(f.lost, [0, 0, 0], "acknowledged messages were lost");
+    assert.equal(f.lost[0] + f.lost[2], 0, "messages acknowledged before the stop or after the restart were lost");
+    // Lame duck mode closes the clients first, which narrows 2.9.10's window but does not close it: measured
+    // 0-7 acknowledged-while-stopping messages lost (README's "Going to production" says so).
+    if (nats.syncAlways) assert.equal(f.lost[1], 0, "messages acknowledged while the server stopped were lost");
   });
 });
