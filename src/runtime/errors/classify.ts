@@ -59,23 +59,24 @@ export function isRuntimeErrorId(id: string): boolean {
   return id === "" || id === "micro" || id.startsWith("micro.") || id.startsWith("micro-");
 }
 
-/** Whether a socket error code (ECONNREFUSED, …) is on the error or anywhere in its `cause` chain. */
-export function hasNetworkCode(error: unknown): boolean {
+/** Whether `test` holds for a socket error code on the error or anywhere in its `cause` chain (5 levels). */
+function someCode(error: unknown, test: (code: string) => boolean): boolean {
   for (let e: unknown = error, depth = 0; e !== null && typeof e === "object" && depth < 5; depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && NETWORK_ERROR_CODES.has(code)) return true;
+    if (typeof code === "string" && test(code)) return true;
     e = (e as { cause?: unknown }).cause;
   }
   return false;
 }
 
+/** Whether a socket error code (ECONNREFUSED, …) is on the error or anywhere in its `cause` chain. */
+export function hasNetworkCode(error: unknown): boolean {
+  return someCode(error, (code) => NETWORK_ERROR_CODES.has(code));
+}
+
 /** Whether the peer refused the connection (ECONNREFUSED on the error or anywhere in its `cause` chain). */
 export function isConnectionRefused(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e !== null && typeof e === "object" && depth < 5; depth++) {
-    if ((e as { code?: unknown }).code === "ECONNREFUSED") return true;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return false;
+  return someCode(error, (code) => code === "ECONNREFUSED");
 }
 
 function kindOf(error: unknown): FailureKind {

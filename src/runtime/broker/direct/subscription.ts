@@ -137,7 +137,10 @@ export function subscriptions(options: ResolvedDirectOptions, brokerId: string, 
       if (epoch !== started) {
         // close() ran during the registration: it could not see this subscription, so undo it here.
         subs.delete(sub.id);
-        await registry.deregister(record(sub, l.address)).catch(() => undefined);
+        // The caller gets the disconnect error below; a failed undo is logged (the record expires with its TTL).
+        await registry.deregister(record(sub, l.address)).catch((error) =>
+          log.warn({ topic, err: error }, "cannot undo a subscription registered during disconnect; it expires with its TTL"),
+        );
         throw disconnectedError(topic);
       }
       keepRegistered();

@@ -110,7 +110,7 @@ export function natsBroker(options?: NatsBrokerOptions): Broker {
             break;
         }
       }
-    })().catch(() => {});
+    })().catch((error: unknown) => log.debug({ err: error }, "NATS status updates ended")); // only logs; the connection reports its own failures
     return nc;
   };
 
@@ -201,13 +201,14 @@ export function natsBroker(options?: NatsBrokerOptions): Broker {
       if (!pending) return;
       connection = undefined;
       store = undefined;
-      await Promise.all([...subscriptions].map((s) => s.stop().catch(() => {})));
+      await Promise.all([...subscriptions].map((s) => s.stop().catch((error: unknown) => log.warn({ topic: s.topic, err: error }, "a subscription did not stop cleanly on disconnect"))));
       subscriptions.clear();
+      // A connection that never opened has nothing to close; its error went to whoever awaited connect().
       const conn = await pending.catch(() => undefined);
       if (!conn || conn.isClosed()) return;
       // Drain flushes what was published and lets in-flight handlers finish; bounded, then closed outright.
       await settleWithin(conn.drain(), resolved.timeout);
-      if (!conn.isClosed()) await conn.close().catch(() => {});
+      if (!conn.isClosed()) await conn.close().catch((error: unknown) => log.warn({ err: error }, "closing the NATS connection failed"));
     },
 
     async publish(topic: string, message: BrokerMessage): Promise<void> {

@@ -151,13 +151,13 @@ export function durableStore(nc: NatsConnection, stream: string, timeout: number
             log.warn({ topic, consumer: name, status: status.type }, "JetStream consumer interrupted; it resumes when the server is back");
           }
         }
-      })().catch(() => {});
+      })().catch((error: unknown) => log.debug({ err: error, topic }, "JetStream consumer status updates ended")); // only logs
       const loop = (async () => {
         for await (const message of messages) await deliver(message);
       })().catch((error: unknown) => log.error({ err: error, topic }, "durable subscription ended"));
       return {
         stop: async () => {
-          await messages.close().catch(() => {});
+          await messages.close().catch((error: unknown) => log.warn({ err: error, topic }, "closing the JetStream consumer failed; the server frees it after the ack wait"));
           // Make sure the server saw the unsubscribe before this resolves: until then it may still hand messages
           // to the closed pull, and those would only come back after the ack wait.
           if (!nc.isClosed()) await settleWithin(nc.flush(), timeout);
