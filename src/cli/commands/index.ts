@@ -7,6 +7,7 @@
  */
 export { newCommand as new } from "./new.js";
 export { apiCommand as api } from "./api.js";
+export { botCommand as bot } from "./bot.js";
 export { callCommand as call } from "./call.js";
 export { getCommand as get } from "./get.js";
 export { healthCommand as health } from "./health.js";
