@@ -5,7 +5,7 @@
 import { UsageError } from "../runtime/errors/usage.js";
 
 /** Project types, one template folder each. */
-export type ProjectType = "service" | "api";
+export type ProjectType = "service" | "api" | "bot";
 
 /** What a template sees. */
 export interface ProjectNames {
@@ -82,7 +82,9 @@ export function deriveNames(name: string, options: NameOptions = {}): ProjectNam
   }
   // An API service needs a name of its own beside the backend `micro new <name>` creates: `api.<alias>`,
   // so that `micro api --namespace api` maps /<alias>/call to it (Go Micro's go.micro.api.<alias>).
-  const fqdn = options.fqdn ?? (options.namespace ? `${options.namespace}.${type}.${alias}` : type === "api" ? `api.${alias}` : name);
+  // A bot command registers under the bot's namespace: `micro.bot.<alias>` is the command <alias> (Go Micro's go.micro.bot).
+  const fqdn =
+    options.fqdn ?? (options.namespace ? `${options.namespace}.${type}.${alias}` : type === "api" ? `api.${alias}` : type === "bot" ? `micro.bot.${alias}` : name);
   const pascal = aliasWords.map(capitalize).join("");
   return {
     name,

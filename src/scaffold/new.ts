@@ -85,6 +85,8 @@ export function templateContext(names: ProjectNames, config: ProjectConfig = {},
       typesNode: dev["@types/node"] ?? "^20.0.0",
     },
     gatewayNamespace: gatewayNamespace(names),
+    // Service and API projects generate code from their protos; a bot command uses micro-ts/bot's.
+    generates: names.type !== "bot",
     namespace: namespace ?? null,
     env,
     config,
@@ -140,7 +142,12 @@ function nextSteps(dir: string, names: ProjectNames, installed: boolean): string
   if (!installed) lines.push("  npm install", "  npm run generate         # buf generate: ts-proto + protoc-gen-micro into src/gen");
   lines.push("  npm run build && npm start");
   const service = `${names.pascal}Service`;
-  if (names.type === "api") {
+  if (names.type === "bot") {
+    lines.push(
+      `  micro bot --inputs http --allow_users '*'   # in another terminal (README.md: Slack set-up)`,
+      `  curl -s localhost:8083/message -d '{"user":"me","text":"${names.fqdn.split(".").pop()} hello"}'`,
+    );
+  } else if (names.type === "api") {
     const ns = gatewayNamespace(names);
     if (ns === null) {
       lines.push(`  micro api --handler api   # routes /<path>/call to <namespace>.<path>: ${names.fqdn} must match that (README.md)`);

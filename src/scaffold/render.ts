@@ -41,7 +41,7 @@ export function outputPath(templatePath: string, context: object): string {
 /**
  * The files a template renders to, without writing anything. A template is one folder or a list of layers
  * (e.g. the shared `common` layer, then the project type's own); a file in a later layer replaces the file
- * of the same path in an earlier one.
+ * of the same path in an earlier one. A `.hbs` file that renders to nothing but white space is left out.
  * @throws Error when a template refers to a name the context lacks.
  */
 export async function renderFiles(template: string | readonly string[], context: object): Promise<Map<string, Buffer | string>> {
@@ -55,7 +55,9 @@ export async function renderFiles(template: string | readonly string[], context:
     const target = outputPath(path, context);
     if (path.endsWith(".hbs")) {
       try {
-        files.set(target, Handlebars.compile(raw.toString("utf8"), { noEscape: true, strict: true })(context));
+        const text = Handlebars.compile(raw.toString("utf8"), { noEscape: true, strict: true })(context);
+        // A template that renders to nothing is a file this project type does not have (e.g. buf.gen.yaml for a bot).
+        if (text.trim() !== "") files.set(target, text);
       } catch (cause) {
         throw new Error(`template ${path}: ${(cause as Error).message}`, { cause });
       }

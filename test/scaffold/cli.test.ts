@@ -71,7 +71,7 @@ test("no command, an unknown flag or a bad flag value are usage errors, exit 2",
   assert.match(unknown.stderr, /bogus/);
   const type = await run(["new", "greeter", "--type", "website"], cwd);
   assert.equal(type.code, 2);
-  assert.match(type.stderr, /Choices: "service", "api"/);
+  assert.match(type.stderr, /Choices: "service", "api", "bot"/);
   assert.deepEqual(await readdir(cwd), []);
 });
 

@@ -1,5 +1,5 @@
 /**
- * End to end, as a user lives it: `micro new` of both templates (with a real npm install; micro-ts itself
+ * End to end, as a user lives it: `micro new` of the three templates (with a real npm install; micro-ts itself
  * comes from this checkout through a `file:` dependency, so dist/ must be built), then each project's own
  * `npm test`, its `npm start`, and a separate client process calling through the generated client.
  * Slow (npm install): one install per template, reused by every test here.
@@ -62,8 +62,10 @@ const servers: ChildProcess[] = [];
 let serviceServer: ChildProcess | undefined;
 let serviceDir: string;
 let apiDir: string;
+let botDir: string;
 let newService: Result;
 let newApi: Result;
+let newBot: Result;
 
 before(async () => {
   root = await mkdtemp(join(tmpdir(), "micro-e2e-"));
@@ -82,9 +84,11 @@ before(async () => {
   };
   serviceDir = join(root, "greeter");
   apiDir = join(root, "greeter-api");
-  [newService, newApi] = await Promise.all([
+  botDir = join(root, "deploy");
+  [newService, newApi, newBot] = await Promise.all([
     exec(process.execPath, [micro, "new", "greeter", "--dir", serviceDir], root, env, INSTALL_TIMEOUT),
     exec(process.execPath, [micro, "new", "greeter", "--type", "api", "--dir", apiDir], root, env, INSTALL_TIMEOUT),
+    exec(process.execPath, [micro, "new", "deploy", "--type", "bot", "--dir", botDir], root, env, INSTALL_TIMEOUT),
   ]);
 }, { timeout: INSTALL_TIMEOUT + 60_000 });
 
@@ -233,6 +237,40 @@ import { Request } from "./dist/gen/micro/api/v1/api.js";`,
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     assert.equal(last, '200 {"msg":"Hello John"}');
+  });
+
+  test("the bot command project was created and installed, and its own npm test passes", { timeout: STEP_TIMEOUT }, async () => {
+    assertOk(newBot, "micro new deploy --type bot");
+    assert.match(newBot.stdout, /Created bot micro\.bot\.deploy/);
+    assert.ok(!existsSync(join(botDir, "buf.gen.yaml")), "no code generation in a bot command project");
+    assertOk(await exec(npm, ["test"], botDir, env, STEP_TIMEOUT), "npm test (bot)");
+  });
+
+  test("npm start serves the bot command; micro bot offers it and answers `deploy John`", { timeout: STEP_TIMEOUT }, async () => {
+    await build(botDir);
+    start(botDir);
+    const bot = spawn(process.execPath, [micro, "bot", "--inputs", "http", "--http_address", "127.0.0.1:0", "--allow_users", "me"], { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    servers.push(bot);
+    bot.stderr!.resume();
+    const address = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      bot.stdout!.on("data", (d: Buffer) => {
+        out += d.toString();
+        const m = /"http":"([^"]+)"/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      bot.once("close", (code) => reject(new Error(`micro bot exited (${code})`)));
+    });
+    // Retried until the command service has registered and the bot's watch has seen it (60 s).
+    const deadline = Date.now() + 60_000;
+    let last = "";
+    for (;;) {
+      const r = await fetch(`http://${address}/message`, { method: "POST", body: JSON.stringify({ user: "me", channel: "ops", text: "deploy John" }) });
+      last = `${r.status} ${await r.text()}`;
+      if (last.includes("Hello John") || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    assert.equal(last, '200 {"text":"Hello John, from me"}');
   });
 
   test("a scaffolded service that cannot start prints one line and exits 1", { timeout: STEP_TIMEOUT }, async () => {

@@ -33,6 +33,12 @@ function serviceFiles(alias: string): string[] {
   return [...sharedFiles, `proto/${alias}/v1/${alias}.proto`, `src/handler/${alias}.ts`, "src/main.ts", `src/subscriber/${alias}.ts`, `test/${alias}.test.ts`].sort();
 }
 
+/** A bot command has no proto of its own (micro-ts/bot ships the Command service), so no buf files. */
+function botFiles(alias: string): string[] {
+  const shared = sharedFiles.filter((f) => !f.startsWith("buf."));
+  return [...shared, `src/command/${alias}.ts`, "src/main.ts", `test/${alias}.test.ts`].sort();
+}
+
 function apiFiles(alias: string): string[] {
   return [...sharedFiles, `proto/${alias}/api/v1/api.proto`, `proto/${alias}/v1/${alias}.proto`, `src/handler/${alias}.ts`, "src/main.ts", `test/${alias}.test.ts`].sort();
 }
@@ -61,6 +67,8 @@ describe("names", () => {
     assert.equal(dotted.fqdn, "com.example.srv.foo");
     assert.equal(deriveNames("greeter", { namespace: "com.example" }).fqdn, "com.example.service.greeter");
     assert.equal(deriveNames("greeter", { type: "api" }).fqdn, "api.greeter");
+    assert.equal(deriveNames("deploy", { type: "bot" }).fqdn, "micro.bot.deploy");
+    assert.equal(deriveNames("deploy", { type: "bot", namespace: "com.example" }).fqdn, "com.example.bot.deploy");
     assert.equal(deriveNames("greeter", { fqdn: "x.y" }).fqdn, "x.y");
     assert.equal(deriveNames("greeter", { alias: "Say-Hi" }).alias, "say_hi");
   });
@@ -72,14 +80,14 @@ describe("names", () => {
   }
 });
 
-for (const type of ["service", "api"] as const) {
+for (const type of ["service", "api", "bot"] as const) {
   describe(`${type} template`, () => {
     for (const name of ["greeter", "hello-world", "com.example.srv.foo"]) {
       test(`renders ${name} to the expected files, and its protos pass buf lint`, async () => {
         const dir = join(root, type, name);
         const result = await newProject({ name, type, dir, install: false, out: quiet });
         const alias = deriveNames(name).alias;
-        const expected = type === "service" ? serviceFiles(alias) : apiFiles(alias);
+        const expected = type === "service" ? serviceFiles(alias) : type === "api" ? apiFiles(alias) : botFiles(alias);
         assert.deepEqual(result.files, expected);
         assert.deepEqual(await listFiles(dir), expected);
         // No temporary directory left beside the project.
@@ -96,7 +104,8 @@ for (const type of ["service", "api"] as const) {
           await mkdir(join(dir, "node_modules"));
           await symlink(packageRoot, join(dir, "node_modules", "micro-ts"));
         }
-        await run(buf, ["lint"], { cwd: dir, timeout: 60_000 });
+        if (type === "bot") assert.match(await readFile(join(dir, "src/main.ts"), "utf8"), /registerCommandHandler/);
+        else await run(buf, ["lint"], { cwd: dir, timeout: 60_000 });
       });
     }
   });

@@ -6,7 +6,7 @@ import type { CommandModule } from "yargs";
 /** The parsed arguments of `micro new`. */
 export interface NewArguments {
   name: string;
-  type: "service" | "api";
+  type: "service" | "api" | "bot";
   namespace?: string;
   fqdn?: string;
   alias?: string;
@@ -29,7 +29,7 @@ export const newCommand: CommandModule<object, NewArguments> = {
         demandOption: true,
         describe: "Project name: letters, digits, -, _ and . (e.g. greeter, hello-world, com.example.srv.foo)",
       })
-      .option("type", { choices: ["service", "api"] as const, default: "service" as const, describe: "Template to render" })
+      .option("type", { choices: ["service", "api", "bot"] as const, default: "service" as const, describe: "Template to render" })
       .option("namespace", { type: "string", describe: "Namespace of the service name: <namespace>.<type>.<alias>" })
       .option("fqdn", { type: "string", describe: "Full name the service registers as (default: the name, or <namespace>.<type>.<alias>)" })
       .option("alias", { type: "string", describe: "Short name used for the proto package, files and identifiers" })
@@ -37,6 +37,7 @@ export const newCommand: CommandModule<object, NewArguments> = {
       .option("dir", { type: "string", describe: "Directory to create (default: ./<name>)" })
       .example("$0 new greeter", "a service in ./greeter")
       .example("$0 new greeter --type api --namespace com.example", "an API service named com.example.api.greeter")
+      .example("$0 new deploy --type bot", "a bot command service micro.bot.deploy: the `deploy` command of `micro bot`")
       .example("$0 new greeter --registry etcd --registry_address 127.0.0.1:2379", "bake the registry into the project's .env") as never,
   handler: async (args) => {
     const { newProject } = await import("../../scaffold/new.js");
