@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { MICRO_BIN, startFixture, stop, testEnv, type Env, type Fixture } from "../cli/support.js";
+import { MICRO_BIN, micro, startFixture, stop, testEnv, type Env, type Fixture } from "../cli/support.js";
 import { spawnNode } from "../support/process.js";
 import { APP_TOKEN, BOT_TOKEN, BOT_USER, SlackStandIn } from "../support/slack-standin.js";
 
@@ -200,4 +200,16 @@ test("the http input answers bad requests in the error shape", async () => {
   assert.equal(rsp.status, 404);
   rsp = await post("x".repeat(70_000));
   assert.equal(rsp.status, 413);
+});
+
+test("micro bot refuses a bad start with a clear message", async () => {
+  const noTokens = await micro(["bot"], { ...env, MICRO_BOT_SLACK_APP_TOKEN: "", MICRO_BOT_SLACK_BOT_TOKEN: "" });
+  assert.equal(noTokens.code, 2, noTokens.stderr);
+  assert.match(noTokens.stderr, /needs an app-level token: --slack_app_token or MICRO_BOT_SLACK_APP_TOKEN/);
+  const unknown = await micro(["bot", "--inputs", "irc"], env);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown input "irc": the inputs are slack and http/);
+  const badToken = await micro(["bot"], { ...env, MICRO_BOT_SLACK_APP_TOKEN: APP_TOKEN, MICRO_BOT_SLACK_BOT_TOKEN: "xoxb-wrong", MICRO_BOT_SLACK_API_URL: slack.apiUrl });
+  assert.equal(badToken.code, 1);
+  assert.match(badToken.stderr, /Slack refused the bot token \(auth\.test\).*check MICRO_BOT_SLACK_BOT_TOKEN/);
 });
