@@ -158,6 +158,33 @@ await service.stop();
   return exec(process.execPath, [script], dir, env, 90_000);
 }
 
+/** Start `micro <args>` (kept until the end); resolves to what `pattern` captures from its stdout (its address). */
+function startMicro(args: readonly string[], pattern: RegExp): Promise<string> {
+  const child = spawn(process.execPath, [micro, ...args], { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  servers.push(child);
+  child.stderr!.resume();
+  return new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = pattern.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once("close", (code) => reject(new Error(`micro ${args[0]} exited (${code})`)));
+  });
+}
+
+/** POST `body` to `url` until `done(status, text)` holds or 60 s pass; resolves to the last `<status> <text>`. */
+async function postUntil(url: string, body: string, done: (status: number, text: string) => boolean, headers: Record<string, string> = {}): Promise<string> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const r = await fetch(url, { method: "POST", body, headers });
+    const text = await r.text();
+    if (done(r.status, text) || Date.now() > deadline) return `${r.status} ${text}`;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 describe("micro new, installed and generated", () => {
   test("the service project was created, installed and generated", () => {
     assertOk(newService, "micro new greeter");
@@ -215,27 +242,9 @@ import { Request } from "./dist/gen/micro/api/v1/api.js";`,
   test("the Go Micro route: micro api, then curl -d '{\"name\":\"John\"}' localhost/greeter/call answers {\"msg\":\"Hello John\"}", { timeout: STEP_TIMEOUT }, async () => {
     assert.match(newService.stdout, /^ {2}curl -s localhost:8080\/greeter\/call -d '\{"name":"John"\}'$/m);
     await startService();
-    const gateway = spawn(process.execPath, [micro, "api", "--address", "127.0.0.1:0"], { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-    servers.push(gateway);
-    gateway.stderr!.resume();
-    const address = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      gateway.stdout!.on("data", (d: Buffer) => {
-        out += d.toString();
-        const m = /"address":"([^"]+)"/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      gateway.once("close", (code) => reject(new Error(`micro api exited (${code})`)));
-    });
-    // What curl -d sends: a form content type carrying JSON. Retried until the service has registered (60 s).
-    const deadline = Date.now() + 60_000;
-    let last = "";
-    for (;;) {
-      const r = await fetch(`http://${address}/greeter/call`, { method: "POST", body: '{"name":"John"}', headers: { "content-type": "application/x-www-form-urlencoded" } });
-      last = `${r.status} ${await r.text()}`;
-      if (r.status === 200 || Date.now() > deadline) break;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    const address = await startMicro(["api", "--address", "127.0.0.1:0"], /"address":"([^"]+)"/);
+    // What curl -d sends: a form content type carrying JSON. Retried until the service has registered.
+    const last = await postUntil(`http://${address}/greeter/call`, '{"name":"John"}', (status) => status === 200, { "content-type": "application/x-www-form-urlencoded" });
     assert.equal(last, '200 {"msg":"Hello John"}');
   });
 
@@ -249,27 +258,10 @@ import { Request } from "./dist/gen/micro/api/v1/api.js";`,
   test("npm start serves the bot command; micro bot offers it and answers `deploy John`", { timeout: STEP_TIMEOUT }, async () => {
     await build(botDir);
     start(botDir);
-    const bot = spawn(process.execPath, [micro, "bot", "--inputs", "http", "--http_address", "127.0.0.1:0", "--allow_users", "me"], { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-    servers.push(bot);
-    bot.stderr!.resume();
-    const address = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      bot.stdout!.on("data", (d: Buffer) => {
-        out += d.toString();
-        const m = /"http":"([^"]+)"/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      bot.once("close", (code) => reject(new Error(`micro bot exited (${code})`)));
-    });
-    // Retried until the command service has registered and the bot's watch has seen it (60 s).
-    const deadline = Date.now() + 60_000;
-    let last = "";
-    for (;;) {
-      const r = await fetch(`http://${address}/message`, { method: "POST", body: JSON.stringify({ user: "me", channel: "ops", text: "deploy John" }) });
-      last = `${r.status} ${await r.text()}`;
-      if (last.includes("Hello John") || Date.now() > deadline) break;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    const address = await startMicro(["bot", "--inputs", "http", "--http_address", "127.0.0.1:0", "--allow_users", "me"], /"http":"([^"]+)"/);
+    // Retried until the command service has registered and the bot's watch has seen it.
+    const body = JSON.stringify({ user: "me", channel: "ops", text: "deploy John" });
+    const last = await postUntil(`http://${address}/message`, body, (_status, text) => text.includes("Hello John"));
     assert.equal(last, '200 {"text":"Hello John, from me"}');
   });
 
