@@ -2,7 +2,7 @@
  * The form of each plugin's address flag, checked before anything is built or written (`micro new` bakes
  * them into a project's `.env`): etcd takes `host:port`, the direct broker `host:port` or a port range
  * `host:8000-8010`, NATS `nats://host:port` or
- * `host:port`, the local registry a directory.
+ * `host:port`, RabbitMQ `amqp://[user:pass@]host:port[/vhost]` or `host:port`, the local registry a directory.
  */
 import { MicroError } from "../errors/index.js";
 import { parseAddress, parseAddressRange } from "../transport/address.js";
@@ -38,6 +38,10 @@ export function checkPluginAddresses(values: ConfigValues): void {
       const plain = a.replace(/^(nats|tls|ws|wss):\/\//, "");
       if (plain === a && a.includes("://")) throw bad("broker_address", a, "use nats://host:port");
       hostPort("broker_address", plain, "nats://127.0.0.1:4222");
+    } else if (broker === "rabbitmq") {
+      const plain = a.replace(/^amqps?:\/\/([^@/]*@)?/, "").replace(/\/.*$/, "");
+      if (plain === a && a.includes("://")) throw bad("broker_address", a, "use amqp://host:port");
+      hostPort("broker_address", plain, "amqp://127.0.0.1:5672");
     } else if (broker === "direct") {
       hostPort("broker_address", a, "127.0.0.1:0 or 127.0.0.1:8000-8010", true);
     }

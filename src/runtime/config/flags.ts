@@ -41,12 +41,12 @@ export interface ConfigValues {
 
 /** The global flags, in the order `--help` lists them. */
 export const globalFlags: readonly FlagDefinition[] = [
-  { name: "registry", env: "MICRO_REGISTRY", type: "string", default: "local", description: "Registry for discovery: local, memory, etcd" },
+  { name: "registry", env: "MICRO_REGISTRY", type: "string", default: "local", description: "Registry for discovery: local, memory, etcd, mdns" },
   { name: "registry_address", env: "MICRO_REGISTRY_ADDRESS", type: "string", description: "Comma-separated registry addresses (local: a directory; etcd: host:port list)" },
   { name: "transport", env: "MICRO_TRANSPORT", type: "string", default: "tcp", description: "Transport mechanism: tcp" },
   { name: "transport_address", env: "MICRO_TRANSPORT_ADDRESS", type: "string", description: "Transport address (unused by tcp)" },
-  { name: "broker", env: "MICRO_BROKER", type: "string", default: "direct", description: "Broker for pub/sub: direct, memory, nats" },
-  { name: "broker_address", env: "MICRO_BROKER_ADDRESS", type: "string", description: "Comma-separated broker addresses (nats: nats://host:4222; direct: listen address, host:port or a range host:8000-8010)" },
+  { name: "broker", env: "MICRO_BROKER", type: "string", default: "direct", description: "Broker for pub/sub: direct, memory, nats, rabbitmq" },
+  { name: "broker_address", env: "MICRO_BROKER_ADDRESS", type: "string", description: "Comma-separated broker addresses (nats: nats://host:4222; rabbitmq: amqp://host:5672; direct: listen address, host:port or a range host:8000-8010)" },
   { name: "selector", env: "MICRO_SELECTOR", type: "string", default: "leastconn", description: "Node selection strategy: leastconn (fewest calls in flight), latency, random, roundrobin" },
   { name: "server_name", env: "MICRO_SERVER_NAME", type: "string", description: "Name of the service in the registry (a name given in code wins)" },
   { name: "server_version", env: "MICRO_SERVER_VERSION", type: "string", description: "Version of the server" },
