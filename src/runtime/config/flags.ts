@@ -42,7 +42,7 @@ export interface ConfigValues {
 /** The global flags, in the order `--help` lists them. */
 export const globalFlags: readonly FlagDefinition[] = [
   { name: "registry", env: "MICRO_REGISTRY", type: "string", default: "local", description: "Registry for discovery: local, memory, etcd, mdns" },
-  { name: "registry_address", env: "MICRO_REGISTRY_ADDRESS", type: "string", description: "Comma-separated registry addresses (local: a directory; etcd: host:port list)" },
+  { name: "registry_address", env: "MICRO_REGISTRY_ADDRESS", type: "string", description: "Comma-separated registry addresses (local: a directory; etcd: host:port list; mdns: interface and/or multicast group)" },
   { name: "transport", env: "MICRO_TRANSPORT", type: "string", default: "tcp", description: "Transport mechanism: tcp" },
   { name: "transport_address", env: "MICRO_TRANSPORT_ADDRESS", type: "string", description: "Transport address (unused by tcp)" },
   { name: "broker", env: "MICRO_BROKER", type: "string", default: "direct", description: "Broker for pub/sub: direct, memory, nats, rabbitmq" },

@@ -42,6 +42,10 @@ export const registryPlugins: Readonly<Record<string, RegistryFactory>> = {
     const { etcdRegistry } = await import("../registry/etcd/index.js");
     return etcdRegistry(addresses ? { addresses } : {});
   },
+  mdns: async (addresses) => {
+    const { mdnsRegistry } = await import("../registry/mdns/index.js");
+    return mdnsRegistry(addresses ? { addresses } : {});
+  },
 };
 
 /** Transports by `--transport` name; `tcp` is the default. */
