@@ -85,12 +85,14 @@ export function dialableHost(host: string): string {
 
 /**
  * The address other processes should use: `advertise` if given, else the bound address, with a wildcard
- * host (`0.0.0.0`, `::`, empty) replaced by this machine's first external IPv4 address (or 127.0.0.1).
+ * host replaced by this machine's first external IPv4 address (or 127.0.0.1). The host counts as a wildcard
+ * when the bound address has one (`0.0.0.0`, `::`, empty) or when `listen`, the address the listener was
+ * asked for (a listener reports a wildcard bind as loopback, see {@link dialableHost}), has one.
  */
-export function advertiseAddress(bound: string, advertise?: string): string {
+export function advertiseAddress(bound: string, advertise?: string, listen?: string): string {
   if (advertise) return advertise;
   const { host, port } = splitHostPort(bound);
-  if (!isWildcardHost(host)) return bound;
+  if (!isWildcardHost(host) && (listen === undefined || !isWildcardHost(splitHostPort(listen).host))) return bound;
   let ip = "127.0.0.1";
   outer: for (const list of Object.values(networkInterfaces())) {
     for (const a of list ?? []) {
