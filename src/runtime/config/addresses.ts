@@ -39,8 +39,8 @@ export function checkPluginAddresses(values: ConfigValues): void {
       if (plain === a && a.includes("://")) throw bad("broker_address", a, "use nats://host:port");
       hostPort("broker_address", plain, "nats://127.0.0.1:4222");
     } else if (broker === "rabbitmq") {
+      if (a.includes("://") && !/^amqps?:\/\//.test(a)) throw bad("broker_address", a, "use amqp://host:port");
       const plain = a.replace(/^amqps?:\/\/([^@/]*@)?/, "").replace(/\/.*$/, "");
-      if (plain === a && a.includes("://")) throw bad("broker_address", a, "use amqp://host:port");
       hostPort("broker_address", plain, "amqp://127.0.0.1:5672");
     } else if (broker === "direct") {
       hostPort("broker_address", a, "127.0.0.1:0 or 127.0.0.1:8000-8010", true);
