@@ -371,11 +371,5 @@ export async function startRabbitMQ(): Promise<TestServer> {
     await dispose();
     await stopEpmd();
   };
-  try {
-    await server.start();
-  } catch (error) {
-    await server.dispose();
-    throw error;
-  }
-  return server;
+  return started(server);
 }

@@ -13,6 +13,7 @@ import type { Broker, BrokerEvent, BrokerMessage } from "../../../src/runtime/br
 import { rabbitmqBroker, type RabbitBrokerOptions } from "../../../src/runtime/broker/rabbitmq/index.js";
 import { MicroError } from "../../../src/runtime/errors/index.js";
 import { captureLogs } from "./fixtures/logs.js";
+import { eventually } from "../registry/fixtures/child.js";
 
 const warnings = captureLogs("warn");
 
@@ -38,13 +39,8 @@ async function open(options: RabbitBrokerOptions = {}): Promise<Broker> {
 const text = (s: string, header: Record<string, string> = {}): BrokerMessage => ({ header: { "Content-Type": "text/plain", ...header }, body: new TextEncoder().encode(s) });
 const str = (e: BrokerEvent) => new TextDecoder().decode(e.message.body);
 
-async function until(check: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** Polls `check` until it holds, failing after `ms` (20 s by default: RabbitMQ on a loaded machine). */
+const until = (check: () => boolean, what: string, ms = 20_000) => eventually(check, what, ms);
 
 test("a queue group's durable queue keeps what is published while every member is down", async () => {
   const publisher = await open();
