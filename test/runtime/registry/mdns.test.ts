@@ -16,6 +16,8 @@ import { is, readEvents } from "./fixtures/events.js";
 import { startHost, type Host } from "./fixtures/mdns-remote.js";
 import { encodeEntry } from "../../../src/runtime/registry/mdns/encoding.js";
 import { toEntries } from "../../../src/runtime/registry/records.js";
+import { mdnsRegistry } from "../../../src/runtime/registry/mdns/index.js";
+import { MicroError } from "../../../src/runtime/errors/index.js";
 
 const MICRO_BIN = fileURLToPath(new URL("../../../../dist/micro.js", import.meta.url));
 const GREETER = fileURLToPath(new URL("../../fixtures/cli/greeter-service.js", import.meta.url));
@@ -124,4 +126,16 @@ test("IPv6: --registry_address ff02::fb,<interface> finds the other machine's no
   await here.deregister(service);
   await events.next(is("delete", "six"), "the goodbye over IPv6", 20_000);
   await Promise.all([here.close(), there.close()]);
+});
+
+test("a bad --registry_address or option is a 400 of micro.registry.mdns saying what to give, before any socket opens", () => {
+  const refused = (options: Parameters<typeof mdnsRegistry>[0], why: RegExp) =>
+    assert.throws(() => mdnsRegistry(options), (e: unknown) => e instanceof MicroError && e.code === 400 && e.id === "micro.registry.mdns" && why.test(e.detail), JSON.stringify(options));
+  refused({ address: "nosuch-if0" }, /neither a multicast group nor an interface of this machine/);
+  refused({ address: "ff02::fb" }, /IPv6 mDNS \("ff02::fb"\) needs an interface/);
+  refused({ address: "224.0.0.251,224.0.0.252" }, /two multicast groups/);
+  refused({ address: "fe80::1" }, /needs its zone/);
+  refused({ domain: "a.b" }, /invalid mDNS domain/);
+  refused({ ttl: -1 }, /ttl must be a positive number of seconds/);
+  refused({ port: 1.5 }, /whole number/);
 });

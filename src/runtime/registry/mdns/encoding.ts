@@ -16,6 +16,8 @@ const MARKER = "micro=1";
 const CHUNK = 255;
 /** What one TXT record may carry: a datagram's 65 507 bytes less the names and headers around it. */
 export const MAX_RECORD_BYTES = 60_000;
+/** The most a received record may inflate to (a hostile peer's deflate bomb is dropped). */
+const MAX_INFLATED_BYTES = 8 * 1024 * 1024;
 
 /** The instance name of a node of a service version, under `serviceType`. */
 export function instanceName(serviceType: string, name: string, version: string, nodeId: string): string {
@@ -41,9 +43,10 @@ export function decodeEntry(data: unknown): Omit<NodeEntry, "expires"> | undefin
   if (chunks.length < 2 || chunks.some((c) => c === undefined) || chunks[0]!.toString() !== MARKER) return undefined;
   let value: unknown;
   try {
-    value = JSON.parse(inflateRawSync(Buffer.concat(chunks.slice(1) as Buffer[])).toString("utf8"));
+    // Bounded: a peer's record cannot make this process inflate more than MAX_INFLATED_BYTES.
+    value = JSON.parse(inflateRawSync(Buffer.concat(chunks.slice(1) as Buffer[]), { maxOutputLength: MAX_INFLATED_BYTES }).toString("utf8"));
   } catch {
-    return undefined; // not ours or truncated: ignored like any foreign record
+    return undefined; // not ours, truncated or oversized: ignored like any foreign record
   }
   if (typeof value !== "object" || value === null) return undefined;
   const v = value as { name?: unknown; version?: unknown; metadata?: unknown; endpoints?: unknown; node?: unknown; updated?: unknown };

@@ -88,10 +88,13 @@ export function resolveOptions(options: MdnsRegistryOptions = {}): ResolvedMdnsO
   if ((type === "udp6") !== (isIP(group) === 6)) throw MicroError.badRequest(ID, `the mDNS group "${group}" and interface "${iface}" are of different IP versions`);
   let resolvedInterface: string | undefined;
   if (iface !== undefined) {
-    const family = isIP(iface.split("%")[0]!);
-    if (family === 4 || family === 6) {
-      resolvedInterface = family === 6 ? `::%${iface.split("%")[1] ?? ""}`.replace(/%$/, "") : iface;
-      if (family === 6 && !iface.includes("%")) throw MicroError.badRequest(ID, `the IPv6 interface address "${iface}" needs its zone (e.g. fe80::1%eth0), or give the interface name`);
+    const [address, zone] = iface.split("%");
+    const family = isIP(address!);
+    if (family === 4) resolvedInterface = iface;
+    else if (family === 6) {
+      // multicast-dns takes an IPv6 interface as `::%<zone>`.
+      if (!zone) throw MicroError.badRequest(ID, `the IPv6 interface address "${iface}" needs its zone (e.g. fe80::1%eth0), or give the interface name`);
+      resolvedInterface = `::%${zone}`;
     } else {
       resolvedInterface = interfaceAddress(iface, type);
       if (resolvedInterface === undefined) {
