@@ -55,7 +55,10 @@ async function callFrom(machine: Machine, service: string, name: string): Promis
     const call = inside(machine, [MICRO_BIN, "call", service, "Greeter.Hello", JSON.stringify({ name })]);
     const { code } = await call.exited;
     const out = call.events.map((e) => (e.event === "text" ? e.text : JSON.stringify(e))).join("\n");
-    if (code === 0) return JSON.parse(out) as { message: string };
+    if (code === 0) {
+      if (attempt > 0) console.log(`micro call ${service} from ${machine.ns} answered on attempt ${attempt + 1}`);
+      return JSON.parse(out) as { message: string };
+    }
     last = `exit ${code}: ${out} ${call.stderr}`;
   }
   throw new Error(`micro call ${service} from ${machine.ns} failed: ${last}`);
