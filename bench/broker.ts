@@ -1,8 +1,9 @@
 /**
  * Broker benchmark: the zero-config `direct` broker (local registry + tcp transport, no daemon) against the
- * `nats` broker (core NATS, at most once) on a nats-server started for the run, measured in the same run.
- * A measurement is end to end: from `publish` until every subscriber's handler has the message.
- * Prints a table, ratio (direct / nats) first.
+ * `nats` broker (core NATS, at most once) on a nats-server and the `rabbitmq` broker (publisher confirms,
+ * persistent messages, acknowledged after the handler) on a rabbitmq-server, both started for the run,
+ * measured in the same run. A measurement is end to end: from `publish` until every subscriber's handler has
+ * the message. Prints a table, ratios to NATS first.
  *
  *   npm run build:test && node build/bench/broker.js      # BENCH_SECONDS=3 per measurement by default
  */
@@ -12,9 +13,10 @@ import { join } from "node:path";
 import type { Broker } from "../src/runtime/broker/index.js";
 import { directBroker } from "../src/runtime/broker/direct/index.js";
 import { natsBroker } from "../src/runtime/broker/nats/index.js";
+import { rabbitmqBroker } from "../src/runtime/broker/rabbitmq/index.js";
 import { localRegistry } from "../src/runtime/registry/local/index.js";
 import { tcpTransport } from "../src/runtime/transport/tcp/index.js";
-import { startNats } from "../test/support/servers.js";
+import { startNats, startRabbitMQ } from "../test/support/servers.js";
 import { measure, type LoadResult } from "./support/load.js";
 import { markdownTable, ratio } from "./support/table.js";
 
@@ -58,9 +60,9 @@ async function directPair(dir: string, fanout: number): Promise<Pair> {
   return { publisher, subscribers, close: async () => (await Promise.all([publisher, ...subscribers].map((b) => b.disconnect())), await registry.close()) };
 }
 
-async function natsPair(address: string, fanout: number): Promise<Pair> {
+async function networkPair(newBroker: () => Broker, fanout: number): Promise<Pair> {
   const make = async () => {
-    const broker = natsBroker({ servers: [address] });
+    const broker = newBroker();
     await broker.connect();
     return broker;
   };
@@ -71,11 +73,17 @@ async function natsPair(address: string, fanout: number): Promise<Pair> {
 
 const rows: string[][] = [];
 const nats = await startNats();
+const rabbit = await startRabbitMQ();
 const dir = mkdtempSync(join(tmpdir(), "micro-bench-broker-"));
 try {
   for (const [fanout, concurrency] of [[1, 1], [1, 64], [4, 16]] as const) {
     const results: LoadResult[] = [];
-    for (const make of [() => directPair(dir, fanout), () => natsPair(nats.address, fanout)]) {
+    const contenders = [
+      () => directPair(dir, fanout),
+      () => networkPair(() => natsBroker({ servers: [nats.address] }), fanout),
+      () => networkPair(() => rabbitmqBroker({ address: rabbit.address }), fanout),
+    ];
+    for (const make of contenders) {
       const pair = await make();
       const topic = `bench.${fanout}.${concurrency}.${results.length}`;
       await subscribeAll(pair.subscribers, topic);
@@ -83,21 +91,25 @@ try {
       results.push(await measure(() => roundTrip(pair.publisher, topic, fanout), concurrency, { seconds }));
       await pair.close();
     }
-    const [d, n] = results;
+    const [d, n, r] = results as [LoadResult, LoadResult, LoadResult];
     rows.push([
       `${fanout} subscriber${fanout > 1 ? "s" : ""}, ${concurrency} in flight`,
       ratio(d.throughput, n.throughput),
+      ratio(r.throughput, n.throughput),
       d.throughput.toFixed(0),
       n.throughput.toFixed(0),
+      r.throughput.toFixed(0),
       `${d.p50.toFixed(3)} / ${d.p99.toFixed(3)}`,
       `${n.p50.toFixed(3)} / ${n.p99.toFixed(3)}`,
+      `${r.p50.toFixed(3)} / ${r.p99.toFixed(3)}`,
     ]);
   }
 } finally {
   await nats.dispose();
+  await rabbit.dispose();
   rmSync(dir, { recursive: true, force: true });
 }
 
-const header = ["case", "ratio direct/nats (msg/s)", "direct msg/s", "nats msg/s", "direct p50/p99 ms", "nats p50/p99 ms"];
+const header = ["case", "direct/nats", "rabbitmq/nats", "direct msg/s", "nats msg/s", "rabbitmq msg/s", "direct p50/p99 ms", "nats p50/p99 ms", "rabbitmq p50/p99 ms"];
 console.log(`broker benchmark: 256-byte messages, publish until every subscriber has it, ${seconds} s per case, node ${process.version}`);
 console.log(markdownTable(header, rows));

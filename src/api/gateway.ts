@@ -9,7 +9,7 @@ import type { Client } from "../runtime/client/index.js";
 import { MicroError } from "../runtime/errors/index.js";
 import { logger } from "../runtime/logger/index.js";
 import type { Registry } from "../runtime/registry/index.js";
-import { formatAddress, splitHostPort, type HostPort } from "../runtime/transport/address.js";
+import { formatAddress, formatAddressRange, listenInRange, parseAddressRange, type HostPortRange } from "../runtime/transport/address.js";
 import { limitSlowClients, type BackpressureOptions } from "./backpressure.js";
 import type { GatewayContext } from "./context.js";
 import { httpStatus, MethodNotAllowed, toGatewayError } from "./errors.js";
@@ -67,15 +67,14 @@ export interface Gateway {
 
 const log = logger("api");
 
-/** Split `host:port`, `[v6]:port` or `:port` (every interface: 0.0.0.0). */
-export function parseListenAddress(address: string): HostPort {
-  const text = address.trim();
-  const { host, port, problem } = splitHostPort(text);
-  if (problem || !/^\d+$/.test(port) || (host === "" && text.startsWith("["))) {
-    throw MicroError.badRequest("micro.api", `invalid address "${address}": use host:port, e.g. :8080 or 127.0.0.1:8080`);
-  }
-  if (Number(port) > 65535) throw MicroError.badRequest("micro.api", `invalid port in "${address}"`);
-  return { host: host || "0.0.0.0", port: Number(port) };
+/**
+ * Split `host:port`, `[v6]:port`, `:port` (every interface: 0.0.0.0) or a port range `host:8000-8010`
+ * (the gateway listens on the first free port of it); `first === last` for a single port.
+ * @throws MicroError (400, `micro.api`) saying what is wrong.
+ */
+export function parseListenAddress(address: string): HostPortRange {
+  const range = parseAddressRange(address.trim(), "micro.api");
+  return { ...range, host: range.host || "0.0.0.0" };
 }
 
 function sendError(reply: FastifyReply, error: unknown): void {
@@ -178,11 +177,11 @@ export function newGateway(options: GatewayOptions): Gateway {
   let bound = "";
   return {
     async start() {
-      const { host, port } = parseListenAddress(options.address ?? ":8080");
+      const listenAddress = formatAddressRange(parseListenAddress(options.address ?? ":8080"));
       await routes.start();
       if (handler === "rpc") ws = websocketUpgrades(ctx, app.server);
       else if (handler === "http") ws = proxyUpgrades(ctx, app.server);
-      await app.listen({ host, port });
+      await listenInRange(listenAddress, (host, port) => app.listen({ host, port }), "micro.api");
       const a = app.server.address() as AddressInfo;
       bound = formatAddress(a.address, a.port);
       log.info({ address: bound, handler, namespace: ctx.namespace }, "gateway listening");

@@ -120,6 +120,20 @@ test("micro new --no-install renders, prints the tree and the steps, exit 0", as
   await rm(join(cwd, "hello-world"), { recursive: true });
 });
 
+test("micro new --registry mdns --broker rabbitmq bakes both into .env, with the RabbitMQ address checked", async () => {
+  const result = await run(["new", "zero-conf", "--no-install", "--registry", "mdns", "--broker", "rabbitmq", "--broker_address", "amqp://user:pass@10.0.0.5:5672/prod"], cwd);
+  assert.equal(result.code, 0, result.stderr);
+  const env = await readFile(join(cwd, "zero-conf", ".env"), "utf8");
+  assert.match(env, /^MICRO_REGISTRY=mdns$/m);
+  assert.match(env, /^MICRO_BROKER=rabbitmq$/m);
+  assert.match(env, /^MICRO_BROKER_ADDRESS=amqp:\/\/user:pass@10\.0\.0\.5:5672\/prod$/m);
+  await rm(join(cwd, "zero-conf"), { recursive: true });
+  const bad = await run(["new", "zero-conf", "--no-install", "--broker", "rabbitmq", "--broker_address", "http://rabbit:5672"], cwd);
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /--broker_address "http:\/\/rabbit:5672": use amqp:\/\/host:port/);
+  assert.deepEqual(await readdir(cwd), []);
+});
+
 test("a failed install names the step and its output, exit 1, and leaves the project", async () => {
   // A package registry on loopback that fails every request.
   const registry: Server = createServer((_req, res) => res.writeHead(500).end("registry down"));

@@ -1,5 +1,5 @@
 /**
- * Real etcd and NATS servers for tests: started on loopback on free ports with temporary data directories,
+ * Real etcd, NATS and RabbitMQ servers for tests: started on loopback on free ports with temporary data directories,
  * awaited by probing their health endpoints (never by sleeping), stopped (or killed) afterwards.
  * A missing binary is an error that says what to install — these tests never skip.
  */
@@ -7,7 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { get as httpsGet } from "node:https";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 
@@ -67,6 +67,10 @@ interface ProcessSpec {
   /** Resolves once the server answers; rejects never (retried until the deadline). */
   probe: () => Promise<boolean>;
   what: string;
+  /** Extra environment of the process (added to this process's). */
+  env?: Record<string, string>;
+  /** How long a start may take (default 30 s). */
+  readyTimeout?: number;
 }
 
 const READY_TIMEOUT_MS = 30_000;
@@ -90,7 +94,7 @@ class ManagedServer implements TestServer {
   async start(): Promise<void> {
     if (this.running) return;
     this.output = "";
-    const child = spawn(this.spec.binary, this.spec.args, { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(this.spec.binary, this.spec.args, { stdio: ["ignore", "pipe", "pipe"], ...(this.spec.env ? { env: { ...process.env, ...this.spec.env } } : {}) });
     this.child = child;
     const keep = (chunk: Buffer) => {
       // Keep the tail only: enough to explain a failed start.
@@ -103,7 +107,8 @@ class ManagedServer implements TestServer {
     child.once("error", (error) => {
       this.output += `\nspawn error: ${error.message}`;
     });
-    const deadline = Date.now() + READY_TIMEOUT_MS;
+    const readyTimeout = this.spec.readyTimeout ?? READY_TIMEOUT_MS;
+    const deadline = Date.now() + readyTimeout;
     while (Date.now() < deadline) {
       if (exitCode !== undefined || child.exitCode !== null) {
         throw new Error(`${this.spec.what} exited during start (code ${child.exitCode}):\n${this.output}`);
@@ -113,7 +118,7 @@ class ManagedServer implements TestServer {
       await Promise.race([new Promise((r) => setTimeout(r, 50)), this.exited]);
     }
     await this.kill();
-    throw new Error(`${this.spec.what} did not become ready within ${READY_TIMEOUT_MS} ms:\n${this.output}`);
+    throw new Error(`${this.spec.what} did not become ready within ${readyTimeout} ms:\n${this.output}`);
   }
 
   async stop(signal: NodeJS.Signals = "SIGTERM", killAfter = 5000): Promise<void> {
@@ -276,4 +281,95 @@ export async function startNats(options: { args?: string[]; jetstream?: boolean;
     probe: () => httpProbe(`http://127.0.0.1:${monitorPort}/healthz`, (status) => status === 200),
   });
   return Object.assign(await started(server), { syncAlways });
+}
+
+/** One TCP connect to 127.0.0.1:`port` with a short timeout; true when it is accepted. */
+function tcpProbe(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port, timeout: 1000 });
+    socket.once("connect", () => (socket.destroy(), resolve(true)));
+    socket.once("timeout", () => (socket.destroy(), resolve(false)));
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/**
+ * Start rabbitmq-server (Debian's package; no root needed) on 127.0.0.1 on free ports, with everything in a
+ * fresh temporary directory: its own epmd on a free loopback port (started here, stopped by `dispose`; the
+ * machine's epmd on 4369 is never used or started), a unique node name, data and logs, no plugins (no
+ * management). Ready once an AMQP connection opens (boot takes ~5-15 s). `stop()` is SIGTERM (RabbitMQ's
+ * orderly shutdown), `start()` again keeps the port and the data.
+ */
+export async function startRabbitMQ(): Promise<TestServer> {
+  // The script itself: /usr/sbin/rabbitmq-server is a wrapper that switches to the rabbitmq user.
+  const binary = "/usr/lib/rabbitmq/bin/rabbitmq-server";
+  if (!existsSync(binary)) {
+    throw new Error(`${binary} is missing, and these tests need a real RabbitMQ. Install it: \`sudo apt-get install rabbitmq-server\` (Debian/Ubuntu; .ci/run does this).`);
+  }
+  const epmdBinary = findBinary("epmd", "erlang-base");
+  const dataDir = await mkdtemp(join(tmpdir(), "micro-rabbitmq-"));
+  const [port, distPort, epmdPort] = [await freePort(), await freePort(), await freePort()];
+  writeFileSync(
+    join(dataDir, "rabbitmq.conf"),
+    [`listeners.tcp.default = 127.0.0.1:${port}`, "disk_free_limit.absolute = 1MB", "log.console = false", "log.file.level = warning"].join("\n") + "\n",
+  );
+  writeFileSync(join(dataDir, "enabled_plugins"), "[].\n");
+  const epmd = spawn(epmdBinary, ["-port", String(epmdPort), "-address", "127.0.0.1"], { stdio: "ignore" });
+  const epmdExited = new Promise<void>((resolve) => epmd.once("exit", () => resolve()));
+  const stopEpmd = async () => {
+    if (epmd.exitCode === null && epmd.signalCode === null) epmd.kill("SIGKILL");
+    await epmdExited;
+  };
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (!(await tcpProbe(epmdPort))) {
+    if (Date.now() > deadline || epmd.exitCode !== null) {
+      await stopEpmd();
+      await rm(dataDir, { recursive: true, force: true });
+      throw new Error(`epmd did not start on 127.0.0.1:${epmdPort}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const env = {
+    HOME: dataDir, // the Erlang cookie
+    ERL_EPMD_PORT: String(epmdPort),
+    RABBITMQ_CONF_ENV_FILE: "/dev/null",
+    RABBITMQ_NODENAME: `rabbit-${process.pid}-${port}@localhost`,
+    RABBITMQ_NODE_IP_ADDRESS: "127.0.0.1",
+    RABBITMQ_NODE_PORT: String(port),
+    RABBITMQ_DIST_PORT: String(distPort),
+    RABBITMQ_CONFIG_FILE: join(dataDir, "rabbitmq"),
+    RABBITMQ_ENABLED_PLUGINS_FILE: join(dataDir, "enabled_plugins"),
+    RABBITMQ_MNESIA_BASE: join(dataDir, "mnesia"),
+    RABBITMQ_LOG_BASE: join(dataDir, "log"),
+    RABBITMQ_PLUGINS_EXPAND_DIR: join(dataDir, "plugins-expand"),
+    RABBITMQ_PID_FILE: join(dataDir, "rabbitmq.pid"),
+    // exec the Erlang VM (no wrapper shell), so the signals of stop() and kill() reach RabbitMQ itself.
+    RABBITMQ_ALLOW_INPUT: "1",
+    RABBITMQ_SERVER_START_ARGS: "-noinput",
+  };
+  const server = new ManagedServer(`amqp://127.0.0.1:${port}`, port, dataDir, {
+    binary,
+    args: [],
+    env,
+    what: "rabbitmq-server",
+    // Boots in ~5-15 s alone; much slower on a loaded machine.
+    readyTimeout: 120_000,
+    probe: async () => {
+      if (!(await tcpProbe(port))) return false;
+      const amqp = await import("amqplib");
+      try {
+        const c = await amqp.connect(`amqp://127.0.0.1:${port}`, { timeout: 2000 });
+        await c.close();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  });
+  const dispose = server.dispose.bind(server);
+  server.dispose = async () => {
+    await dispose();
+    await stopEpmd();
+  };
+  return started(server);
 }

@@ -9,7 +9,7 @@ export const apiCommand: CommandModule<object, ApiArguments> = {
   describe: "Run the HTTP API gateway (JSON to RPC, WebSocket and SSE streams, http rules)",
   builder: (y) =>
     y
-      .option("address", { type: "string", default: ":8080", describe: "Listen address host:port" })
+      .option("address", { type: "string", default: ":8080", describe: "Listen address host:port, or a range host:8080-8090 (first free port)" })
       .option("namespace", { type: "string", default: "", describe: "Prefix of service names: /greeter/hello calls <namespace>.greeter" })
       .option("handler", { choices: ["rpc", "api", "http", "event"] as const, default: "rpc" as const, describe: "How requests are handled" })
       .option("cors", { type: "string", describe: "Allow cross-origin requests: * or a comma-separated list of origins" })

@@ -1,7 +1,7 @@
 /**
  * Publish/subscribe (Go Micro's `broker`). Implementations beside this file, one folder each with `index.ts`
  * (the factory) and `options.ts` (`Options`, `resolveOptions`, the error id): `memory/` (in-process),
- * `direct/` (the zero-config default that delivers through the registry and transport) and `nats/`.
+ * `direct/` (the zero-config default that delivers through the registry and transport), `nats/` and `rabbitmq/`.
  * `validate.ts` and `subscribers.ts` hold what every implementation checks and does the same way; README.md
  * says how to add one.
  *
@@ -50,7 +50,7 @@ export interface Subscription {
 }
 
 export interface Broker {
-  /** The plugin name: `memory`, `direct`, `nats`. */
+  /** The plugin name: `memory`, `direct`, `nats`, `rabbitmq`. */
   readonly name: string;
   /** Where it is reached, where that means something (`nats://…`, the node address of `direct`). */
   readonly address: string;

@@ -41,16 +41,16 @@ export interface ConfigValues {
 
 /** The global flags, in the order `--help` lists them. */
 export const globalFlags: readonly FlagDefinition[] = [
-  { name: "registry", env: "MICRO_REGISTRY", type: "string", default: "local", description: "Registry for discovery: local, memory, etcd" },
-  { name: "registry_address", env: "MICRO_REGISTRY_ADDRESS", type: "string", description: "Comma-separated registry addresses (local: a directory; etcd: host:port list)" },
+  { name: "registry", env: "MICRO_REGISTRY", type: "string", default: "local", description: "Registry for discovery: local, memory, etcd, mdns" },
+  { name: "registry_address", env: "MICRO_REGISTRY_ADDRESS", type: "string", description: "Comma-separated registry addresses (local: a directory; etcd: host:port list; mdns: interface and/or multicast group)" },
   { name: "transport", env: "MICRO_TRANSPORT", type: "string", default: "tcp", description: "Transport mechanism: tcp" },
   { name: "transport_address", env: "MICRO_TRANSPORT_ADDRESS", type: "string", description: "Transport address (unused by tcp)" },
-  { name: "broker", env: "MICRO_BROKER", type: "string", default: "direct", description: "Broker for pub/sub: direct, memory, nats" },
-  { name: "broker_address", env: "MICRO_BROKER_ADDRESS", type: "string", description: "Comma-separated broker addresses (nats: nats://host:4222; direct: listen address)" },
+  { name: "broker", env: "MICRO_BROKER", type: "string", default: "direct", description: "Broker for pub/sub: direct, memory, nats, rabbitmq" },
+  { name: "broker_address", env: "MICRO_BROKER_ADDRESS", type: "string", description: "Comma-separated broker addresses (nats: nats://host:4222; rabbitmq: amqp://host:5672; direct: listen address, host:port or a range host:8000-8010)" },
   { name: "selector", env: "MICRO_SELECTOR", type: "string", default: "leastconn", description: "Node selection strategy: leastconn (fewest calls in flight), latency, random, roundrobin" },
   { name: "server_name", env: "MICRO_SERVER_NAME", type: "string", description: "Name of the service in the registry (a name given in code wins)" },
   { name: "server_version", env: "MICRO_SERVER_VERSION", type: "string", description: "Version of the server" },
-  { name: "server_address", env: "MICRO_SERVER_ADDRESS", type: "string", default: "127.0.0.1:0", description: "Bind address for the server, host:port" },
+  { name: "server_address", env: "MICRO_SERVER_ADDRESS", type: "string", default: "127.0.0.1:0", description: "Bind address for the server, host:port or a range host:8000-8010 (first free port)" },
   { name: "server_advertise", env: "MICRO_SERVER_ADVERTISE", type: "string", description: "Address to advertise in the registry, host:port" },
   { name: "register_ttl", env: "MICRO_REGISTER_TTL", type: "number", default: 90, description: "Registration TTL in seconds" },
   { name: "register_interval", env: "MICRO_REGISTER_INTERVAL", type: "number", default: 30, description: "Re-registration interval in seconds" },

@@ -1,6 +1,6 @@
 /**
  * The plugin tables: which registry, transport, broker and selector a name means. Each entry loads its
- * implementation lazily (`await import(...)`), so `etcd3` or the NATS client are only loaded by a process
+ * implementation lazily (`await import(...)`), so `etcd3`, the NATS client or amqplib are only loaded by a process
  * that chose them.
  */
 import { MicroError } from "../errors/index.js";
@@ -42,6 +42,10 @@ export const registryPlugins: Readonly<Record<string, RegistryFactory>> = {
     const { etcdRegistry } = await import("../registry/etcd/index.js");
     return etcdRegistry(addresses ? { addresses } : {});
   },
+  mdns: async (addresses) => {
+    const { mdnsRegistry } = await import("../registry/mdns/index.js");
+    return mdnsRegistry(addresses ? { addresses } : {});
+  },
 };
 
 /** Transports by `--transport` name; `tcp` is the default. */
@@ -68,6 +72,10 @@ export const brokerPlugins: Readonly<Record<string, BrokerFactory>> = {
     // that two services do not share one consumer (and each gets every message). MICRO_BROKER_NAME still wins.
     const named = (process.env.MICRO_BROKER_NAME ?? "") !== "";
     return natsBroker({ ...(addresses ? { servers: addresses } : {}), ...(service && !named ? { name: service } : {}) });
+  },
+  rabbitmq: async (addresses) => {
+    const { rabbitmqBroker } = await import("../broker/rabbitmq/index.js");
+    return rabbitmqBroker(addresses ? { servers: addresses } : {});
   },
 };
 

@@ -79,6 +79,11 @@ export function isConnectionRefused(error: unknown): boolean {
   return someCode(error, (code) => code === "ECONNREFUSED");
 }
 
+/** Whether a listen failed because the port is taken (EADDRINUSE on the error or anywhere in its `cause` chain). */
+export function isAddressInUse(error: unknown): boolean {
+  return someCode(error, (code) => code === "EADDRINUSE");
+}
+
 function kindOf(error: unknown): FailureKind {
   if (error instanceof MicroError) {
     const c = error.code;

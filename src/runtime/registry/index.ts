@@ -1,6 +1,6 @@
 /**
  * Service discovery (Go Micro's `registry`): the interface every implementation returns. Implementations live
- * in folders beside this file — `memory/`, `local/` (zero-config, cross-process, no daemon), `etcd/` — and
+ * in folders beside this file — `memory/`, `local/` (zero-config, cross-process, no daemon), `etcd/`, `mdns/` (zero-config across one network) — and
  * share `records.ts` (checks, grouping, diffing) and `watcher.ts` (the watch queue). README.md says how to
  * add one.
  */
@@ -68,7 +68,7 @@ export interface Watcher extends AsyncIterable<RegistryEvent> {
 }
 
 export interface Registry {
-  /** The plugin name: `memory`, `local`, `etcd`. */
+  /** The plugin name: `memory`, `local`, `etcd`, `mdns`. */
   readonly name: string;
   /** Add or refresh the nodes of `service` (merged with nodes already registered by others). */
   register(service: ServiceRecord, options?: RegisterOptions): Promise<void>;

@@ -131,7 +131,7 @@ export class RpcServer implements Server {
         ...(this.options.maxMessageSize ? { maxMessageSize: this.options.maxMessageSize } : {}),
       });
       await this.subscriptions.subscribeAll(deps.broker, this.subscriberWrappers());
-      this.record = this.buildRecord(deps, advertiseAddress(this.listener.address, this.options.advertise));
+      this.record = this.buildRecord(deps, advertiseAddress(this.listener.address, this.options.advertise, this.options.address));
       await deps.registry.register(this.record, { ttl: this.ttl() });
       const interval = Math.max(0.05, this.options.registerInterval ?? 30) * 1000;
       this.heartbeat = startHeartbeat(interval, () => this.refresh());

@@ -6,6 +6,7 @@
  */
 import { networkInterfaces } from "node:os";
 import { MicroError } from "../errors/index.js";
+import { isAddressInUse } from "../errors/classify.js";
 import { TRANSPORT_ERROR_ID } from "./index.js";
 
 export interface HostPort {
@@ -84,12 +85,14 @@ export function dialableHost(host: string): string {
 
 /**
  * The address other processes should use: `advertise` if given, else the bound address, with a wildcard
- * host (`0.0.0.0`, `::`, empty) replaced by this machine's first external IPv4 address (or 127.0.0.1).
+ * host replaced by this machine's first external IPv4 address (or 127.0.0.1). The host counts as a wildcard
+ * when the bound address has one (`0.0.0.0`, `::`, empty) or when `listen`, the address the listener was
+ * asked for (a listener reports a wildcard bind as loopback, see {@link dialableHost}), has one.
  */
-export function advertiseAddress(bound: string, advertise?: string): string {
+export function advertiseAddress(bound: string, advertise?: string, listen?: string): string {
   if (advertise) return advertise;
   const { host, port } = splitHostPort(bound);
-  if (!isWildcardHost(host)) return bound;
+  if (!isWildcardHost(host) && (listen === undefined || !isWildcardHost(splitHostPort(listen).host))) return bound;
   let ip = "127.0.0.1";
   outer: for (const list of Object.values(networkInterfaces())) {
     for (const a of list ?? []) {
@@ -100,4 +103,70 @@ export function advertiseAddress(bound: string, advertise?: string): string {
     }
   }
   return `${ip}:${port}`;
+}
+
+/** A listen address whose port may be a range: `host:8000-8010` (`first === last` for a single port). */
+export interface HostPortRange {
+  /** Empty for "every interface". IPv6 without brackets. */
+  host: string;
+  first: number;
+  last: number;
+}
+
+/**
+ * Parse a listen address: `host:port`, `:port`, `[v6]:port`, or the same with a port range
+ * `host:8000-8010` (Go Micro's form; listen on the first free port of the range). A range needs
+ * `1 <= first <= last <= 65535`. `id` is the error id of the caller (default the transport's).
+ * @throws MicroError (400) saying what is wrong with the address or the range.
+ */
+export function parseAddressRange(address: string, id: string = TRANSPORT_ERROR_ID): HostPortRange {
+  const bad = (why: string) =>
+    new MicroError(id, 400, `invalid address "${address}": ${why} (expected host:port, :port, [ipv6]:port or host:first-last)`);
+  if (typeof address !== "string" || address.length === 0) throw bad("empty");
+  const { host, port, problem } = splitHostPort(address);
+  if (problem) throw bad(PROBLEM_TEXT[problem]);
+  const range = /^(\d{1,5})-(\d{1,5})$/.exec(port);
+  if (!range) {
+    if (port.includes("-")) throw bad(`port range "${port}" must be two numbers, first-last (e.g. 8000-8010)`);
+    if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) throw bad(`port "${port}" is not a number from 0 to 65535`);
+    return { host, first: Number(port), last: Number(port) };
+  }
+  const first = Number(range[1]);
+  const last = Number(range[2]);
+  if (first < 1 || last > 65535) throw bad(`port range "${port}" must lie within 1-65535 (port 0, "any free port", is not a range)`);
+  if (first > last) throw bad(`port range "${port}" is reversed: the first port must not exceed the last`);
+  return { host, first, last };
+}
+
+/** `host:first-last` (or `host:port` for a single port), with brackets around an IPv6 host. */
+export function formatAddressRange(range: HostPortRange): string {
+  const ports = range.first === range.last ? `${range.first}` : `${range.first}-${range.last}`;
+  return range.host.includes(":") ? `[${range.host}]:${ports}` : `${range.host}:${ports}`;
+}
+
+/**
+ * The one listen-in-range loop every listener uses (transports, the direct broker through its transport,
+ * the gateway): parse `address` with {@link parseAddressRange}, then call `listenOn(host, port)` for each
+ * port of the range in order until one does not fail with EADDRINUSE (on the error or its `cause` chain).
+ * A single port (or port 0) is tried once and its error passed on unchanged. Any other error stops the loop.
+ * @throws MicroError (400) for a bad address; MicroError (500, `id`) naming the range when every port is taken.
+ */
+export async function listenInRange<T>(
+  address: string,
+  listenOn: (host: string, port: number) => Promise<T>,
+  id: string = TRANSPORT_ERROR_ID,
+): Promise<T> {
+  const range = parseAddressRange(address, id);
+  if (range.first === range.last) return listenOn(range.host, range.first);
+  let lastError: unknown;
+  for (let port = range.first; port <= range.last; port++) {
+    try {
+      return await listenOn(range.host, port);
+    } catch (error) {
+      if (!isAddressInUse(error)) throw error;
+      lastError = error;
+    }
+  }
+  const count = range.last - range.first + 1;
+  throw new MicroError(id, 500, `cannot listen on ${formatAddressRange(range)}: all ${count} ports of the range are taken (widen the range or free a port)`, undefined, { cause: lastError });
 }

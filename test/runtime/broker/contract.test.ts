@@ -1,10 +1,10 @@
 /**
  * The behaviour every broker shares (the contract in src/runtime/broker/index.ts), run against each
- * implementation: memory, direct (brokers on one local registry directory, deliveries over tcp) and NATS
- * (a real nats-server). A new broker adds one entry to `kits`.
+ * implementation: memory, direct (brokers on one local registry directory, deliveries over tcp), NATS
+ * (a real nats-server) and RabbitMQ (a real rabbitmq-server). A new broker adds one entry to `kits`.
  */
 // First: quiets the runtime before it is loaded.
-import { startNats, type TestServer } from "../../support/servers.js";
+import { startNats, startRabbitMQ, type TestServer } from "../../support/servers.js";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -14,6 +14,7 @@ import type { Broker, BrokerEvent, BrokerMessage } from "../../../src/runtime/br
 import { memoryBroker } from "../../../src/runtime/broker/memory/index.js";
 import { directBroker } from "../../../src/runtime/broker/direct/index.js";
 import { natsBroker } from "../../../src/runtime/broker/nats/index.js";
+import { rabbitmqBroker } from "../../../src/runtime/broker/rabbitmq/index.js";
 import { MicroError } from "../../../src/runtime/errors/index.js";
 import { localRegistry } from "../../../src/runtime/registry/local/index.js";
 import type { Registry } from "../../../src/runtime/registry/index.js";
@@ -90,6 +91,23 @@ const nats = (): Kit => {
   };
 };
 
+const rabbitmq = (): Kit => {
+  let server: TestServer;
+  return {
+    name: "rabbitmq",
+    waitsForHandlers: false,
+    async setUp() {
+      server = await startRabbitMQ();
+    },
+    async tearDown() {
+      await server.dispose();
+    },
+    // A throwing subscriber's message is dead-lettered at once: the contract's failure case stays one delivery.
+    make: () => rabbitmqBroker({ address: server.address, timeout: 5000, maxReconnectWait: 500, onError: "dead-letter" }),
+    badOptions: () => rabbitmqBroker({ address: "http://127.0.0.1:1" }),
+  };
+};
+
 const text = (s: string, header: Record<string, string> = {}): BrokerMessage => ({ header: { "Content-Type": "text/plain", ...header }, body: new TextEncoder().encode(s) });
 const str = (e: BrokerEvent) => new TextDecoder().decode(e.message.body);
 
@@ -102,7 +120,7 @@ async function until(check: () => boolean, what: string, ms = 10_000): Promise<v
   }
 }
 
-const kits: Kit[] = [memory(), direct(), nats()];
+const kits: Kit[] = [memory(), direct(), nats(), rabbitmq()];
 
 for (const kit of kits) {
   describe(`broker contract: ${kit.name}`, () => {

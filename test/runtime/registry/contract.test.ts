@@ -1,6 +1,7 @@
 /**
  * The behaviour every registry shares, run against every implementation: memory, local (each run in its own
- * temporary directory) and etcd (a real etcd on loopback, each run under its own key prefix). A new registry
+ * temporary directory), etcd (a real etcd on loopback, each run under its own key prefix) and mdns (in a
+ * network namespace the suite creates, each run under its own domain). A new registry
  * joins by adding its maker to `makers` (see src/runtime/registry/README.md).
  */
 // First: quiets the runtime before it is loaded.
@@ -14,6 +15,9 @@ import type { Registry, ServiceRecord } from "../../../src/runtime/registry/inde
 import { memoryRegistry } from "../../../src/runtime/registry/memory/index.js";
 import { localRegistry } from "../../../src/runtime/registry/local/index.js";
 import { etcdRegistry } from "../../../src/runtime/registry/etcd/index.js";
+import { mdnsRegistry } from "../../../src/runtime/registry/mdns/index.js";
+import { twoMachines, type Network } from "../../support/netns.js";
+import { startHost, type Host } from "./fixtures/mdns-remote.js";
 import { MicroError } from "../../../src/runtime/errors/index.js";
 import { eventually } from "./fixtures/child.js";
 import { is, readEvents } from "./fixtures/events.js";
@@ -21,9 +25,16 @@ import { is, readEvents } from "./fixtures/events.js";
 const dirs: string[] = [];
 let etcd: Promise<TestServer> | undefined;
 let etcdRuns = 0;
+// mDNS: the registries run in a host process inside a network namespace made for the run (test/support/netns.ts),
+// so no multicast reaches the machine's interfaces; each registry gets a domain of its own, so it starts empty.
+let mdns: Promise<{ network: Network; host: Host }> | undefined;
+let mdnsRuns = 0;
 after(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
   await (await etcd)?.dispose();
+  const m = await mdns?.catch(() => undefined);
+  await m?.host.stop();
+  m?.network.dispose();
 });
 
 interface Maker {
@@ -58,6 +69,23 @@ const makers: Record<string, Maker> = {
     },
     afterClose: "rejects",
     badOptions: () => etcdRegistry({ timeout: 0 }),
+  },
+  mdns: {
+    make: async () => {
+      const { host } = await (mdns ??= (async () => {
+        const network = twoMachines();
+        try {
+          return { network, host: await startHost(network.a) };
+        } catch (error) {
+          network.dispose();
+          throw error;
+        }
+      })());
+      return host.registry({ domain: `contract-${++mdnsRuns}`, queryWait: 100 });
+    },
+    afterClose: "rejects",
+    // Refused before any socket opens: building it in this process sends nothing.
+    badOptions: () => mdnsRegistry({ queryWait: 0 }),
   },
 };
 

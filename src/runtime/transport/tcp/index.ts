@@ -11,7 +11,7 @@ import { createConnection, createServer, type Socket } from "node:net";
 import { MicroError } from "../../errors/index.js";
 import { logger } from "../../logger/index.js";
 import type { Connection, DialOptions, ListenOptions, Listener, StreamHandler, Transport } from "../index.js";
-import { formatAddress, parseAddress } from "../address.js";
+import { formatAddress, listenInRange, parseAddress } from "../address.js";
 import type { Settings } from "./frame.js";
 import { MAX_TIMER } from "./limits.js";
 import { ID, resolveOptions, type ResolvedOptions, type TcpTransportOptions } from "./options.js";
@@ -35,25 +35,32 @@ export function tcpTransport(options: TcpTransportOptions = {}): Transport {
   const log = logger("transport");
 
   async function listen(address: string, handler: StreamHandler, listenOptions: ListenOptions = {}): Promise<Listener> {
-    const { host, port } = parseAddress(address);
     const local = settings(opts, listenOptions.maxMessageSize);
-    const server = createServer({ noDelay: true });
-    let listener: TcpListener | undefined;
-    server.on("connection", (socket: Socket) => (listener ? listener.accept(socket, handler, local) : socket.destroy()));
-    await new Promise<void>((resolve, reject) => {
-      const onError = (e: NodeJS.ErrnoException) =>
-        reject(new MicroError(ID, 500, `cannot listen on ${address}: ${e.code ?? e.message}${e.code === "EADDRINUSE" ? " (the port is taken; use another or port 0)" : ""}`, undefined, { cause: e }));
-      server.once("error", onError);
-      server.listen(host === "" ? { port } : { host, port }, () => {
-        server.off("error", onError);
-        resolve();
-      });
-    });
-    server.on("error", (e) => log.error({ err: e, address }, "listener error"));
-    const bound = server.address();
-    const realPort = typeof bound === "object" && bound ? bound.port : port;
-    listener = new TcpListener(server, { host, port: realPort }, opts, log.child({ listener: formatAddress(host, realPort) }));
-    return listener;
+    // A port range (host:8000-8010) listens on its first free port.
+    return listenInRange(
+      address,
+      async (host, port) => {
+        const server = createServer({ noDelay: true });
+        let listener: TcpListener | undefined;
+        server.on("connection", (socket: Socket) => (listener ? listener.accept(socket, handler, local) : socket.destroy()));
+        await new Promise<void>((resolve, reject) => {
+          const here = formatAddress(host, port);
+          const onError = (e: NodeJS.ErrnoException) =>
+            reject(new MicroError(ID, 500, `cannot listen on ${here}: ${e.code ?? e.message}${e.code === "EADDRINUSE" ? " (the port is taken; use another, a range or port 0)" : ""}`, undefined, { cause: e }));
+          server.once("error", onError);
+          server.listen(host === "" ? { port } : { host, port }, () => {
+            server.off("error", onError);
+            resolve();
+          });
+        });
+        server.on("error", (e) => log.error({ err: e, address }, "listener error"));
+        const bound = server.address();
+        const realPort = typeof bound === "object" && bound ? bound.port : port;
+        listener = new TcpListener(server, { host, port: realPort }, opts, log.child({ listener: formatAddress(host, realPort) }));
+        return listener;
+      },
+      ID,
+    );
   }
 
   async function dial(address: string, dialOptions: DialOptions = {}): Promise<Connection> {
