@@ -5,6 +5,7 @@
  *   cli → scaffold, api, runtime · scaffold → runtime · api → runtime · runtime → (itself) · generator → (itself)
  *   http → (itself): the path-template grammar every folder may import
  *   proto → (itself): protobuf facts (scalar names) the generator and the runtime share
+ *   openapi → http, proto: OpenAPI documents, built the same way by the generator and the gateway
  *
  * Files inside a folder do not import the root façades (src/index.ts and the entry points): those re-export
  * everything and would hide the real arrow.
@@ -26,10 +27,11 @@ const SRC = join(repoRoot(), "src");
 
 /** Folder → folders it must not import. */
 const FORBIDDEN: Record<string, readonly string[]> = {
-  http: ["runtime", "api", "cli", "scaffold", "generator", "proto"],
-  proto: ["runtime", "api", "cli", "scaffold", "generator", "http"],
+  http: ["runtime", "api", "cli", "scaffold", "generator", "proto", "openapi"],
+  proto: ["runtime", "api", "cli", "scaffold", "generator", "http", "openapi"],
+  openapi: ["runtime", "api", "cli", "scaffold", "generator"],
   generator: ["runtime", "api", "cli", "scaffold"],
-  runtime: ["api", "cli", "scaffold", "generator"],
+  runtime: ["api", "cli", "scaffold", "generator", "openapi"],
   api: ["cli", "scaffold", "generator"],
   scaffold: ["cli", "api", "generator"],
   cli: ["generator"],
