@@ -20,6 +20,7 @@ import { rpcHandler } from "./handlers/rpc.js";
 import { RouteTable, type Route } from "./routes.js";
 import { TargetCache } from "./target-cache.js";
 import { traceRequest } from "./tracing.js";
+import { gatewayOpenApi } from "./openapi.js";
 import { websocketUpgrades } from "./websocket.js";
 
 /** How the gateway treats requests (`--handler`). */
@@ -175,6 +176,13 @@ export function newGateway(options: GatewayOptions): Gateway {
     if (log.isLevelEnabled("info")) log.info({ method: req.method, url: req.raw.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, remote: req.ip }, "request");
     done();
   });
+  if (handler === "rpc") {
+    // The document of every route, from the registry, for Swagger UI and client generators.
+    app.get("/openapi.json", async (req, reply) => {
+      if (cors && applyCors(cors, req, reply)) return;
+      await reply.type("application/json").send(JSON.stringify(gatewayOpenApi(routes.records(), ctx.namespace)));
+    });
+  }
   const tracing = options.tracing === true;
   app.all("*", async (req, reply) => {
     if (cors && applyCors(cors, req, reply)) return;
