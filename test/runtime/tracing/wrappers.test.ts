@@ -128,3 +128,33 @@ test("without tracing: no spans and no traceparent in what is sent", async () =>
   assert.equal(exporter.getFinishedSpans().length, 0);
   for (const md of seen) assert.equal(md.traceparent, undefined);
 });
+
+test("a process whose services do not trace never loads @opentelemetry/api; one that does loads it at the first traced call", async () => {
+  const { spawnSync } = await import("node:child_process");
+  const { fileURLToPath } = await import("node:url");
+  const index = fileURLToPath(new URL("../../../src/index.js", import.meta.url));
+  const otel = fileURLToPath(new URL("../../../src/runtime/tracing/otel.js", import.meta.url));
+  const script = (tracing: boolean): string => `
+    const { newService } = await import(${JSON.stringify(index)});
+    const { otelLoaded } = await import(${JSON.stringify(otel)});
+    const Echo = { name: "Echo", fullName: "t.Echo", methods: { echo: { name: "Echo", kind: "unary",
+      input: { typeName: "t.M", encode: (m) => new TextEncoder().encode(JSON.stringify(m)), decode: (b) => JSON.parse(new TextDecoder().decode(b)), fromJSON: (j) => j, toJSON: (m) => m },
+      output: { typeName: "t.M", encode: (m) => new TextEncoder().encode(JSON.stringify(m)), decode: (b) => JSON.parse(new TextDecoder().decode(b)), fromJSON: (j) => j, toJSON: (m) => m } } } };
+    const s = newService({ name: "echo", argv: ["--registry", "memory", "--broker", "memory"], env: {}, handleSignals: false, tracing: ${tracing} });
+    s.init();
+    s.server().handle(Echo, { echo: (m) => m });
+    await s.start();
+    const before = otelLoaded() !== undefined;
+    await s.client().call({ service: "echo", endpoint: "Echo.Echo", method: Echo.methods.echo }, { a: 1 });
+    console.log(JSON.stringify({ before, after: otelLoaded() !== undefined }));
+    await s.stop();`;
+  // Without tracing the child refuses to resolve @opentelemetry/api at all: an eager import anywhere fails the run.
+  const hook = `export async function resolve(s, c, next) { if (s === "@opentelemetry/api") throw new Error("@opentelemetry/api was imported"); return next(s, c); }`;
+  const refuse = `import { register } from "node:module"; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});`;
+  for (const tracing of [false, true]) {
+    const guard = tracing ? [] : ["--import", `data:text/javascript,${encodeURIComponent(refuse)}`];
+    const r = spawnSync(process.execPath, [...guard, "--input-type=module", "-e", script(tracing)], { encoding: "utf8", timeout: 60_000, env: { ...process.env, MICRO_LOG_LEVEL: "silent" } });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout.trim().split("\n").pop()!), { before: false, after: tracing }, `tracing: ${tracing}`);
+  }
+});
