@@ -8,6 +8,7 @@ import { NULL_VALUE, openApiDocument, type ApiModel, type EnumModel, type FieldM
 import { endpointNameOf } from "../proto/endpoint.js";
 import { SCALAR_NAMES } from "../proto/scalars.js";
 import { wellKnownJson } from "../proto/well-known.js";
+import { commentParts } from "./comments.js";
 import { deps } from "./deps.js";
 import { httpBindings } from "./http.js";
 
@@ -18,18 +19,7 @@ export function openApiFileName(file: DescFile): string {
 
 /** A descriptor's comments as plain text (leading, then trailing), or undefined. */
 function commentText(desc: DescService | DescMethod | DescMessage | DescField | DescEnum): string | undefined {
-  const comments = deps.getComments(desc);
-  const parts: string[] = [];
-  for (const c of [comments.leading, comments.trailing]) {
-    if (c === undefined) continue;
-    const text = c
-      .replace(/\n$/, "")
-      .split("\n")
-      .map((l) => (l.startsWith(" ") ? l.substring(1) : l))
-      .join("\n")
-      .trim();
-    if (text.length > 0) parts.push(text);
-  }
+  const parts = commentParts(deps.getComments(desc));
   return parts.length > 0 ? parts.join("\n\n") : undefined;
 }
 
