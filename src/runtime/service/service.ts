@@ -177,6 +177,11 @@ class MicroService implements Service {
     };
   }
 
+  /** `rpc.system` of traced calls: `grpc` on the grpc transport, else micro's own protocol. */
+  private rpcSystem(): "micro" | "grpc" {
+    return (this.code.transport?.name ?? this.values.transport) === "grpc" ? "grpc" : "micro";
+  }
+
   /** The broker's plugin name (`messaging.system` of traced publishes and deliveries). */
   private brokerName(): string {
     return this.code.broker?.name ?? this.values.broker ?? "direct";
@@ -192,7 +197,7 @@ class MicroService implements Service {
       advertise: o.advertise,
       registerTTL: o.registerTTL,
       registerInterval: o.registerInterval,
-      wrappers: [...(o.tracing ? [tracingHandlerWrapper()] : []), ...list(o.wrapHandler)],
+      wrappers: [...(o.tracing ? [tracingHandlerWrapper({ system: this.rpcSystem() })] : []), ...list(o.wrapHandler)],
       subscriberWrappers: [...(o.tracing ? [tracingSubscriberWrapper({ messagingSystem: this.brokerName() })] : []), ...list(o.wrapSubscriber)],
       drainTimeout: o.drainTimeout,
       resolve: () => this.plugins(),
@@ -212,7 +217,7 @@ class MicroService implements Service {
         retries: o.retries,
         requestTimeout: o.requestTimeout,
         poolSize: o.poolSize,
-        wrappers: [...(o.tracing ? [tracingClientWrapper()] : []), ...list(o.wrapClient)],
+        wrappers: [...(o.tracing ? [tracingClientWrapper({ system: this.rpcSystem() })] : []), ...list(o.wrapClient)],
         callWrappers: list(o.wrapCall),
         publishWrappers: [...(o.tracing ? [tracingPublishWrapper({ messagingSystem: this.brokerName() })] : []), ...list(o.wrapPublish)],
       });

@@ -5,4 +5,4 @@
  */
 export { tracingClientWrapper, tracingHandlerWrapper, tracingPublishWrapper, tracingSubscriberWrapper, type TracingOptions, type MessagingTracingOptions } from "./wrappers.js";
 export { loadOtel, otelLoaded, metadataGetter, metadataSetter, type Otel } from "./otel.js";
-export { inSpan, recordFailure, TRACER_NAME } from "./spans.js";
+export { inSpan, recordFailure, TRACER_NAME, type StatusAttribute } from "./spans.js";

@@ -10,13 +10,16 @@ import type { Otel } from "./otel.js";
 /** The tracer name every micro-ts span is created under. */
 export const TRACER_NAME = "micro-ts";
 
-/** Mark a span failed: status ERROR with the MicroError detail, the exception recorded, the micro code and id as attributes. */
-export function recordFailure(api: Otel, span: Span, error: unknown, codeAttribute?: string): void {
+/** The status attribute of an RPC span: its name and value for a MicroError code (200: success). */
+export type StatusAttribute = (code: number) => readonly [string, number];
+
+/** Mark a span failed: status ERROR with the MicroError detail, the exception recorded, `error.type` (the error id) and the status attribute. */
+export function recordFailure(api: Otel, span: Span, error: unknown, status?: StatusAttribute): void {
   const e = fromError(error);
   span.recordException(error instanceof Error ? error : { name: e.id || "MicroError", message: e.detail });
   span.setStatus({ code: api.SpanStatusCode.ERROR, message: e.detail });
   span.setAttribute("error.type", e.id || String(e.code));
-  if (codeAttribute) span.setAttribute(codeAttribute, e.code);
+  if (status) span.setAttribute(...status(e.code));
 }
 
 /**
@@ -31,16 +34,16 @@ export async function inSpan<R>(
   attributes: Attributes,
   parent: Context,
   work: () => Promise<R> | R,
-  options: { codeAttribute?: string; stream?: boolean } = {},
+  options: { status?: StatusAttribute; stream?: boolean } = {},
 ): Promise<R> {
   const span = api.trace.getTracer(TRACER_NAME).startSpan(name, { kind, attributes }, parent);
   const ctx = api.trace.setSpan(parent, span);
   const ok = (): void => {
-    if (options.codeAttribute) span.setAttribute(options.codeAttribute, 200);
+    if (options.status) span.setAttribute(...options.status(200));
     span.end();
   };
   const fail = (error: unknown): void => {
-    recordFailure(api, span, error, options.codeAttribute);
+    recordFailure(api, span, error, options.status);
     span.end();
   };
   let result: R;

@@ -6,18 +6,21 @@
  *
  * Attributes follow OpenTelemetry's RPC and messaging semantic conventions, with micro's addressing:
  * `rpc.service` is the service name in the registry (`greeter`), `rpc.method` the endpoint (`Greeter.Hello`),
- * and `rpc.micro.status_code` the MicroError code (200 on success).
+ * and `rpc.micro.status_code` the MicroError code (200 on success; `rpc.grpc.status_code` for `system: "grpc"`).
  */
 import type { Attributes } from "@opentelemetry/api";
 import type { ClientRequest, ClientWrapper, PublishWrapper } from "../client/index.js";
 import type { HandlerWrapper, SubscriberWrapper } from "../server/index.js";
 import { loadOtel, metadataGetter, metadataSetter, otelLoaded } from "./otel.js";
-import { inSpan } from "./spans.js";
+import { inSpan, type StatusAttribute } from "./spans.js";
 
 /** Options of the RPC tracing wrappers. */
 export interface TracingOptions {
-  /** `rpc.system` (default `"micro"`, the micro RPC protocol; the status attribute is `rpc.<system>.status_code`). */
-  system?: string;
+  /**
+   * `rpc.system`: `"micro"` (default, micro's own protocol; status in `rpc.micro.status_code` as the MicroError
+   * code, 200 on success) or `"grpc"` (status in `rpc.grpc.status_code` as the gRPC code the MicroError code maps to).
+   */
+  system?: "micro" | "grpc";
 }
 
 /** Options of the pub/sub tracing wrappers. */
@@ -30,6 +33,13 @@ function rpcAttributes(system: string, service: string, endpoint: string): Attri
   return { "rpc.system": system, "rpc.service": service, "rpc.method": endpoint, "server.address": service };
 }
 
+/** MicroError (HTTP-style) codes → gRPC status codes, as gRPC's HTTP mapping reads them. */
+const GRPC_CODES: Readonly<Record<number, number>> = { 200: 0, 400: 3, 401: 16, 403: 7, 404: 5, 408: 4, 409: 6, 412: 9, 429: 8, 499: 1, 501: 12, 503: 14, 504: 4 };
+
+function statusAttribute(system: "micro" | "grpc"): StatusAttribute {
+  return system === "grpc" ? (code) => ["rpc.grpc.status_code", GRPC_CODES[code] ?? (code >= 500 ? 13 : 2)] : (code) => ["rpc.micro.status_code", code];
+}
+
 function streams(kind: string): boolean {
   return kind !== "unary";
 }
@@ -40,6 +50,7 @@ function streams(kind: string): boolean {
  */
 export function tracingClientWrapper(options: TracingOptions = {}): ClientWrapper {
   const system = options.system ?? "micro";
+  const status = statusAttribute(system);
   return (next) => async (request) => {
     const api = otelLoaded() ?? (await loadOtel());
     return inSpan(
@@ -54,7 +65,7 @@ export function tracingClientWrapper(options: TracingOptions = {}): ClientWrappe
         const traced: ClientRequest = { ...request, options: { ...request.options, metadata } };
         return next(traced);
       },
-      { codeAttribute: `rpc.${system}.status_code`, stream: streams(request.method.kind) },
+      { status, stream: streams(request.method.kind) },
     );
   };
 }
@@ -65,12 +76,13 @@ export function tracingClientWrapper(options: TracingOptions = {}): ClientWrappe
  */
 export function tracingHandlerWrapper(options: TracingOptions = {}): HandlerWrapper {
   const system = options.system ?? "micro";
+  const status = statusAttribute(system);
   return (next) => async (request) => {
     const api = otelLoaded() ?? (await loadOtel());
     const parent = api.propagation.extract(api.ROOT_CONTEXT, request.context.metadata, metadataGetter);
     const kind = request.definition.methods[request.method]?.kind ?? "unary";
     return inSpan(api, `${request.service}/${request.endpoint}`, api.SpanKind.SERVER, rpcAttributes(system, request.service, request.endpoint), parent, () => next(request), {
-      codeAttribute: `rpc.${system}.status_code`,
+      status,
       stream: streams(kind),
     });
   };

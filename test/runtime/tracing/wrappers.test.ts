@@ -158,3 +158,40 @@ test("a process whose services do not trace never loads @opentelemetry/api; one 
     assert.deepEqual(JSON.parse(r.stdout.trim().split("\n").pop()!), { before: false, after: tracing }, `tracing: ${tracing}`);
   }
 });
+
+test("system grpc: rpc.system grpc and the MicroError code as a gRPC status in rpc.grpc.status_code", async () => {
+  const { tracingClientWrapper, tracingHandlerWrapper, MicroError } = await import("../../../src/index.js");
+  const Hello = { name: "Greeter", fullName: "test.greeter.Greeter", methods: { hello: Greeter.methods.hello } };
+  const service = newService({
+    name: "grpcish",
+    argv: ["--registry", "memory", "--broker", "memory"],
+    env: {},
+    handleSignals: false,
+    wrapClient: tracingClientWrapper({ system: "grpc" }),
+    wrapHandler: tracingHandlerWrapper({ system: "grpc" }),
+  });
+  service.init();
+  service.server().handle(Hello, {
+    hello: (req: HelloRequest): HelloResponse => {
+      if (req.name === "missing") throw MicroError.notFound("grpcish", "no such greeting");
+      return { message: "ok" };
+    },
+  });
+  await service.start();
+  services.push(service);
+  const target = { service: "grpcish", endpoint: "Greeter.Hello", method: Greeter.methods.hello };
+  for (const [name, code] of [
+    ["x", 0],
+    ["missing", 5],
+  ] as const) {
+    const root = trace.getTracer("test").startSpan("root");
+    await otelContext.with(trace.setSpan(otelContext.active(), root), () => service.client().call(target, { name }).catch(() => undefined));
+    root.end();
+    await until(() => spansOf(root.spanContext().traceId).length === 3, "client and server spans");
+    for (const s of spansOf(root.spanContext().traceId).filter((x) => x.kind !== SpanKind.INTERNAL)) {
+      assert.equal(s.attributes["rpc.system"], "grpc");
+      assert.equal(s.attributes["rpc.grpc.status_code"], code, `${s.name} ${name}`);
+      assert.equal(s.attributes["rpc.micro.status_code"], undefined);
+    }
+  }
+});
