@@ -48,6 +48,8 @@ export {
   rateLimitClientWrapper,
   circuitBreakerWrapper,
 } from "./runtime/wrapper/index.js";
+export { tracingClientWrapper, tracingHandlerWrapper, tracingPublishWrapper, tracingSubscriberWrapper } from "./runtime/tracing/index.js";
+export type { TracingOptions, MessagingTracingOptions } from "./runtime/tracing/index.js";
 export { logger, rootLogger, setRootLogger, setLogLevel } from "./runtime/logger/index.js";
 
 // ── The zero-config plugins (etcd and NATS: micro-ts/registry/etcd, micro-ts/broker/nats) ─────────────

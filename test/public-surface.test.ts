@@ -23,7 +23,7 @@ const EXPECTED = [
   // messages
   "tsProtoCodec", "rawJsonCodec", "jsonCodec", "protobufCodec", "codecFor", "allowUnknownJsonFields", "JSON_CONTENT_TYPE", "PROTOBUF_CONTENT_TYPE", "endpointName", "apiRequestCodec", "apiResponseCodec",
   // wrappers and logging
-  "logHandlerWrapper", "logClientWrapper", "logSubscriberWrapper", "rateLimitHandlerWrapper", "rateLimitClientWrapper", "circuitBreakerWrapper", "logger", "rootLogger", "setRootLogger", "setLogLevel",
+  "logHandlerWrapper", "logClientWrapper", "logSubscriberWrapper", "rateLimitHandlerWrapper", "rateLimitClientWrapper", "circuitBreakerWrapper", "tracingClientWrapper", "tracingHandlerWrapper", "tracingPublishWrapper", "tracingSubscriberWrapper", "logger", "rootLogger", "setRootLogger", "setLogLevel",
   // zero-config plugins
   "memoryRegistry", "localRegistry", "defaultLocalRegistryPath", "LOCAL_REGISTRY_TTL", "memoryBroker", "directBroker", "tcpTransport", "cacheSelector",
   // plugin authors

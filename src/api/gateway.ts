@@ -19,6 +19,8 @@ import { httpHandler, proxyUpgrades } from "./handlers/http.js";
 import { rpcHandler } from "./handlers/rpc.js";
 import { RouteTable, type Route } from "./routes.js";
 import { TargetCache } from "./target-cache.js";
+import { traceRequest } from "./tracing.js";
+import { gatewayOpenApi } from "./openapi.js";
 import { websocketUpgrades } from "./websocket.js";
 
 /** How the gateway treats requests (`--handler`). */
@@ -46,6 +48,11 @@ export interface GatewayOptions {
   refreshInterval?: number;
   /** Per-connection limits for clients that pipeline requests and do not read (see backpressure.ts for the defaults). */
   backpressure?: BackpressureOptions;
+  /**
+   * An OpenTelemetry SERVER span per HTTP request (default false), parent of the backend call's span when the
+   * client has `tracingClientWrapper()`. `@opentelemetry/api` is loaded at the first request.
+   */
+  tracing?: boolean;
 }
 
 export interface Gateway {
@@ -168,8 +175,17 @@ export function newGateway(options: GatewayOptions): Gateway {
     if (log.isLevelEnabled("info")) log.info({ method: req.method, url: req.raw.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, remote: req.ip }, "request");
     done();
   });
+  if (handler === "rpc") {
+    // The document of every route, from the registry, for Swagger UI and client generators.
+    app.get("/openapi.json", async (req, reply) => {
+      if (cors && applyCors(cors, req, reply)) return;
+      await reply.type("application/json").send(JSON.stringify(gatewayOpenApi(routes.records(), ctx.namespace)));
+    });
+  }
+  const tracing = options.tracing === true;
   app.all("*", async (req, reply) => {
     if (cors && applyCors(cors, req, reply)) return;
+    if (tracing) return traceRequest(req, reply, () => handle(ctx, req, reply));
     await handle(ctx, req, reply);
   });
 

@@ -12,6 +12,7 @@
  */
 import type { HttpRule, MethodKind, ValueRecord } from "../runtime/definition/index.js";
 import { MicroError } from "../runtime/errors/index.js";
+import { SEGMENT, VERSION, toCamel } from "../http/rpc-route.js";
 
 export interface Resolved {
   readonly service: string;
@@ -25,20 +26,6 @@ export interface Target extends Resolved {
   readonly rule?: HttpRule;
   readonly vars?: Record<string, string>;
   readonly fields?: readonly ValueRecord[];
-}
-
-/** A version segment (`v1`), which joins the next one in the service name. */
-export const VERSION = /^v[0-9]+$/;
-/** What a path segment may hold to become part of a service or endpoint name. */
-export const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
-
-/** `say_hello` / `say-hello` / `sayHello` → `SayHello`. */
-export function toCamel(part: string): string {
-  return part
-    .split(/[-_]/)
-    .filter((p) => p !== "")
-    .map((p) => p[0]!.toUpperCase() + p.slice(1))
-    .join("");
 }
 
 /**

@@ -139,6 +139,11 @@ export class RouteTable {
     return this.generation;
   }
 
+  /** The service records the gateway knows (every version of each), by service name. */
+  records(): readonly ServiceRecord[] {
+    return [...this.services.keys()].sort().flatMap((name) => this.services.get(name) ?? []);
+  }
+
   /** Every route, for diagnostics and tests. */
   list(): readonly Route[] {
     return this.routes;

@@ -15,7 +15,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { DescFile, DescMessage, DescMethod, DescService } from "@bufbuild/protobuf";
+import type { DescEnum, DescField, DescFile, DescMessage, DescMethod, DescService } from "@bufbuild/protobuf";
 import type { CodeGeneratorRequest, Edition } from "@bufbuild/protobuf/wkt";
 import type { EcmaScriptPluginOptions, FileInfo, Schema } from "@bufbuild/protoplugin";
 import { BUNDLE_FILE } from "./deps-manifest.js";
@@ -65,7 +65,7 @@ export interface Deps {
     maximumEdition: Edition,
   ): SchemaController;
   parseParameter(parameter: string, parseExtra: undefined): { parsed: EcmaScriptPluginOptions; sanitized: string };
-  getComments(desc: DescFile | DescMessage | DescService | DescMethod): Comments;
+  getComments(desc: DescFile | DescMessage | DescService | DescMethod | DescField | DescEnum): Comments;
 }
 
 const require = createRequire(import.meta.url);

@@ -12,6 +12,7 @@ import { methodKeys, serviceName } from "./names.js";
 import { endpointNameOf } from "../proto/endpoint.js";
 import type { MicroOptions } from "./options.js";
 import type { Comments } from "./deps.js";
+import { commentParts } from "./comments.js";
 
 /** The file name protoc-gen-micro writes for a proto file (`greeter/v1/greeter.micro.ts`). */
 export function microFileName(file: DescFile): string {
@@ -34,17 +35,7 @@ const clientCalls = {
 /** The JSDoc text for a service or method: its proto comments (if `desc` is given), `extra`, then `@deprecated`. */
 function docText(ctx: GenerateContext, desc: DescService | DescMethod | undefined, deprecated: boolean, extra?: string): string {
   const comments: Comments = desc === undefined ? {} : ctx.getComments(desc);
-  const parts: string[] = [];
-  for (const c of [comments.leading, comments.trailing]) {
-    if (c === undefined) continue;
-    const text = c
-      .replace(/\n$/, "")
-      .split("\n")
-      .map((l) => (l.startsWith(" ") ? l.substring(1) : l))
-      .join("\n")
-      .trim();
-    if (text.length > 0) parts.push(text);
-  }
+  const parts = commentParts(comments);
   if (extra !== undefined) parts.push(extra);
   if (deprecated) parts.push("@deprecated");
   return parts.join("\n\n");

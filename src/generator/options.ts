@@ -28,6 +28,10 @@ export interface MicroOptions {
   /** Where the runtime is imported from (default `micro-ts`); protobuf-es codecs come from `<runtime_import>/protobuf-es`. */
   readonly runtimeImport: string;
   readonly tsProto: TsProtoNaming;
+  /** `openapi=true`: also write `<file>.openapi.json` (OpenAPI 3.1) per file with services (default false). */
+  readonly openapi: boolean;
+  /** `openapi_service=<name>`: the registry name the document's rpc routes use (default: from the proto service name). */
+  readonly openapiService?: string;
 }
 
 /** A bad plugin option: the message names the option and what it accepts. */
@@ -63,7 +67,7 @@ const tsProtoBreaking: Record<string, string> = {
   outputJsonMethods: "false",
 };
 
-const ownOptions = ["messages", "runtime_import"];
+const ownOptions = ["messages", "runtime_import", "openapi", "openapi_service"];
 const tsProtoOptions = [...tsProtoStrings, "importSuffix", "useSnakeTypeName", "snakeToCamel"];
 
 /** Every option name the plugin accepts, for error messages. */
@@ -106,6 +110,8 @@ function bool(key: string, value: string): boolean {
 export function parseOptions(parameter: string): { micro: MicroOptions; standardParameter: string } {
   let messages: MessageLibrary = "ts-proto";
   let runtimeImport = "micro-ts";
+  let openapi = false;
+  let openapiService: string | undefined;
   const ts: { -readonly [K in keyof TsProtoNaming]: TsProtoNaming[K] } = {
     fileSuffix: "",
     useSnakeTypeName: true,
@@ -154,6 +160,15 @@ export function parseOptions(parameter: string): { micro: MicroOptions; standard
           throw new OptionError(`invalid value "${value}" for option "runtime_import": expected a module specifier, e.g. micro-ts`);
         }
         runtimeImport = value.replace(/\/$/, "");
+        continue;
+      case "openapi":
+        openapi = bool(key, value);
+        continue;
+      case "openapi_service":
+        if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(value)) {
+          throw new OptionError(`invalid value "${value}" for option "openapi_service": expected a service name as registered, e.g. greeter or com.example.greeter`);
+        }
+        openapiService = value;
         continue;
       case "fileSuffix":
       case "typePrefix":
@@ -214,5 +229,5 @@ export function parseOptions(parameter: string): { micro: MicroOptions; standard
     if (importExtensionGiven === undefined) passOn.push(`import_extension=${asExtension}`);
   }
   if (!hasTarget) passOn.unshift("target=ts");
-  return { micro: { messages, runtimeImport, tsProto: ts }, standardParameter: passOn.join(",") };
+  return { micro: { messages, runtimeImport, tsProto: ts, openapi, ...(openapiService !== undefined ? { openapiService } : {}) }, standardParameter: passOn.join(",") };
 }

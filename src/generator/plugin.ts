@@ -9,6 +9,7 @@ import type { FileInfo } from "@bufbuild/protoplugin";
 import { generateFile, microFileName } from "./generate.js";
 import { HttpRuleError, httpRuleProblems } from "./http-check.js";
 import { parseOptions } from "./options.js";
+import { generateOpenApi, openApiFileName } from "./openapi.js";
 import { deps, loadTranspile } from "./deps.js";
 
 export const PLUGIN_NAME = "protoc-gen-micro";
@@ -84,6 +85,11 @@ export async function runPlugin(request: CodeGeneratorRequest): Promise<CodeGene
     for (const t of transpiled) {
       const source = sources.get(t.name.replace(/\.(d\.ts|js)$/, ".ts")) ?? "";
       files.push({ name: t.name, content: t.content, preamble: header(source, false) });
+    }
+  }
+  if (micro.openapi) {
+    for (const file of schema.files) {
+      if (file.services.length > 0) files.push({ name: openApiFileName(file), content: generateOpenApi(file, micro.openapiService) });
     }
   }
   files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

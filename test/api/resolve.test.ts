@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { pathSegments, resolvePath, toCamel } from "../../src/api/resolve.js";
+import { pathSegments, resolvePath } from "../../src/api/resolve.js";
+import { toCamel } from "../../src/http/rpc-route.js";
 import { MicroError } from "../../src/runtime/errors/index.js";
 
 test("Go Micro path resolution", () => {

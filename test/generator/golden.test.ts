@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { join } from "node:path";
-import { GOLDEN, protoc, readTree, tempDir, variants } from "./support.js";
+import { GOLDEN, listFiles, openapiGolden, protoc, readTree, tempDir, variants } from "./support.js";
+import { readFileSync } from "node:fs";
 
 describe("golden files", () => {
   const tmp = tempDir("golden");
@@ -26,6 +27,20 @@ describe("golden files", () => {
       }
     });
   }
+
+  it(`${openapiGolden.name}: the .openapi.json files equal test/golden/${openapiGolden.name}`, async () => {
+    const out = join(tmp.dir, openapiGolden.name);
+    const { mkdirSync } = await import("node:fs");
+    mkdirSync(out);
+    const result = await protoc(out, openapiGolden.microOpt);
+    assert.equal(result.code, 0, result.stderr);
+    const actual = listFiles(out, openapiGolden.suffix);
+    const expectedDir = join(GOLDEN, openapiGolden.name);
+    assert.deepEqual(actual, listFiles(expectedDir), "the set of OpenAPI files differs (run `npm run golden` if intended)");
+    for (const f of actual) {
+      assert.equal(readFileSync(join(out, f), "utf8"), readFileSync(join(expectedDir, f), "utf8"), `${f} differs from the golden file (run \`npm run golden\` if intended)`);
+    }
+  });
 
   it("writes nothing for files without services and one .micro.ts per file with services", () => {
     const files = [...readTree(join(GOLDEN, "ts-proto")).keys()];

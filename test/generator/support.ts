@@ -63,6 +63,9 @@ export const variants: readonly Variant[] = [
   },
 ];
 
+/** The OpenAPI golden set: only the `.openapi.json` files of a run with `openapi=true`, in test/golden/openapi. */
+export const openapiGolden = { name: "openapi", microOpt: "openapi=true,import_extension=js", suffix: ".openapi.json" } as const;
+
 export interface Run {
   readonly code: number;
   readonly stdout: string;

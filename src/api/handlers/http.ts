@@ -14,7 +14,8 @@ import type { NodeRecord } from "../../runtime/registry/index.js";
 import { splitHostPort } from "../../runtime/transport/address.js";
 import type { GatewayContext } from "../context.js";
 import { splitUrl } from "../request.js";
-import { pathSegments, SEGMENT, VERSION } from "../resolve.js";
+import { pathSegments } from "../resolve.js";
+import { SEGMENT, VERSION } from "../../http/rpc-route.js";
 
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization", "proxy-authenticate"]);
 

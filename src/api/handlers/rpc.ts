@@ -16,6 +16,7 @@ import { applyQuery, buildRuleRequest, ruleResponse } from "../http-rule.js";
 import { bodyKind, headerMetadata, parseFormBody, parseJsonBody, splitUrl } from "../request.js";
 import { pathSegments, type Target } from "../resolve.js";
 import { resolveTarget } from "../target.js";
+import { setHttpRoute } from "../tracing.js";
 import { bytesTarget, jsonTarget } from "../../runtime/target/index.js";
 
 function requireObject(value: unknown, what: string): Record<string, unknown> {
@@ -113,6 +114,7 @@ export async function rpcHandler(ctx: GatewayContext, req: FastifyRequest, reply
     if (segments.length === 1 && segments[0] === "rpc" && req.method === "POST") return rpcEndpoint(ctx, req, reply);
     target = await resolveTarget(ctx, req.method, segments, true, path);
   }
+  setHttpRoute(req.method, target.rule ? target.rule.path : path);
   const metadata = headerMetadata(req.headers);
   const body = req.body as Buffer | undefined;
   if (!target.rule && target.kind === "unary" && bodyKind(req.headers["content-type"], body) === "protobuf") {

@@ -15,6 +15,7 @@ export const apiCommand: CommandModule<object, ApiArguments> = {
       .option("cors", { type: "string", describe: "Allow cross-origin requests: * or a comma-separated list of origins" })
       .option("timeout", { type: "string", describe: "Backend call timeout, e.g. 10s (default 10s)" })
       .option("max_body", { type: "number", default: 1024 * 1024, describe: "Largest request body in bytes" })
+      .option("tracing", { type: "boolean", default: false, describe: "OpenTelemetry spans per request and backend call (install the SDK with node --import)" })
       .example("$0 api", "listen on :8080; curl localhost:8080/greeter/hello -d '{\"name\":\"John\"}'")
       .example("$0 api --handler http --namespace com.example.web", "proxy to HTTP services") as never,
   handler: async (args) => {

@@ -77,3 +77,14 @@ export type CallFunc = (node: NodeRecord, request: ClientRequest) => Promise<unk
 /** Middleware around each attempt at a node (Go Micro's `client.CallWrapper`), onion order. */
 export type CallWrapper = (next: CallFunc) => CallFunc;
 
+/** One publish as publish wrappers see it. A wrapper may pass on a copy with other `options.metadata`. */
+export interface PublishRequest {
+  readonly topic: string;
+  readonly message: unknown;
+  readonly options: PublishOptions<any>;
+}
+/** A publish through the broker (after encoding nothing yet: the innermost function encodes and sends). */
+export type PublishFunc = (request: PublishRequest) => Promise<void>;
+/** Middleware around {@link Client.publish} (Go Micro's client wrapper `Publish`), onion order: the first is the outermost. */
+export type PublishWrapper = (next: PublishFunc) => PublishFunc;
+

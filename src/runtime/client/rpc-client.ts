@@ -22,7 +22,9 @@ import type {
   ClientCallFunc,
   ClientRequest,
   ClientWrapper,
+  PublishFunc,
   PublishOptions,
+  PublishWrapper,
 } from "./client.js";
 import type { Metadata } from "../metadata/index.js";
 import { applyWrappers } from "../internal/wrappers.js";
@@ -57,6 +59,8 @@ export interface ClientOptions {
   wrappers?: readonly ClientWrapper[];
   /** Around each attempt at a node (first is outermost). */
   callWrappers?: readonly CallWrapper[];
+  /** Around each publish (first is outermost). */
+  publishWrappers?: readonly PublishWrapper[];
   /** Backoff between retries after the first, immediate one (milliseconds; defaults 25 and 1000). */
   backoff?: { initialDelay?: number; maxDelay?: number };
 }
@@ -76,6 +80,7 @@ export class RpcClient implements Client {
   private readonly retrier: Retrier;
   private readonly wrapped: ClientCallFunc | undefined;
   private readonly attempt: CallFunc;
+  private readonly publishWrapped: PublishFunc | undefined;
   private readonly tryOnce = (req: ClientRequest): Promise<unknown> => this.once(req);
   private closed = false;
 
@@ -88,6 +93,8 @@ export class RpcClient implements Client {
     this.attempt = applyWrappers<CallFunc>(options.callWrappers ?? [], (node, req) => this.calls!.attempt(node, req));
     const wrappers = options.wrappers ?? [];
     this.wrapped = wrappers.length > 0 ? applyWrappers<ClientCallFunc>(wrappers, (req) => this.invoke(req)) : undefined;
+    const publishWrappers = options.publishWrappers ?? [];
+    this.publishWrapped = publishWrappers.length > 0 ? applyWrappers<PublishFunc>(publishWrappers, (req) => this.send(req.topic, req.message, req.options)) : undefined;
   }
 
   private setDeps(deps: ClientDeps): ClientDeps {
@@ -129,7 +136,12 @@ export class RpcClient implements Client {
     return lazyIterable(() => this.call(target as CallTarget<any, any>, requests, options) as Promise<AsyncIterable<O>>);
   }
 
-  async publish<T>(topic: string, message: T, options: PublishOptions<T> = {}): Promise<void> {
+  publish<T>(topic: string, message: T, options: PublishOptions<T> = {}): Promise<void> {
+    return this.publishWrapped ? this.publishWrapped({ topic, message, options }) : this.send(topic, message, options);
+  }
+
+  /** The innermost publish: encode, add the broker keys, send. */
+  private async send<T>(topic: string, message: T, options: PublishOptions<T>): Promise<void> {
     const deps = await this.ready();
     if (!deps.broker) throw new MicroError("micro.client", 500, "publish needs a broker: give the client one (newService does)");
     if (options.signal?.aborted) throw cancelled(`publish ${topic}`, options.signal.reason);

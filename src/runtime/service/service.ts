@@ -4,7 +4,7 @@
  * that only calls other services never listens, and etcd or NATS are loaded only when chosen.
  */
 import type { Broker } from "../broker/index.js";
-import type { CallWrapper, Client, ClientWrapper } from "../client/index.js";
+import type { CallWrapper, Client, ClientWrapper, PublishWrapper } from "../client/index.js";
 import type { Metadata } from "../metadata/index.js";
 import { RpcClient } from "../client/rpc-client.js";
 import { disconnectBroker } from "../broker/connect.js";
@@ -15,6 +15,7 @@ import type { Registry } from "../registry/index.js";
 import type { Selector } from "../selector/index.js";
 import type { HandlerWrapper, Server, SubscriberWrapper } from "../server/index.js";
 import { RpcServer } from "../server/rpc-server.js";
+import { tracingClientWrapper, tracingHandlerWrapper, tracingPublishWrapper, tracingSubscriberWrapper } from "../tracing/index.js";
 import type { Transport } from "../transport/index.js";
 
 /** A lifecycle hook; may be async. */
@@ -42,6 +43,14 @@ export interface ServiceOptions {
   wrapHandler?: HandlerWrapper | readonly HandlerWrapper[];
   /** Subscriber wrappers (first is outermost). */
   wrapSubscriber?: SubscriberWrapper | readonly SubscriberWrapper[];
+  /** Publish wrappers around `client().publish` (first is outermost). */
+  wrapPublish?: PublishWrapper | readonly PublishWrapper[];
+  /**
+   * OpenTelemetry spans for calls, handlers, publishes and deliveries, with W3C trace context in metadata and
+   * message headers (default false). Adds the `tracing*Wrapper`s outermost; `@opentelemetry/api` is loaded at
+   * the first traced call. The process installs the SDK and exporter itself (see README "Tracing").
+   */
+  tracing?: boolean;
   /** Seconds a registration lives (flag `--register_ttl`, default 90). */
   registerTTL?: number;
   /** Seconds between re-registrations (flag `--register_interval`, default 30). */
@@ -168,6 +177,16 @@ class MicroService implements Service {
     };
   }
 
+  /** `rpc.system` of traced calls: `grpc` on the grpc transport, else micro's own protocol. */
+  private rpcSystem(): "micro" | "grpc" {
+    return (this.code.transport?.name ?? this.values.transport) === "grpc" ? "grpc" : "micro";
+  }
+
+  /** The broker's plugin name (`messaging.system` of traced publishes and deliveries). */
+  private brokerName(): string {
+    return this.code.broker?.name ?? this.values.broker ?? "direct";
+  }
+
   private serverOptions() {
     const o = this.options();
     return {
@@ -178,8 +197,8 @@ class MicroService implements Service {
       advertise: o.advertise,
       registerTTL: o.registerTTL,
       registerInterval: o.registerInterval,
-      wrappers: list(o.wrapHandler),
-      subscriberWrappers: list(o.wrapSubscriber),
+      wrappers: [...(o.tracing ? [tracingHandlerWrapper({ system: this.rpcSystem() })] : []), ...list(o.wrapHandler)],
+      subscriberWrappers: [...(o.tracing ? [tracingSubscriberWrapper({ messagingSystem: this.brokerName() })] : []), ...list(o.wrapSubscriber)],
       drainTimeout: o.drainTimeout,
       resolve: () => this.plugins(),
     };
@@ -198,8 +217,9 @@ class MicroService implements Service {
         retries: o.retries,
         requestTimeout: o.requestTimeout,
         poolSize: o.poolSize,
-        wrappers: list(o.wrapClient),
+        wrappers: [...(o.tracing ? [tracingClientWrapper({ system: this.rpcSystem() })] : []), ...list(o.wrapClient)],
         callWrappers: list(o.wrapCall),
+        publishWrappers: [...(o.tracing ? [tracingPublishWrapper({ messagingSystem: this.brokerName() })] : []), ...list(o.wrapPublish)],
       });
     }
     return this.cli;

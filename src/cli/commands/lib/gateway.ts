@@ -5,6 +5,7 @@ import { newGateway, parseListenAddress } from "../../../api/index.js";
 import { UsageError } from "../../../runtime/errors/usage.js";
 import { durationFlag, runCommand, untilStopSignal } from "./io.js";
 import { openRuntime } from "./runtime.js";
+import { tracingClientWrapper, tracingPublishWrapper } from "../../../runtime/tracing/index.js";
 
 export interface ApiArguments {
   address: string;
@@ -13,6 +14,7 @@ export interface ApiArguments {
   cors?: string;
   timeout?: string;
   max_body: number;
+  tracing?: boolean;
   [flag: string]: unknown;
 }
 
@@ -25,7 +27,11 @@ export async function runGateway(args: ApiArguments): Promise<void> {
     throw new UsageError(`--address: ${(error as Error).message}`);
   }
   const cors = args.cors === undefined ? undefined : args.cors.trim() === "*" || args.cors === "" ? true : args.cors.split(",").map((s) => s.trim()).filter(Boolean);
-  const rt = await openRuntime(args, { logs: "service" });
+  const tracing = args.tracing === true;
+  const rt = await openRuntime(args, {
+    logs: "service",
+    ...(tracing ? { wrappers: [tracingClientWrapper()], publishWrappers: [tracingPublishWrapper({ messagingSystem: String(args.broker ?? process.env.MICRO_BROKER ?? "direct") })] } : {}),
+  });
   await runCommand(async () => {
     const gateway = newGateway({
       client: rt.client,
@@ -36,6 +42,7 @@ export async function runGateway(args: ApiArguments): Promise<void> {
       cors,
       timeout,
       maxBody: args.max_body,
+      tracing,
     });
     await gateway.start();
     // One line on stdout so scripts (and tests) learn the bound address.

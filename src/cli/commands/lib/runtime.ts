@@ -3,7 +3,7 @@
  * (registry, transport, broker, selector) and a client over them. Closed when the command ends.
  */
 import { disconnectBroker } from "../../../runtime/broker/connect.js";
-import { newClient, type RpcClient } from "../../../runtime/client/index.js";
+import { newClient, type ClientWrapper, type PublishWrapper, type RpcClient } from "../../../runtime/client/index.js";
 import { checkPluginAddresses, checkPluginNames, globalFlags, readConfig, resolvePlugins, type ConfigValues, type Plugins } from "../../../runtime/config/index.js";
 import { MicroError } from "../../../runtime/errors/index.js";
 import { UsageError } from "../../../runtime/errors/usage.js";
@@ -50,7 +50,10 @@ function checkedConfig(args: Record<string, unknown>): ConfigValues {
  * would interleave with it. `micro api` (`logs: "service"`) logs as a service does.
  * @throws UsageError for a bad global flag.
  */
-export async function openRuntime(args: Record<string, unknown>, options: { logs?: "command" | "service" } = {}): Promise<CliRuntime> {
+export async function openRuntime(
+  args: Record<string, unknown>,
+  options: { logs?: "command" | "service"; wrappers?: readonly ClientWrapper[]; publishWrappers?: readonly PublishWrapper[] } = {},
+): Promise<CliRuntime> {
   const config = checkedConfig(args);
   if ((options.logs ?? "command") === "command" && !process.env.MICRO_LOG_LEVEL) setLogLevel("error");
   const plugins = await resolvePlugins(config);
@@ -59,6 +62,8 @@ export async function openRuntime(args: Record<string, unknown>, options: { logs
     retries: config.client_retries,
     requestTimeout: config.client_request_timeout,
     poolSize: config.client_pool_size,
+    wrappers: options.wrappers,
+    publishWrappers: options.publishWrappers,
   });
   let closed = false;
   return {
