@@ -31,7 +31,7 @@ before(async () => {
     [MICRO_BIN, "bot", "--inputs", "slack,http", "--http_address", "127.0.0.1:0", "--allow_users", `${ALLOWED},alice`, "--timeout", "5s"],
     { ...env, MICRO_BOT_SLACK_APP_TOKEN: APP_TOKEN, MICRO_BOT_SLACK_BOT_TOKEN: BOT_TOKEN, MICRO_BOT_SLACK_API_URL: slack.apiUrl, MICRO_LOG_LEVEL: "info" },
   );
-  const ready = await bot.waitFor((e) => e.event === "listening", 30_000);
+  const ready = await bot.started((e) => e.event === "listening");
   httpUrl = `http://${String(ready.http)}`;
   await slack.until("the bot's Socket Mode connection", () => slack.open > 0);
 });
@@ -143,7 +143,7 @@ test("a command service started mid-test becomes a command, help lists it, and i
   const file = fileURLToPath(new URL("../fixtures/bot/deploy-command.js", import.meta.url));
   const deploy = spawnNode([file], env);
   try {
-    await deploy.waitFor((e) => e.event === "ready");
+    await deploy.started((e) => e.event === "ready");
     const help = await eventually(viaSlack, "help", (r) => r.includes("deploy <app> <version>"));
     assert.match(help, /Deploy an app \(test double\) \(service micro\.bot\.deploy\)/);
     assert.equal(await viaSlack("deploy web v2"), `deployed web v2 for ${ALLOWED}`);

@@ -59,6 +59,20 @@ export class Fixture {
     });
   }
 
+  /**
+   * Wait for a start-up event (default 60 s: starting a process on a loaded machine is slow). When it does not
+   * come, the process is killed before the error is thrown, so a failed start never leaks a process that would
+   * keep the test file from ending.
+   */
+  async started(pred: (e: Event) => boolean, ms = 60_000): Promise<Event> {
+    try {
+      return await this.waitFor(pred, ms);
+    } catch (error) {
+      this.kill("SIGKILL");
+      throw error;
+    }
+  }
+
   /** Resolves once stderr contains `text`; rejects after `ms`. */
   waitForStderr(text: string, ms = 15_000): Promise<void> {
     if (this.stderr.includes(text)) return Promise.resolve();

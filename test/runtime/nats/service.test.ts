@@ -27,7 +27,7 @@ describe("--broker nats through newService (real nats-server, service process)",
   it("delivers a published event to the subscriber of another process", async () => {
     const flags = ["--registry", "memory", "--broker", "nats", "--broker_address", nats.address];
     node = spawnFixture("greeter-server", flags, { SUBSCRIBE: "events.greeted:greeters", NODE_TAG: "nats-node" });
-    await node.waitFor((e) => e.event === "ready");
+    await node.started((e) => e.event === "ready");
 
     publisher = newService({ name: "publisher", argv: flags, env: {}, handleSignals: false });
     publisher.init();

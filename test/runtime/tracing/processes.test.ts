@@ -127,7 +127,7 @@ before(async () => {
   const services = (["beta", "gamma", "alpha"] as const).map((role) => traced([SERVICE], role, { ROLE: role, TOPIC: "trace.events" }));
   await Promise.all(services.map((p) => p.waitFor((e) => e.event === "ready", 30_000)));
   const gateway = traced([MICRO_BIN, "api", "--address", "127.0.0.1:0", "--tracing"], "gateway");
-  gatewayUrl = `http://${String((await gateway.waitFor((e) => e.event === "listening", 30_000)).address)}`;
+  gatewayUrl = `http://${String((await gateway.started((e) => e.event === "listening")).address)}`;
 });
 
 after(async () => {
