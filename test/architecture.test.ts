@@ -2,7 +2,7 @@
  * The shape of src/: no import cycles between files (type imports and dynamic imports count), and each
  * folder imports only the folders below it (docs/design.md):
  *
- *   cli → scaffold, api, runtime · scaffold → runtime · api → runtime · runtime → (itself) · generator → (itself)
+ *   cli → scaffold, sidecar, api, runtime · sidecar → api, runtime · scaffold → runtime · api → runtime · runtime → (itself) · generator → (itself)
  *   http → (itself): the path-template grammar every folder may import
  *   proto → (itself): protobuf facts (scalar names) the generator and the runtime share
  *
@@ -26,12 +26,13 @@ const SRC = join(repoRoot(), "src");
 
 /** Folder → folders it must not import. */
 const FORBIDDEN: Record<string, readonly string[]> = {
-  http: ["runtime", "api", "cli", "scaffold", "generator", "proto"],
-  proto: ["runtime", "api", "cli", "scaffold", "generator", "http"],
-  generator: ["runtime", "api", "cli", "scaffold"],
-  runtime: ["api", "cli", "scaffold", "generator"],
-  api: ["cli", "scaffold", "generator"],
-  scaffold: ["cli", "api", "generator"],
+  http: ["runtime", "api", "cli", "scaffold", "generator", "proto", "sidecar"],
+  proto: ["runtime", "api", "cli", "scaffold", "generator", "http", "sidecar"],
+  generator: ["runtime", "api", "cli", "scaffold", "sidecar"],
+  runtime: ["api", "cli", "scaffold", "generator", "sidecar"],
+  api: ["cli", "scaffold", "generator", "sidecar"],
+  scaffold: ["cli", "api", "generator", "sidecar"],
+  sidecar: ["cli", "scaffold", "generator"],
   cli: ["generator"],
 };
 

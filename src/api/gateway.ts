@@ -3,7 +3,9 @@
  * found in the registry, calls them through the runtime client, streams over WebSocket and SSE, and maps
  * errors to HTTP statuses. Start it in-process with {@link newGateway}.
  */
+import type { IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Client } from "../runtime/client/index.js";
 import { MicroError } from "../runtime/errors/index.js";
@@ -46,6 +48,19 @@ export interface GatewayOptions {
   refreshInterval?: number;
   /** Per-connection limits for clients that pipeline requests and do not read (see backpressure.ts for the defaults). */
   backpressure?: BackpressureOptions;
+  /**
+   * More routes and WebSocket upgrades on the same server, served before the handler's own (what `micro
+   * sidecar` adds: `/registry`, `/broker`, …). None by default.
+   */
+  extend?: GatewayExtension;
+}
+
+/** Routes and upgrades added to a gateway (see {@link GatewayOptions.extend}). */
+export interface GatewayExtension {
+  /** Register routes on the gateway's fastify instance; they win over the handler's catch-all route. */
+  routes?(app: FastifyInstance, ctx: GatewayContext): void;
+  /** Take an upgrade request before the gateway's WebSocket streams do; return true when it was taken. */
+  upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
 }
 
 export interface Gateway {
@@ -78,7 +93,8 @@ export function parseListenAddress(address: string): HostPort {
   return { host: host || "0.0.0.0", port: Number(port) };
 }
 
-function sendError(reply: FastifyReply, error: unknown): void {
+/** Answer with the error as `{id, code, detail, status}` and its HTTP status (unexpected errors are logged, never shown). */
+export function sendError(reply: FastifyReply, error: unknown): void {
   const e = toGatewayError(error);
   if (!(error instanceof MicroError) && httpStatus(e) >= 500) log.error({ err: error }, "unexpected gateway error");
   if (e instanceof MethodNotAllowed) reply.header("allow", e.allow.join(", "));
@@ -169,18 +185,21 @@ export function newGateway(options: GatewayOptions): Gateway {
     if (log.isLevelEnabled("info")) log.info({ method: req.method, url: req.raw.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, remote: req.ip }, "request");
     done();
   });
+  options.extend?.routes?.(app, ctx);
   app.all("*", async (req, reply) => {
     if (cors && applyCors(cors, req, reply)) return;
     await handle(ctx, req, reply);
   });
 
   let ws: { close(): void } | undefined;
+  const extraUpgrade = options.extend?.upgrade;
+  const taken = (req: IncomingMessage, socket: Duplex, head: Buffer): boolean => extraUpgrade?.(req, socket, head) ?? false;
   let bound = "";
   return {
     async start() {
       const { host, port } = parseListenAddress(options.address ?? ":8080");
       await routes.start();
-      if (handler === "rpc") ws = websocketUpgrades(ctx, app.server);
+      if (handler === "rpc") ws = websocketUpgrades(ctx, app.server, taken);
       else if (handler === "http") ws = proxyUpgrades(ctx, app.server);
       await app.listen({ host, port });
       const a = app.server.address() as AddressInfo;

@@ -97,6 +97,19 @@ export function durationFlag(value: unknown, flag: string): number | undefined {
   }
 }
 
+/** Resolves at the first SIGINT or SIGTERM (what long-running commands wait for before a graceful stop). */
+export function untilStopSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve();
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+}
+
 /** Write one line to stdout. */
 export function out(text: string): void {
   process.stdout.write(`${text}\n`);
