@@ -100,10 +100,16 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(float(req.get("seconds", 5)))
             return self.reply(200, {"message": "slow"})
         if self.path.startswith("/events/"):
+            if req.get("reject"):  # refuse it: the broker reports (or redelivers) the failed delivery
+                return self.reply(422, micro_error(422, "refused: %s" % req["reject"]))
             with lock:
                 state["received"].append({"path": self.path, "message": req, "topic": self.headers.get("Micro-Topic", "")})
             return self.reply(200, {})
         # Controls for tests and curl.
+        if self.path == "/control/sidecar":
+            global SIDECAR
+            SIDECAR = req["url"]
+            return self.reply(200, {"sidecar": SIDECAR})
         if self.path == "/control/health":
             state["healthy"] = bool(req.get("ok"))
             return self.reply(200, {"healthy": state["healthy"]})
