@@ -12,11 +12,10 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { WebSocket, WebSocketServer } from "ws";
-import { rejectUpgrade } from "../api/errors.js";
+import { httpStatus, rejectUpgrade } from "../api/errors.js";
 import { connectBroker } from "../runtime/broker/connect.js";
 import type { Broker, BrokerEvent, Subscription } from "../runtime/broker/index.js";
 import { fromError, MicroError } from "../runtime/errors/index.js";
-import { httpStatus } from "../api/errors.js";
 import { logger } from "../runtime/logger/index.js";
 import { appError, metadataHeaders, postToApp } from "./app-http.js";
 import { TOPIC } from "./http-api.js";

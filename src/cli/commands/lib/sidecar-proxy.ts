@@ -13,8 +13,7 @@ import WebSocket, { type RawData } from "ws";
 import type { CallOptions, CallTarget, Client, PublishOptions } from "../../../runtime/client/index.js";
 import type { MethodKind } from "../../../runtime/definition/index.js";
 import { fromError, MicroError } from "../../../runtime/errors/index.js";
-import type { ServiceRecord } from "../../../runtime/registry/index.js";
-import type { BackendRegistry } from "./backend.js";
+import type { Registry, ServiceRecord } from "../../../runtime/registry/index.js";
 
 const ID = "micro.cli";
 
@@ -54,7 +53,7 @@ async function request(base: string, method: string, path: string, body?: unknow
 }
 
 /** The registry as the sidecar reports it. */
-export function proxyRegistry(address: string): BackendRegistry {
+export function proxyRegistry(address: string): Pick<Registry, "listServices" | "getService"> {
   const base = proxyUrl(address);
   return {
     listServices: async () => (await request(base, "GET", "/registry")) as ServiceRecord[],
