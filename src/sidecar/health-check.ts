@@ -1,6 +1,7 @@
 /**
- * Health checking of the app (`--app_health`): `GET <url>` on an interval; a 2xx answer within the interval
- * (at most 5 s) is healthy, anything else (an error status, no answer, a refused connection) is not. Each
+ * Health checking of the app (`--app_health`): `GET <url>` on an interval; a 2xx answer in time (the interval,
+ * but at least 2 s and at most 5 s: a busy machine must not make a healthy app look dead) is healthy, anything
+ * else (an error status, no answer, a refused connection) is not. Checks never overlap. Each
  * change is reported once, so the sidecar deregisters the app at the first failed check and registers it
  * again at the first good one.
  */
@@ -37,7 +38,7 @@ export function startHealthCheck(url: string, intervalMs: number, onChange: (hea
   let stopped = false;
   const check = (): Promise<boolean> =>
     (running ??= (async () => {
-      const { ok, reason } = await probe(url, Math.min(intervalMs, 5000));
+      const { ok, reason } = await probe(url, Math.min(Math.max(intervalMs, 2000), 5000));
       if (!stopped && ok !== last) {
         last = ok;
         if (ok) log.info({ url }, "app is healthy");

@@ -212,6 +212,9 @@ test("micro list/get/call/stream/publish/health --proxy_address work with only t
     const down = await micro(["list", "services", "--proxy_address", "127.0.0.1:1"], cliEnv);
     assert.equal(down.code, 1);
     assert.match(down.stderr, /cannot reach the sidecar at http:\/\/127\.0\.0\.1:1/);
+    const bad = await micro(["list", "services", "--proxy_address", "nonsense"], cliEnv);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /invalid --proxy_address "nonsense": use host:port/);
   } finally {
     rmSync(empty, { recursive: true, force: true });
   }
@@ -223,7 +226,12 @@ test("a failing health URL removes the app from the registry; recovery brings it
   assert.equal((await json(`${sidecarUrl}/health`)).body.app.healthy, false);
   await json(`${appUrl}/control/health`, { ok: true });
   await until("pyapp is registered again", () => registered("pyapp"));
-  const rsp = await client.call({ service: "pyapp", endpoint: "Greeter.Hello", method: Greeter.methods.hello }, { name: "Back" }, { contentType: "application/json" });
+  // The client's selector learns of the node through its registry watch: call until it has.
+  let rsp: unknown;
+  await until("a call reaches the app again", async () => {
+    rsp = await client.call({ service: "pyapp", endpoint: "Greeter.Hello", method: Greeter.methods.hello }, { name: "Back" }, { contentType: "application/json" }).catch(() => undefined);
+    return rsp !== undefined;
+  });
   assert.deepEqual(rsp, { message: "Hello Back from Python" });
 });
 
