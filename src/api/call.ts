@@ -28,9 +28,18 @@ export function disconnectSignal(reply: FastifyReply): AbortSignal {
 
 /**
  * One unary call for an HTTP request, bounded as a whole by the gateway's timeout (retries included) and
- * cancelled when the client goes away. Running out of time is a 504.
+ * cancelled when the client goes away. Running out of time is a 504. `address` skips discovery (`micro sidecar`'s
+ * `/rpc` with an address).
  */
-export async function callUnary<I, O>(ctx: GatewayContext, reply: FastifyReply, target: CallTarget<I, O>, request: I, metadata: Metadata, contentType = "application/json"): Promise<O> {
+export async function callUnary<I, O>(
+  ctx: GatewayContext,
+  reply: FastifyReply,
+  target: CallTarget<I, O>,
+  request: I,
+  metadata: Metadata,
+  contentType = "application/json",
+  address?: string,
+): Promise<O> {
   const call = callAbort(reply.raw);
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -38,7 +47,7 @@ export async function callUnary<I, O>(ctx: GatewayContext, reply: FastifyReply, 
     call.abort(new Error("gateway timeout"));
   }, ctx.timeout);
   try {
-    return await ctx.client.call(target, request, { timeout: ctx.timeout, metadata, signal: call.signal, contentType });
+    return await ctx.client.call(target, request, { timeout: ctx.timeout, metadata, signal: call.signal, contentType, ...(address ? { address } : {}) });
   } catch (error) {
     if (timedOut) throw new MicroError("micro.api", 504, `${target.service} did not answer ${target.endpoint} within ${ctx.timeout} ms`);
     throw error;

@@ -3,7 +3,9 @@
  * found in the registry, calls them through the runtime client, streams over WebSocket and SSE, and maps
  * errors to HTTP statuses. Start it in-process with {@link newGateway}.
  */
+import type { IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Client } from "../runtime/client/index.js";
 import { MicroError } from "../runtime/errors/index.js";
@@ -53,6 +55,19 @@ export interface GatewayOptions {
    * client has `tracingClientWrapper()`. `@opentelemetry/api` is loaded at the first request.
    */
   tracing?: boolean;
+  /**
+   * More routes and WebSocket upgrades on the same server, served before the handler's own (what `micro
+   * sidecar` adds: `/registry`, `/broker`, …). None by default.
+   */
+  extend?: GatewayExtension;
+}
+
+/** Routes and upgrades added to a gateway (see {@link GatewayOptions.extend}). */
+export interface GatewayExtension {
+  /** Register routes on the gateway's fastify instance; they win over the handler's catch-all route. */
+  routes?(app: FastifyInstance, ctx: GatewayContext): void;
+  /** Take an upgrade request before the gateway's WebSocket streams do; return true when it was taken. */
+  upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
 }
 
 export interface Gateway {
@@ -84,7 +99,8 @@ export function parseListenAddress(address: string): HostPortRange {
   return { ...range, host: range.host || "0.0.0.0" };
 }
 
-function sendError(reply: FastifyReply, error: unknown): void {
+/** Answer with the error as `{id, code, detail, status}` and its HTTP status (unexpected errors are logged, never shown). */
+export function sendError(reply: FastifyReply, error: unknown): void {
   const e = toGatewayError(error);
   if (!(error instanceof MicroError) && httpStatus(e) >= 500) log.error({ err: error }, "unexpected gateway error");
   if (e instanceof MethodNotAllowed) reply.header("allow", e.allow.join(", "));
@@ -182,6 +198,7 @@ export function newGateway(options: GatewayOptions): Gateway {
       await reply.type("application/json").send(JSON.stringify(gatewayOpenApi(routes.records(), ctx.namespace)));
     });
   }
+  options.extend?.routes?.(app, ctx);
   const tracing = options.tracing === true;
   app.all("*", async (req, reply) => {
     if (cors && applyCors(cors, req, reply)) return;
@@ -190,12 +207,14 @@ export function newGateway(options: GatewayOptions): Gateway {
   });
 
   let ws: { close(): void } | undefined;
+  const extraUpgrade = options.extend?.upgrade;
+  const taken = (req: IncomingMessage, socket: Duplex, head: Buffer): boolean => extraUpgrade?.(req, socket, head) ?? false;
   let bound = "";
   return {
     async start() {
       const listenAddress = formatAddressRange(parseListenAddress(options.address ?? ":8080"));
       await routes.start();
-      if (handler === "rpc") ws = websocketUpgrades(ctx, app.server);
+      if (handler === "rpc") ws = websocketUpgrades(ctx, app.server, taken);
       else if (handler === "http") ws = proxyUpgrades(ctx, app.server);
       await listenInRange(listenAddress, (host, port) => app.listen({ host, port }), "micro.api");
       const a = app.server.address() as AddressInfo;

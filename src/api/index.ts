@@ -3,7 +3,7 @@
  * program that runs the gateway, or writes an endpoint for its `api` handler, needs. The gateway's internals
  * (path segments, route templates, the target cache) stay internal.
  */
-export { newGateway, parseListenAddress, handlerKinds, type Gateway, type GatewayOptions, type HandlerKind } from "./gateway.js";
+export { newGateway, parseListenAddress, handlerKinds, type Gateway, type GatewayOptions, type GatewayExtension, type HandlerKind } from "./gateway.js";
 export { apiRequestCodec, apiResponseCodec, type ApiRequest, type ApiResponse, type Pair } from "./types.js";
 export { resolvePath, type Resolved } from "./resolve.js";
 export type { PathTemplate } from "./http-rule.js";

@@ -89,7 +89,8 @@ function sendJson(ws: WebSocket, target: Target, message: unknown): Promise<void
   return new Promise((resolve, reject) => ws.send(JSON.stringify(out ?? null), (err) => (err ? reject(err) : resolve())));
 }
 
-function serve(ctx: GatewayContext, ws: WebSocket, target: Target, metadata: Metadata): void {
+/** Serve one call over an upgraded socket with the protocol above (also `micro sidecar`'s `/stream`). */
+export function serveWebSocketCall(ctx: GatewayContext, ws: WebSocket, target: Target, metadata: Metadata): void {
   const ac = new AbortController();
   ws.once("close", () => ac.abort(new Error("websocket closed")));
   const options = (): ReturnType<typeof callOptions> => callOptions(ctx, metadata, ac.signal, "application/json", target.kind !== "unary");
@@ -169,10 +170,15 @@ function serve(ctx: GatewayContext, ws: WebSocket, target: Target, metadata: Met
   })();
 }
 
-/** Attach WebSocket streaming to the gateway's HTTP server (rpc handler paths). */
-export function websocketUpgrades(ctx: GatewayContext, server: import("node:http").Server): { close(): void } {
+/** Attach WebSocket streaming to the gateway's HTTP server (rpc handler paths); `taken` sees each upgrade first (default: none taken). */
+export function websocketUpgrades(
+  ctx: GatewayContext,
+  server: import("node:http").Server,
+  taken: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean = () => false,
+): { close(): void } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: ctx.maxBody });
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    if (taken(req, socket, head)) return;
     socket.on("error", () => socket.destroy());
     void (async () => {
       const started = Date.now();
@@ -185,7 +191,7 @@ export function websocketUpgrades(ctx: GatewayContext, server: import("node:http
           // the socket; without a listener that error would be thrown and take the whole gateway down.
           ws.on("error", (err) => log.info({ method: "WS", url: req.url, reason: err.message }, "websocket protocol error from the client; connection closed"));
           ws.once("close", (code) => log.info({ method: "WS", url: req.url, service: target.service, endpoint: target.endpoint, close: code, ms: Date.now() - started }, "request"));
-          serve(ctx, ws, target, headerMetadata(req.headers));
+          serveWebSocketCall(ctx, ws, target, headerMetadata(req.headers));
         });
       } catch (error) {
         log.info({ method: "WS", url: req.url, status: httpStatus(toGatewayError(error)) }, "request");

@@ -6,11 +6,10 @@ import type { CallOptions } from "../../../runtime/client/index.js";
 import type { MethodKind } from "../../../runtime/definition/index.js";
 import { isUnreachable } from "../../../runtime/errors/classify.js";
 import { fromError, MicroError } from "../../../runtime/errors/index.js";
-import type { Registry } from "../../../runtime/registry/index.js";
 import { endpointKind, jsonTarget } from "../../../runtime/target/index.js";
 import { UsageError } from "../../../runtime/errors/usage.js";
 import { durationFlag, formatReply, isStdinArgument, metadataFlag, ndjson, ndjsonStdin, out, requestObjectArgument, requireRequestObject, runCommand } from "./io.js";
-import { openRuntime, type CliRuntime } from "./runtime.js";
+import { openBackend, type Backend, type BackendRegistry } from "./backend.js";
 
 export interface CallArguments {
   service: string;
@@ -57,8 +56,9 @@ export const NOT_REGISTERED_HINT = "is it running, and on the same registry (--r
  * while the call was in flight) is not described as one that stopped without deregistering. Other errors are
  * returned as they are.
  */
-export async function explainConnectionError(error: unknown, service: string, address: string | undefined, registry?: Registry): Promise<unknown> {
-  if (!isUnreachable(error)) return error;
+export async function explainConnectionError(error: unknown, service: string, address: string | undefined, registry?: BackendRegistry, proxy?: string): Promise<unknown> {
+  // Through a sidecar, its own errors already say what failed and where.
+  if (!isUnreachable(error) || proxy !== undefined) return error;
   const e = error instanceof MicroError ? error : fromError(error, "micro.cli");
   let hint: string;
   if (address !== undefined) {
@@ -75,7 +75,7 @@ export async function explainConnectionError(error: unknown, service: string, ad
  * Whether the node a failed call went to is still registered: false when the service has no node left, or
  * none at the address the error names; undefined when the registry cannot tell.
  */
-async function stillRegistered(registry: Registry, service: string, detail: string): Promise<boolean | undefined> {
+async function stillRegistered(registry: BackendRegistry, service: string, detail: string): Promise<boolean | undefined> {
   try {
     const nodes = (await registry.getService(service)).flatMap((r) => r.nodes);
     if (nodes.length === 0) return false;
@@ -91,10 +91,10 @@ export async function call(args: CallArguments): Promise<void> {
   checkEndpoint(args.endpoint);
   const options = callOptions(args);
   const request = await requestObjectArgument(args.request);
-  const rt = await openRuntime(args);
+  const rt = await openBackend(args);
   await runCommand(async () => {
     const reply = await rt.client.call(jsonTarget(args.service, args.endpoint), request, options).catch(async (error: unknown) => {
-      throw await explainConnectionError(error, args.service, args.address, rt.plugins.registry);
+      throw await explainConnectionError(error, args.service, args.address, rt.registry, rt.proxy);
     });
     out(formatReply(reply, args.output));
   }, rt.close);
@@ -103,7 +103,7 @@ export async function call(args: CallArguments): Promise<void> {
 const KIND_FLAG: Record<string, MethodKind> = { server: "server_streaming", client: "client_streaming", bidi: "bidi_streaming" };
 
 /** The stream kind of an endpoint as its server published it. */
-async function lookupKind(registry: Registry, service: string, endpoint: string): Promise<MethodKind> {
+async function lookupKind(registry: BackendRegistry, service: string, endpoint: string): Promise<MethodKind> {
   const records = await registry.getService(service);
   if (records.length === 0) throw MicroError.notFound("micro.cli", `service ${service} is not registered: ${NOT_REGISTERED_HINT}; or pass --kind with --address to skip the registry`);
   for (const rec of records) {
@@ -151,18 +151,18 @@ export async function stream(args: StreamArguments): Promise<void> {
   checkEndpoint(args.endpoint);
   await checkStreamRequest(args.request);
   const options = callOptions(args);
-  const rt = await openRuntime(args);
+  const rt = await openBackend(args);
   await runCommand(async () => {
     try {
       await streamBody(rt, args, options);
     } catch (error) {
-      throw await explainConnectionError(error, args.service, args.address, rt.plugins.registry);
+      throw await explainConnectionError(error, args.service, args.address, rt.registry, rt.proxy);
     }
   }, rt.close);
 }
 
-async function streamBody(rt: CliRuntime, args: StreamArguments, options: CallOptions): Promise<void> {
-  const kind = args.kind ? KIND_FLAG[args.kind]! : await lookupKind(rt.plugins.registry, args.service, args.endpoint);
+async function streamBody(rt: Backend, args: StreamArguments, options: CallOptions): Promise<void> {
+  const kind = args.kind ? KIND_FLAG[args.kind]! : await lookupKind(rt.registry, args.service, args.endpoint);
   const target = jsonTarget(args.service, args.endpoint, kind);
   const print = (m: unknown): void => out(JSON.stringify(m));
   if (kind === "unary") {

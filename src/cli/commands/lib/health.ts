@@ -5,7 +5,7 @@ import { healthMethod } from "../../../runtime/server/health.js";
 import { fromError, MicroError } from "../../../runtime/errors/index.js";
 import { durationFlag, out, runCommand } from "./io.js";
 import { NOT_REGISTERED_HINT } from "./call.js";
-import { openRuntime } from "./runtime.js";
+import { openBackend } from "./backend.js";
 
 export interface HealthArguments {
   service: string;
@@ -24,9 +24,9 @@ interface NodeHealth {
 
 export async function health(args: HealthArguments): Promise<void> {
   const timeout = durationFlag(args.timeout, "timeout") ?? 5000;
-  const rt = await openRuntime(args);
+  const rt = await openBackend(args);
   await runCommand(async () => {
-    const records = await rt.plugins.registry.getService(args.service);
+    const records = await rt.registry.getService(args.service);
     const nodes = records.flatMap((r) => r.nodes.map((n) => ({ n, version: r.version })));
     if (nodes.length === 0) throw MicroError.notFound("micro.cli", `service ${args.service} has no registered nodes: ${NOT_REGISTERED_HINT}`);
     const results: NodeHealth[] = await Promise.all(

@@ -97,6 +97,19 @@ export function durationFlag(value: unknown, flag: string): number | undefined {
   }
 }
 
+/** Resolves at the first SIGINT or SIGTERM: long-running commands (`micro api`, `micro sidecar`, `micro bot`) then stop gracefully. */
+export function untilStopSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve();
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+}
+
 /** Write one line to stdout. */
 export function out(text: string): void {
   process.stdout.write(`${text}\n`);
@@ -138,17 +151,4 @@ export async function runCommand(body: () => Promise<void>, cleanup: () => Promi
     process.exit(1);
   }
   await cleanup();
-}
-
-/** Resolves at the first SIGINT or SIGTERM: long-running commands (`micro api`, `micro bot`) then stop gracefully. */
-export function untilStopSignal(): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
-      resolve();
-    };
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
-  });
 }

@@ -3,7 +3,7 @@
  */
 import { UsageError } from "../../../runtime/errors/usage.js";
 import { metadataFlag, out, requestArgument, runCommand } from "./io.js";
-import { openRuntime } from "./runtime.js";
+import { openBackend } from "./backend.js";
 
 export interface PublishArguments {
   topic: string;
@@ -18,7 +18,7 @@ export async function publish(args: PublishArguments): Promise<void> {
   if (!TOPIC.test(args.topic)) throw new UsageError(`topic "${args.topic}" may hold letters, digits and . _ - : only`);
   const metadata = metadataFlag(args.metadata);
   const message = await requestArgument(args.message, "message");
-  const rt = await openRuntime(args);
+  const rt = await openBackend(args);
   await runCommand(async () => {
     await rt.client.publish(args.topic, message, { metadata });
     out(JSON.stringify({ published: args.topic }));

@@ -7,7 +7,7 @@ import type { ServiceRecord } from "../../../runtime/registry/index.js";
 import { existsSync } from "node:fs";
 import { addressList } from "../../../runtime/config/plugins.js";
 import { out, runCommand } from "./io.js";
-import { openRuntime, type CliRuntime } from "./runtime.js";
+import { openBackend, type Backend } from "./backend.js";
 import { wellKnownJson } from "../../../proto/well-known.js";
 
 /** The direct broker registers one service per subscribed topic under this prefix (its delivery endpoints). */
@@ -17,8 +17,8 @@ const BROKER_PREFIX = "micro.broker.";
  * A local registry pointed at a directory that does not exist has nothing to show: say so (a typo in
  * --registry_address would otherwise look like an empty registry).
  */
-function checkLocalRegistryDirectory(rt: CliRuntime): void {
-  if ((rt.config.registry ?? "local") !== "local") return;
+function checkLocalRegistryDirectory(rt: Backend): void {
+  if (!rt.config || (rt.config.registry ?? "local") !== "local") return;
   const dir = addressList(rt.config.registry_address)?.[0];
   if (dir !== undefined && !existsSync(dir)) {
     throw MicroError.notFound("micro.cli", `registry directory ${dir} does not exist (--registry_address / MICRO_REGISTRY_ADDRESS): no service has registered there`);
@@ -41,10 +41,10 @@ export interface GetArguments {
 }
 
 export async function listServices(args: ListArguments): Promise<void> {
-  const rt = await openRuntime(args);
+  const rt = await openBackend(args);
   await runCommand(async () => {
     checkLocalRegistryDirectory(rt);
-    const all = [...new Set((await rt.plugins.registry.listServices()).map((s) => s.name))].sort();
+    const all = [...new Set((await rt.registry.listServices()).map((s) => s.name))].sort();
     const names = args.all ? all : all.filter((n) => !n.startsWith(BROKER_PREFIX));
     if (args.output === "json") out(JSON.stringify(names));
     else if (names.length > 0) out(names.join("\n"));
@@ -96,10 +96,10 @@ export function serviceText(records: readonly ServiceRecord[]): string {
 }
 
 export async function getService(args: GetArguments): Promise<void> {
-  const rt = await openRuntime(args);
+  const rt = await openBackend(args);
   await runCommand(async () => {
     checkLocalRegistryDirectory(rt);
-    const records = await rt.plugins.registry.getService(args.name);
+    const records = await rt.registry.getService(args.name);
     if (records.length === 0) throw MicroError.notFound("micro.cli", `service ${args.name} is not registered; \`micro list services\` shows what is`);
     out(args.output === "json" ? JSON.stringify(records, null, 2) : serviceText(records));
   }, rt.close);
