@@ -2,7 +2,8 @@
  * The shape of src/: no import cycles between files (type imports and dynamic imports count), and each
  * folder imports only the folders below it (docs/design.md):
  *
- *   cli → scaffold, api, runtime · scaffold → runtime · api → runtime · runtime → (itself) · generator → (itself)
+ *   cli → scaffold, api, web, runtime · scaffold → runtime · web → api, runtime · api → runtime · runtime → (itself)
+ *   generator → (itself)
  *   http → (itself): the path-template grammar every folder may import
  *   proto → (itself): protobuf facts (scalar names) the generator and the runtime share
  *
@@ -26,12 +27,13 @@ const SRC = join(repoRoot(), "src");
 
 /** Folder → folders it must not import. */
 const FORBIDDEN: Record<string, readonly string[]> = {
-  http: ["runtime", "api", "cli", "scaffold", "generator", "proto"],
-  proto: ["runtime", "api", "cli", "scaffold", "generator", "http"],
-  generator: ["runtime", "api", "cli", "scaffold"],
-  runtime: ["api", "cli", "scaffold", "generator"],
-  api: ["cli", "scaffold", "generator"],
-  scaffold: ["cli", "api", "generator"],
+  http: ["runtime", "api", "cli", "scaffold", "generator", "proto", "web"],
+  proto: ["runtime", "api", "cli", "scaffold", "generator", "http", "web"],
+  generator: ["runtime", "api", "cli", "scaffold", "web"],
+  runtime: ["api", "cli", "scaffold", "generator", "web"],
+  api: ["cli", "scaffold", "generator", "web"],
+  web: ["cli", "scaffold", "generator"],
+  scaffold: ["cli", "api", "generator", "web"],
   cli: ["generator"],
 };
 

@@ -13,3 +13,4 @@ export { healthCommand as health } from "./health.js";
 export { listCommand as list } from "./list.js";
 export { publishCommand as publish } from "./publish.js";
 export { streamCommand as stream } from "./stream.js";
+export { webCommand as web } from "./web.js";
