@@ -117,7 +117,9 @@ describe("the dashboard in a browser", () => {
       await page().locator(".reply", { hasText: "Hello John" }).waitFor();
       assert.match(await page().locator(".latency").innerText(), /^[\d.]+ ms$/);
       if (process.env.MICRO_UPDATE_SCREENSHOT) {
-        await page().screenshot({ path: fileURLToPath(new URL("../../../docs/web-dashboard.png", import.meta.url)) });
+        // The top of the page down to the reply.
+        const box = (await page().locator('article[data-endpoint="Greeter.Hello"]').boundingBox())!;
+        await page().screenshot({ path: fileURLToPath(new URL("../../../docs/web-dashboard.png", import.meta.url)), fullPage: true, clip: { x: 0, y: 0, width: 1280, height: Math.ceil(box.y + box.height + 24) } });
       }
       // An error shows as {id, code, detail, status}.
       await page().getByRole("button", { name: "Call Greeter.Fail" }).click();
