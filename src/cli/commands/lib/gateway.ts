@@ -3,7 +3,7 @@
  */
 import { newGateway, parseListenAddress } from "../../../api/index.js";
 import { UsageError } from "../../../runtime/errors/usage.js";
-import { durationFlag, runCommand } from "./io.js";
+import { durationFlag, runCommand, untilStopSignal } from "./io.js";
 import { openRuntime } from "./runtime.js";
 
 export interface ApiArguments {
@@ -40,15 +40,7 @@ export async function runGateway(args: ApiArguments): Promise<void> {
     await gateway.start();
     // One line on stdout so scripts (and tests) learn the bound address.
     process.stdout.write(`${JSON.stringify({ event: "listening", address: gateway.address, handler: args.handler })}\n`);
-    await new Promise<void>((resolve) => {
-      const stop = (): void => {
-        process.off("SIGINT", stop);
-        process.off("SIGTERM", stop);
-        resolve();
-      };
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
-    });
+    await untilStopSignal();
     await gateway.stop();
   }, rt.close);
 }

@@ -139,3 +139,16 @@ export async function runCommand(body: () => Promise<void>, cleanup: () => Promi
   }
   await cleanup();
 }
+
+/** Resolves on the first SIGINT or SIGTERM (how `micro api` and `micro web` learn to stop). */
+export function untilStopSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve();
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+}

@@ -4,7 +4,7 @@
 import { parseListenAddress } from "../../../api/index.js";
 import { UsageError } from "../../../runtime/errors/usage.js";
 import { isLoopbackHost, newWebDashboard, type AuthKind } from "../../../web/index.js";
-import { durationFlag, runCommand } from "./io.js";
+import { durationFlag, runCommand, untilStopSignal } from "./io.js";
 import { openRuntime } from "./runtime.js";
 
 export interface WebArguments {
@@ -15,19 +15,6 @@ export interface WebArguments {
   auth_basic?: string;
   timeout?: string;
   [flag: string]: unknown;
-}
-
-/** Resolves on the first SIGINT or SIGTERM. */
-function untilSignal(): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
-      resolve();
-    };
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
-  });
 }
 
 export async function runWeb(args: WebArguments): Promise<void> {
@@ -66,7 +53,7 @@ export async function runWeb(args: WebArguments): Promise<void> {
     }
     // One line on stdout so scripts (and tests) learn the bound address (and the token).
     process.stdout.write(`${JSON.stringify(event)}\n`);
-    await untilSignal();
+    await untilStopSignal();
     await web.stop();
   }, rt.close);
 }
