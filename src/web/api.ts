@@ -53,8 +53,7 @@ function body(req: FastifyRequest): Record<string, unknown> {
   return requireRequestObject(parseJsonBody(raw));
 }
 
-function text(value: unknown, field: string, required = true): string | undefined {
-  if (value === undefined && !required) return undefined;
+function text(value: unknown, field: string): string {
   if (typeof value !== "string" || value === "") throw bad(`"${field}" must be a non-empty string`);
   return value;
 }
@@ -84,7 +83,11 @@ function timeoutField(value: unknown, fallback: number): number {
   return ms;
 }
 
-function sendError(reply: FastifyReply, error: unknown, extra: Record<string, unknown> = {}): void {
+/**
+ * Answer with an error's HTTP status and its `{id, code, detail, status}` (the gateway's mapping), or, with
+ * `extra`, `{error: {…}, ...extra}` (a call's error with its latency).
+ */
+export function sendError(reply: FastifyReply, error: unknown, extra: Record<string, unknown> = {}): void {
   const e = toGatewayError(error);
   void reply.code(httpStatus(e)).type("application/json").send(JSON.stringify(Object.keys(extra).length > 0 ? { error: e.toJSON(), ...extra } : e.toJSON()));
 }
@@ -116,8 +119,8 @@ export function apiRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post("/api/call", async (req, reply) => {
     ctx.guard.check(req.headers, true);
     const b = body(req);
-    const service = text(b.service, "service")!;
-    const endpoint = text(b.endpoint, "endpoint")!;
+    const service = text(b.service, "service");
+    const endpoint = text(b.endpoint, "endpoint");
     const request = b.request === undefined ? {} : requireRequestObject(b.request);
     const options = { contentType: "application/json", metadata: metadataField(b.metadata), timeout: timeoutField(b.timeout, ctx.timeout), signal: disconnectSignal(reply) };
     const started = performance.now();
@@ -133,7 +136,7 @@ export function apiRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post("/api/publish", async (req) => {
     ctx.guard.check(req.headers, true);
     const b = body(req);
-    const topic = text(b.topic, "topic")!;
+    const topic = text(b.topic, "topic");
     if (!("message" in b)) throw bad(`"message" is missing: the JSON to publish`);
     await ctx.client.publish(topic, b.message, { metadata: metadataField(b.metadata) });
     return { published: topic };
@@ -141,7 +144,8 @@ export function apiRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.post("/api/console", async (req) => {
     ctx.guard.check(req.headers, true);
-    const line = text(body(req).line, "line", false) ?? "";
+    const line = body(req).line ?? "";
+    if (typeof line !== "string") throw bad(`"line" must be a string: a micro command, e.g. "list services"`);
     return { output: await runConsoleLine({ client: ctx.client, registry: ctx.registry, timeout: ctx.timeout }, line) };
   });
 
@@ -153,7 +157,7 @@ export function apiRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.get<{ Querystring: { topic?: string } }>("/api/watch/topic", async (req, reply) => {
     ctx.guard.check(req.headers, true, (req.query as { csrf?: string }).csrf);
-    const topic = text(req.query.topic, "topic")!;
+    const topic = text(req.query.topic, "topic");
     // Subscribe first so a refused topic is an ordinary error answer.
     reply.hijack();
     try {
@@ -165,5 +169,3 @@ export function apiRoutes(app: FastifyInstance, ctx: ApiContext): void {
     }
   });
 }
-
-export { sendError };

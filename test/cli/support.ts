@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { spawnNode, type Fixture } from "../support/process.js";
+import { spawnNode, waitReady, type Fixture } from "../support/process.js";
 
 export { Fixture, stop, type Event } from "../support/process.js";
 
@@ -32,14 +32,14 @@ export function testEnv(): { env: Env; remove: () => void } {
 export async function startFixture(name: string, env: Env, args: readonly string[] = [], nodeArgs: readonly string[] = []): Promise<{ proc: Fixture; address: string }> {
   const file = fileURLToPath(new URL(`../fixtures/cli/${name}.js`, import.meta.url));
   const proc = spawnNode([...nodeArgs, file, ...args], env, { ipc: true });
-  const ready = await proc.waitFor((e) => e.event === "ready");
+  const ready = await waitReady(proc, (e) => e.event === "ready");
   return { proc, address: String(ready.address) };
 }
 
 /** Start `micro api` and wait for it to print the address it listens on. */
 export async function startGateway(env: Env, args: readonly string[] = []): Promise<{ proc: Fixture; url: string }> {
   const proc = spawnNode([MICRO_BIN, "api", "--address", "127.0.0.1:0", ...args], env);
-  const ready = await proc.waitFor((e) => e.event === "listening");
+  const ready = await waitReady(proc, (e) => e.event === "listening");
   return { proc, url: `http://${String(ready.address)}` };
 }
 

@@ -94,6 +94,22 @@ export function spawnNode(args: readonly string[], env: Readonly<Record<string, 
   return new Fixture(spawn(process.execPath, [...args], { env: { ...process.env, ...env }, stdio }));
 }
 
+/** How long a process may take to say it is ready: generous, the machine is shared and often loaded. */
+export const READY_TIMEOUT_MS = 60_000;
+
+/**
+ * The process's first event that matches, within {@link READY_TIMEOUT_MS}. A process that does not get ready
+ * in time is killed: left running, its open pipes would keep the test file alive after the failure.
+ */
+export async function waitReady(proc: Fixture, pred: (e: Event) => boolean): Promise<Event> {
+  try {
+    return await proc.waitFor(pred, READY_TIMEOUT_MS);
+  } catch (error) {
+    proc.kill("SIGKILL");
+    throw error;
+  }
+}
+
 /** Stop a process: SIGTERM, then SIGKILL if it has not exited within 5 s. */
 export async function stop(proc: Fixture | undefined): Promise<void> {
   if (!proc) return;

@@ -8,12 +8,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { MICRO_BIN, type Env } from "../cli/support.js";
-import { spawnNode, type Fixture } from "../support/process.js";
+import { spawnNode, waitReady, type Fixture } from "../support/process.js";
 
 /** Start `micro web` on a free loopback port and wait for its `listening` line. */
 export async function startWeb(env: Env, args: readonly string[] = []): Promise<{ proc: Fixture; url: string; token?: string }> {
   const proc = spawnNode([MICRO_BIN, "web", "--address", "127.0.0.1:0", ...args], env);
-  const ready = await proc.waitFor((e) => e.event === "listening", 60_000);
+  const ready = await waitReady(proc, (e) => e.event === "listening");
   return { proc, url: String(ready.url), token: ready.token === undefined ? undefined : String(ready.token) };
 }
 
