@@ -22,7 +22,8 @@ const dialogs: string[] = [];
 
 // What page.evaluate's functions use in the browser (the tests compile without the DOM library).
 declare const location: { host: string };
-declare const document: { cookie: string };
+declare const document: { cookie: string; body: unknown };
+declare function getComputedStyle(element: unknown): { backgroundColor: string };
 
 const XSS_NAME = "<img src=x onerror=alert(1)>";
 const XSS_META = "<script>alert(2)</script>";
@@ -84,6 +85,12 @@ describe("the dashboard in a browser", () => {
       console.log(`new service shown ${shown - ready} ms after it was ready (start took ${ready - started} ms); gone ${Date.now() - stopped} ms after it stopped`);
       // The web app is listed with its link.
       assert.equal(await page().locator('.apps a[href="/echo/"]').count(), 1);
+      // The page follows the system's light/dark preference.
+      const background = () => page().evaluate(() => getComputedStyle(document.body).backgroundColor);
+      await page().emulateMedia({ colorScheme: "dark" });
+      assert.equal(await background(), "rgb(15, 18, 22)");
+      await page().emulateMedia({ colorScheme: "light" });
+      assert.equal(await background(), "rgb(255, 255, 255)");
     }));
 
   test("a service's page shows its nodes, endpoints with kinds and fields, and subscribers", () =>
@@ -363,6 +370,21 @@ describe("auth", () => {
       assert.equal(seen.authorization, null);
       assert.ok(!String(seen.cookie ?? "").includes("micro_web"), `the app saw ${String(seen.cookie)}`);
     });
+    await stop(w.proc);
+  });
+
+  test("with --auth basic every request needs the user and password", async () => {
+    const w = await startWeb(env, ["--auth", "basic", "--auth_basic", "ann:s3cret"]);
+    procs.push(w.proc);
+    const refused = await fetch(`${w.url}/api/services`);
+    assert.equal(refused.status, 401);
+    assert.match(refused.headers.get("www-authenticate") ?? "", /^Basic realm="micro web"/);
+    const wrong = `Basic ${Buffer.from("ann:nope").toString("base64")}`;
+    assert.equal((await fetch(`${w.url}/`, { headers: { authorization: wrong } })).status, 401);
+    const right = `Basic ${Buffer.from("ann:s3cret").toString("base64")}`;
+    assert.equal((await fetch(`${w.url}/`, { headers: { authorization: right } })).status, 200);
+    const app = (await (await fetch(`${w.url}/echo/x`, { headers: { authorization: right } })).json()) as { authorization: unknown };
+    assert.equal(app.authorization, null, "the app does not get the dashboard's credential");
     await stop(w.proc);
   });
 
