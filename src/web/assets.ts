@@ -23,6 +23,7 @@ export const SECURITY_HEADERS: Record<string, string> = {
   "referrer-policy": "no-referrer",
 };
 
+/** One file of the page: its content type, its bytes and their gzip. */
 export interface Asset {
   type: string;
   body: Buffer;

@@ -11,11 +11,13 @@ import { cookieValue, dropCookies } from "./cookies.js";
 
 /** How requests prove who they are. */
 export type AuthKind = "none" | "token" | "basic";
+/** Every {@link AuthKind}. */
 export const authKinds: readonly AuthKind[] = ["none", "token", "basic"];
 
 /** The cookie a browser keeps the token in (HttpOnly, SameSite=Strict). */
 export const TOKEN_COOKIE = "micro_web_token";
 
+/** How `micro web --auth` is configured. */
 export interface AuthOptions {
   /** Default `none`. */
   kind?: AuthKind;
@@ -25,6 +27,7 @@ export interface AuthOptions {
   basic?: string;
 }
 
+/** The credential check of one dashboard. */
 export interface Auth {
   readonly kind: AuthKind;
   /** The token in use (`token` only). */

@@ -11,6 +11,7 @@ import { serviceNames, serviceText } from "../runtime/registry/describe.js";
 import { checkHealth } from "../runtime/target/health.js";
 import { jsonTarget, lookupEndpointKind } from "../runtime/target/index.js";
 
+/** What the console runs commands with: the dashboard's client and registry. */
 export interface ConsoleDeps {
   client: Client;
   registry: Registry;
@@ -21,6 +22,7 @@ export interface ConsoleDeps {
 /** Most messages a console `stream` prints (it stops the stream there). */
 export const CONSOLE_STREAM_LIMIT = 100;
 
+/** The console's commands, as `help` prints them. */
 export const CONSOLE_HELP = [
   "list services",
   "get service <name>",

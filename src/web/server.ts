@@ -30,6 +30,7 @@ export const DEFAULT_WEB_ADDRESS = "127.0.0.1:8082";
 /** Default namespace of web apps (Go Micro's `go.micro.web`). */
 export const DEFAULT_WEB_NAMESPACE = "web";
 
+/** Options of {@link newWebDashboard}. */
 export interface WebOptions {
   client: Client;
   registry: Registry;
@@ -49,6 +50,7 @@ export interface WebOptions {
   assetsDir?: string;
 }
 
+/** A running (or startable) dashboard. */
 export interface WebDashboard {
   start(): Promise<void>;
   stop(): Promise<void>;

@@ -16,6 +16,7 @@ import { metadataField, type ApiContext } from "./api.js";
 
 const log = logger("web");
 
+/** The stream endpoint's upgrade handler (the server routes `/api/stream` upgrades to it) and its shutdown. */
 export interface StreamUpgrades {
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams): void;
   close(): void;

@@ -7,6 +7,7 @@ import { isLoopbackHost, newWebDashboard, type AuthKind } from "../../../web/ind
 import { durationFlag, runCommand, untilStopSignal } from "./io.js";
 import { openRuntime } from "./runtime.js";
 
+/** The flags of `micro web` (with the global flags). */
 export interface WebArguments {
   address: string;
   namespace: string;
@@ -17,6 +18,7 @@ export interface WebArguments {
   [flag: string]: unknown;
 }
 
+/** Run the dashboard until SIGINT/SIGTERM. @throws UsageError for a bad --address, --timeout or --auth basic without a pair */
 export async function runWeb(args: WebArguments): Promise<void> {
   const timeout = durationFlag(args.timeout, "timeout");
   let host: string;
