@@ -2,8 +2,8 @@
  * The shape of src/: no import cycles between files (type imports and dynamic imports count), and each
  * folder imports only the folders below it (docs/design.md):
  *
- *   cli → scaffold, api, bot, sidecar, runtime · scaffold → runtime · api → runtime · bot → runtime
- *   sidecar → api, runtime · runtime → (itself) · generator → (itself)
+ *   cli → scaffold, api, bot, sidecar, web, runtime · scaffold → runtime · api → runtime · bot → runtime
+ *   sidecar → api, runtime · web → api, runtime · runtime → (itself) · generator → (itself)
  *   http → (itself): the path-template grammar every folder may import
  *   proto → (itself): protobuf facts (scalar names) the generator and the runtime share
  *   openapi → http, proto: OpenAPI documents, built the same way by the generator and the gateway
@@ -39,8 +39,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   api: ["runtime", "http", "proto", "openapi"],
   bot: ["runtime", "http", "proto"],
   sidecar: ["api", "runtime", "http", "proto"],
+  web: ["api", "runtime", "http", "proto"],
   scaffold: ["runtime", "http", "proto"],
-  cli: ["scaffold", "api", "bot", "sidecar", "runtime", "http", "proto", "openapi"],
+  cli: ["scaffold", "api", "bot", "sidecar", "web", "runtime", "http", "proto", "openapi"],
 };
 
 function sources(dir: string): string[] {

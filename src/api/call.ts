@@ -13,7 +13,7 @@ import type { GatewayContext } from "./context.js";
  * Call options for one gateway request. Unary calls get the backend timeout; streams live as long as the
  * client stays connected (they end on the client's disconnect, through `signal`).
  */
-export function callOptions(ctx: GatewayContext, metadata: Metadata, signal: AbortSignal, contentType = "application/json", stream = false): CallOptions {
+export function callOptions(ctx: Pick<GatewayContext, "timeout">, metadata: Metadata, signal: AbortSignal, contentType = "application/json", stream = false): CallOptions {
   return stream ? { metadata, signal, contentType } : { timeout: ctx.timeout, metadata, signal, contentType };
 }
 

@@ -84,13 +84,19 @@ function fail(ws: WebSocket, error: unknown): void {
   }
 }
 
-function sendJson(ws: WebSocket, target: Target, message: unknown): Promise<void> {
+function sendJson(ws: WebSocket, target: Pick<Target, "rule">, message: unknown): Promise<void> {
   const out = target.rule ? ruleResponse(target.rule, message) : message;
   return new Promise((resolve, reject) => ws.send(JSON.stringify(out ?? null), (err) => (err ? reject(err) : resolve())));
 }
 
-/** Serve one call over an upgraded socket with the protocol above (also `micro sidecar`'s `/stream`). */
-export function serveWebSocketCall(ctx: GatewayContext, ws: WebSocket, target: Target, metadata: Metadata): void {
+/** What serving a stream over a WebSocket needs: the client, and the timeout of unary calls. */
+export type StreamContext = Pick<GatewayContext, "client" | "timeout">;
+
+/**
+ * Serve one call over an accepted WebSocket with the frame protocol of this module's comment (`micro web`'s
+ * stream API uses it too). `target.rule`, when set, shapes each response as the http rule says.
+ */
+export function serveStream(ctx: StreamContext, ws: WebSocket, target: Pick<Target, "service" | "endpoint" | "kind" | "rule">, metadata: Metadata): void {
   const ac = new AbortController();
   ws.once("close", () => ac.abort(new Error("websocket closed")));
   const options = (): ReturnType<typeof callOptions> => callOptions(ctx, metadata, ac.signal, "application/json", target.kind !== "unary");
@@ -191,7 +197,7 @@ export function websocketUpgrades(
           // the socket; without a listener that error would be thrown and take the whole gateway down.
           ws.on("error", (err) => log.info({ method: "WS", url: req.url, reason: err.message }, "websocket protocol error from the client; connection closed"));
           ws.once("close", (code) => log.info({ method: "WS", url: req.url, service: target.service, endpoint: target.endpoint, close: code, ms: Date.now() - started }, "request"));
-          serveWebSocketCall(ctx, ws, target, headerMetadata(req.headers));
+          serveStream(ctx, ws, target, headerMetadata(req.headers));
         });
       } catch (error) {
         log.info({ method: "WS", url: req.url, status: httpStatus(toGatewayError(error)) }, "request");

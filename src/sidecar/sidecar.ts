@@ -10,7 +10,7 @@ import type { GatewayContext } from "../api/context.js";
 import { rejectUpgrade } from "../api/errors.js";
 import { newGateway, type Gateway } from "../api/gateway.js";
 import { headerMetadata } from "../api/request.js";
-import { serveWebSocketCall } from "../api/websocket.js";
+import { serveStream } from "../api/websocket.js";
 import type { Broker, Subscription } from "../runtime/broker/index.js";
 import type { Client } from "../runtime/client/index.js";
 import type { MethodKind } from "../runtime/definition/index.js";
@@ -93,7 +93,7 @@ async function streamUpgrade(ctx: GatewayContext, wss: WebSocketServer, req: Inc
   const target = { service, endpoint, kind };
   wss.handleUpgrade(req, socket, head, (ws) => {
     ws.on("error", (err) => log.info({ url: req.url, reason: err.message }, "websocket protocol error from the client; connection closed"));
-    serveWebSocketCall(ctx, ws, target, headerMetadata(req.headers));
+    serveStream(ctx, ws, target, headerMetadata(req.headers));
   });
 }
 

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { durationFlag, formatReply, metadataFlag } from "../../src/cli/commands/lib/io.js";
-import { serviceText } from "../../src/cli/commands/lib/registry-view.js";
+import { serviceText } from "../../src/runtime/registry/describe.js";
 import { endpointRules } from "../../src/api/routes.js";
 import { endpointKind } from "../../src/runtime/target/index.js";
 import { UsageError } from "../../src/runtime/errors/usage.js";

@@ -108,6 +108,7 @@ export function spawnNode(args: readonly string[], env: Readonly<Record<string, 
   return new Fixture(spawn(process.execPath, [...args], { env: { ...process.env, ...env }, stdio }));
 }
 
+
 /** Stop a process: SIGTERM, then SIGKILL if it has not exited within 5 s. */
 export async function stop(proc: Fixture | undefined): Promise<void> {
   if (!proc) return;

@@ -15,3 +15,4 @@ export { listCommand as list } from "./list.js";
 export { publishCommand as publish } from "./publish.js";
 export { streamCommand as stream } from "./stream.js";
 export { sidecarCommand as sidecar } from "./sidecar.js";
+export { webCommand as web } from "./web.js";

@@ -104,7 +104,10 @@ export class RpcServer implements Server {
 
   subscribe<T>(subscriber: Subscriber<T>): void {
     this.subscriptions.add(subscriber as Subscriber<unknown>);
-    if (this.state === "running") this.subscriptions.subscribeLate(this.deps!.broker, subscriber as Subscriber<unknown>, this.subscriberWrappers());
+    if (this.state === "running") {
+      this.subscriptions.subscribeLate(this.deps!.broker, subscriber as Subscriber<unknown>, this.subscriberWrappers());
+      this.refresh();
+    }
   }
 
   private subscriberWrappers(): readonly SubscriberWrapper[] {
@@ -160,6 +163,7 @@ export class RpcServer implements Server {
     const version = this.options.version ?? "latest";
     const endpoints = [];
     for (const e of this.router.handlers()) if (!e.options.internal) endpoints.push(endpointRecord(e.endpoint, e.method, e.options.metadata));
+    const topics = this.subscriptions.topics();
     return {
       name: this.options.name,
       version,
@@ -176,6 +180,8 @@ export class RpcServer implements Server {
             registry: deps.registry.name,
             protocol: PROTOCOL,
             server: "micro-ts",
+            // Go Micro publishes subscribers as endpoints; here they are the node's topics, comma-separated.
+            ...(topics.length > 0 ? { subscribers: topics.join(",") } : {}),
           },
         },
       ],

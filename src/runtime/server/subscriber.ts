@@ -65,6 +65,11 @@ export class Subscriptions {
     this.subscribers.push(subscriber);
   }
 
+  /** The topics subscribed to, once each, sorted: published as the node's `subscribers` metadata. */
+  topics(): string[] {
+    return [...new Set(this.subscribers.map((s) => s.topic))].sort();
+  }
+
   /** Subscribe one subscriber added while the server runs; a failure is logged. */
   subscribeLate(broker: Broker, subscriber: Subscriber<unknown>, wrappers: readonly SubscriberWrapper[]): void {
     const generation = this.generation;

@@ -7,7 +7,8 @@ import type { CallTarget } from "../client/index.js";
 import type { MessageCodec } from "../codec/index.js";
 import { rawJsonCodec } from "../codec/index.js";
 import type { MethodKind } from "../definition/index.js";
-import type { EndpointRecord } from "../registry/index.js";
+import { MicroError } from "../errors/index.js";
+import type { EndpointRecord, Registry } from "../registry/index.js";
 
 /** Passes protobuf bytes through untouched; send with content type `application/protobuf`. */
 export const rawBytesCodec: MessageCodec<Uint8Array> = {
@@ -43,4 +44,19 @@ export function endpointKind(ep: EndpointRecord): MethodKind {
   // Go Micro publishes stream: "true" for any streaming endpoint.
   if (s === "true") return "bidi_streaming";
   return "unary";
+}
+
+/**
+ * The kind of `service`'s `endpoint` as its server published it in the registry.
+ * @throws MicroError 404 (id `errorId`) when the service is not registered (`notRegistered` says what to do)
+ *   or has no such endpoint
+ */
+export async function lookupEndpointKind(registry: Pick<Registry, "getService">, service: string, endpoint: string, errorId: string, notRegistered: string): Promise<MethodKind> {
+  const records = await registry.getService(service);
+  if (records.length === 0) throw MicroError.notFound(errorId, `service ${service} is not registered: ${notRegistered}`);
+  for (const rec of records) {
+    const ep = rec.endpoints.find((e) => e.name === endpoint);
+    if (ep) return endpointKind(ep);
+  }
+  throw MicroError.notFound(errorId, `service ${service} has no endpoint ${endpoint}; \`micro get service ${service}\` lists them`);
 }

@@ -6,7 +6,7 @@ import type { CallOptions } from "../../../runtime/client/index.js";
 import type { MethodKind } from "../../../runtime/definition/index.js";
 import { isUnreachable } from "../../../runtime/errors/classify.js";
 import { fromError, MicroError } from "../../../runtime/errors/index.js";
-import { endpointKind, jsonTarget } from "../../../runtime/target/index.js";
+import { jsonTarget, lookupEndpointKind } from "../../../runtime/target/index.js";
 import { UsageError } from "../../../runtime/errors/usage.js";
 import { durationFlag, formatReply, isStdinArgument, metadataFlag, ndjson, ndjsonStdin, out, requestObjectArgument, requireRequestObject, runCommand } from "./io.js";
 import { openBackend, type Backend, type BackendRegistry } from "./backend.js";
@@ -102,17 +102,6 @@ export async function call(args: CallArguments): Promise<void> {
 
 const KIND_FLAG: Record<string, MethodKind> = { server: "server_streaming", client: "client_streaming", bidi: "bidi_streaming" };
 
-/** The stream kind of an endpoint as its server published it. */
-async function lookupKind(registry: BackendRegistry, service: string, endpoint: string): Promise<MethodKind> {
-  const records = await registry.getService(service);
-  if (records.length === 0) throw MicroError.notFound("micro.cli", `service ${service} is not registered: ${NOT_REGISTERED_HINT}; or pass --kind with --address to skip the registry`);
-  for (const rec of records) {
-    const ep = rec.endpoints.find((e) => e.name === endpoint);
-    if (ep) return endpointKind(ep);
-  }
-  throw MicroError.notFound("micro.cli", `service ${service} has no endpoint ${endpoint}; \`micro get service ${service}\` lists them`);
-}
-
 /** The NDJSON lines of a request argument (client and bidi streams). */
 async function* requestLines(text: string): AsyncGenerator<unknown> {
   for await (const m of ndjson(text.split("\n"), (n, error) => `request line ${n} is not valid JSON (${error.message})`)) yield requireRequestObject(m);
@@ -162,7 +151,7 @@ export async function stream(args: StreamArguments): Promise<void> {
 }
 
 async function streamBody(rt: Backend, args: StreamArguments, options: CallOptions): Promise<void> {
-  const kind = args.kind ? KIND_FLAG[args.kind]! : await lookupKind(rt.registry, args.service, args.endpoint);
+  const kind = args.kind ? KIND_FLAG[args.kind]! : await lookupEndpointKind(rt.registry, args.service, args.endpoint, "micro.cli", `${NOT_REGISTERED_HINT}; or pass --kind with --address to skip the registry`);
   const target = jsonTarget(args.service, args.endpoint, kind);
   const print = (m: unknown): void => out(JSON.stringify(m));
   if (kind === "unary") {

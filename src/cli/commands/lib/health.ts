@@ -1,8 +1,8 @@
 /**
  * `micro health <service>`: `Debug.Health` on every node, directly by address.
  */
-import { healthMethod } from "../../../runtime/server/health.js";
-import { fromError, MicroError } from "../../../runtime/errors/index.js";
+import { checkHealth } from "../../../runtime/target/health.js";
+import { MicroError } from "../../../runtime/errors/index.js";
 import { durationFlag, out, runCommand } from "./io.js";
 import { NOT_REGISTERED_HINT } from "./call.js";
 import { openBackend } from "./backend.js";
@@ -14,31 +14,12 @@ export interface HealthArguments {
   [flag: string]: unknown;
 }
 
-interface NodeHealth {
-  id: string;
-  address: string;
-  version: string;
-  status: string;
-  error?: ReturnType<MicroError["toJSON"]>;
-}
-
 export async function health(args: HealthArguments): Promise<void> {
   const timeout = durationFlag(args.timeout, "timeout") ?? 5000;
   const rt = await openBackend(args);
   await runCommand(async () => {
-    const records = await rt.registry.getService(args.service);
-    const nodes = records.flatMap((r) => r.nodes.map((n) => ({ n, version: r.version })));
-    if (nodes.length === 0) throw MicroError.notFound("micro.cli", `service ${args.service} has no registered nodes: ${NOT_REGISTERED_HINT}`);
-    const results: NodeHealth[] = await Promise.all(
-      nodes.map(async ({ n, version }): Promise<NodeHealth> => {
-        try {
-          const rsp = await rt.client.call({ service: args.service, endpoint: "Debug.Health", method: healthMethod }, {}, { address: n.address, timeout, retries: 0 });
-          return { id: n.id, address: n.address, version, status: rsp.status || "unknown" };
-        } catch (error) {
-          return { id: n.id, address: n.address, version, status: "unreachable", error: fromError(error).toJSON() };
-        }
-      }),
-    );
+    const results = await checkHealth(rt.client, rt.registry, args.service, timeout);
+    if (results.length === 0) throw MicroError.notFound("micro.cli", `service ${args.service} has no registered nodes: ${NOT_REGISTERED_HINT}`);
     if (args.output === "json") out(JSON.stringify(results, null, 2));
     else {
       out("NODE\tADDRESS\tVERSION\tSTATUS");

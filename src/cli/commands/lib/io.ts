@@ -97,7 +97,7 @@ export function durationFlag(value: unknown, flag: string): number | undefined {
   }
 }
 
-/** Resolves at the first SIGINT or SIGTERM: long-running commands (`micro api`, `micro sidecar`, `micro bot`) then stop gracefully. */
+/** Resolves at the first SIGINT or SIGTERM: long-running commands (`micro api`, `micro web`, `micro sidecar`, `micro bot`) then stop gracefully. */
 export function untilStopSignal(): Promise<void> {
   return new Promise<void>((resolve) => {
     const stop = (): void => {
