@@ -8,6 +8,7 @@
 export { newCommand as new } from "./new.js";
 export { apiCommand as api } from "./api.js";
 export { callCommand as call } from "./call.js";
+export { cliCommand as cli } from "./cli.js";
 export { getCommand as get } from "./get.js";
 export { healthCommand as health } from "./health.js";
 export { listCommand as list } from "./list.js";

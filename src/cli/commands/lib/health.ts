@@ -6,6 +6,7 @@ import { fromError, MicroError } from "../../../runtime/errors/index.js";
 import { durationFlag, out, runCommand } from "./io.js";
 import { NOT_REGISTERED_HINT } from "./call.js";
 import { openRuntime } from "./runtime.js";
+import { commandIo } from "./context.js";
 
 export interface HealthArguments {
   service: string;
@@ -32,7 +33,7 @@ export async function health(args: HealthArguments): Promise<void> {
     const results: NodeHealth[] = await Promise.all(
       nodes.map(async ({ n, version }): Promise<NodeHealth> => {
         try {
-          const rsp = await rt.client.call({ service: args.service, endpoint: "Debug.Health", method: healthMethod }, {}, { address: n.address, timeout, retries: 0 });
+          const rsp = await rt.client.call({ service: args.service, endpoint: "Debug.Health", method: healthMethod }, {}, { address: n.address, timeout, retries: 0, signal: commandIo().signal });
           return { id: n.id, address: n.address, version, status: rsp.status || "unknown" };
         } catch (error) {
           return { id: n.id, address: n.address, version, status: "unreachable", error: fromError(error).toJSON() };

@@ -40,12 +40,17 @@ export interface GetArguments {
   [flag: string]: unknown;
 }
 
+/** The sorted, distinct names of `services`, without the direct broker's internal entries unless `all` (default false). */
+export function serviceNames(services: readonly ServiceRecord[], all = false): string[] {
+  const names = [...new Set(services.map((s) => s.name))].sort();
+  return all ? names : names.filter((n) => !n.startsWith(BROKER_PREFIX));
+}
+
 export async function listServices(args: ListArguments): Promise<void> {
   const rt = await openRuntime(args);
   await runCommand(async () => {
     checkLocalRegistryDirectory(rt);
-    const all = [...new Set((await rt.plugins.registry.listServices()).map((s) => s.name))].sort();
-    const names = args.all ? all : all.filter((n) => !n.startsWith(BROKER_PREFIX));
+    const names = serviceNames(await rt.plugins.registry.listServices(), args.all);
     if (args.output === "json") out(JSON.stringify(names));
     else if (names.length > 0) out(names.join("\n"));
   }, rt.close);
