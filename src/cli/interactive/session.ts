@@ -9,7 +9,8 @@
  *   `settleMs` of the cancel is left to finish in the background with its output dropped.
  * - Ctrl-C at the prompt clears the line (or the unfinished multi-line entry). On an empty prompt it only says
  *   how to leave: Ctrl-C never ends the session, however often it is pressed, so a habit of pressing it twice
- *   cannot close a session by surprise. A SIGINT sent to the process (`kill -INT`) is treated the same way.
+ *   cannot close a session by surprise. At a terminal, a SIGINT sent to the process (`kill -INT`) is treated
+ *   the same way; with piped input it ends the process as usual.
  * - Ctrl-D on an empty line (or the end of piped input) and `exit` end the session once the running command,
  *   if any, has finished; the session itself always ends with exit code 0.
  */
@@ -213,7 +214,9 @@ export function runSession(options: SessionOptions): Promise<void> {
     void pump();
   });
   rl.on("SIGINT", interrupt);
-  process.on("SIGINT", interrupt);
+  // At a terminal a SIGINT (kill -INT, or Ctrl-C once readline has let go of the terminal after Ctrl-D) is a
+  // Ctrl-C. Piped input is a script: there SIGINT ends the process, as it ends any program.
+  if (rl.terminal) process.on("SIGINT", interrupt);
   rl.on("close", () => {
     if (rl.terminal && !closing) options.output.write("\n");
     closing = true;
