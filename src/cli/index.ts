@@ -8,6 +8,7 @@ import * as commands from "./commands/index.js";
 import { globalOptions } from "./global-options.js";
 import { UsageError } from "../runtime/errors/usage.js";
 import { commandIo, ReportedCommandFailure } from "./commands/lib/context.js";
+import { interactiveCommand } from "./interactive/command.js";
 
 export { UsageError } from "../runtime/errors/usage.js";
 
@@ -40,7 +41,7 @@ export function buildCli(args: readonly string[], exit: (code: number) => void =
     .usage("$0 <command> [options]\n\nBuild, run and call micro-ts services.")
     .options(globalOptions)
     .group(Object.keys(globalOptions), "Global options:");
-  for (const command of Object.values(commands) as CommandModule<any, any>[]) cli = cli.command(command);
+  for (const command of allCommands()) cli = cli.command(command);
   return cli
     .demandCommand(1, "Name a command; `micro --help` lists them.")
     .recommendCommands()
@@ -67,10 +68,17 @@ export function buildCli(args: readonly string[], exit: (code: number) => void =
     });
 }
 
+/** Every command module: those of commands/, and `micro cli` (which runs them, so it is built here), by name. */
+function allCommands(): CommandModule<any, any>[] {
+  const all = [...(Object.values(commands) as CommandModule<any, any>[]), interactiveCommand(execute)];
+  const name = (c: CommandModule<any, any>): string => String(c.command);
+  return all.sort((a, b) => name(a).localeCompare(name(b)));
+}
+
 /** The first word of every command (`call`, `new`, …) and their aliases. */
 function commandNames(): string[] {
   const names: string[] = [];
-  for (const command of Object.values(commands) as CommandModule<any, any>[]) {
+  for (const command of allCommands()) {
     const forms = [command.command, command.aliases].flat().filter((f): f is string => typeof f === "string");
     for (const form of forms) names.push(form.split(" ", 1)[0]!);
   }

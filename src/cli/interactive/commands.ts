@@ -41,7 +41,7 @@ export function classify(words: readonly string[], sessionFlags: readonly string
     for (let i = 0; i + 1 < sessionFlags.length; i += 2) if (!sets(argv, sessionFlags[i]!)) argv.push(sessionFlags[i]!, sessionFlags[i + 1]!);
     return { kind: "run", argv };
   }
-  const known = Object.hasOwn(modules, first) || first === "completion";
+  const known = Object.hasOwn(modules, first) || first === "cli" || first === "completion";
   const list = PROMPT_COMMANDS.join(", ");
   return {
     kind: "refuse",

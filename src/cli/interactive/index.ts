@@ -1,11 +1,10 @@
 /**
- * `micro cli`: the interactive prompt. Each entry runs through the one-shot entry (`execute` of cli/index.ts)
- * with the prompt's streams and a Ctrl-C signal (commands/lib/context.ts), so the prompt's commands are the
+ * `micro cli`: the interactive prompt. Each entry runs through the one-shot entry (`execute` of cli/index.ts,
+ * handed in by `command.ts`) with the prompt's streams and a Ctrl-C signal (commands/lib/context.ts), so the prompt's commands are the
  * `micro` commands themselves, with their flags, output and error shapes. Files: `session.ts` (the read-run
  * loop and its keys), `tokenize.ts` (quotes, JSON arguments, multi-line entries), `commands.ts` (what the
  * prompt runs), `completer.ts` + `catalog.ts` (Tab, from the registry), `history.ts` (~/.micro_history).
  */
-import { execute } from "../index.js";
 import { globalOptions } from "../global-options.js";
 import { openRuntime } from "../commands/lib/runtime.js";
 import { RegistryCatalog } from "./catalog.js";
@@ -32,8 +31,8 @@ function sessionFlags(args: InteractiveArguments): string[] {
   return pairs;
 }
 
-/** Run the prompt on the process's terminal until Ctrl-D or `exit`. */
-export async function runInteractive(args: InteractiveArguments): Promise<void> {
+/** Run the prompt on the process's terminal until Ctrl-D or `exit`; `execute` runs one `micro` command line. */
+export async function runInteractive(args: InteractiveArguments, execute: (argv: readonly string[]) => Promise<number>): Promise<void> {
   const size = args.history_size ?? DEFAULT_HISTORY_SIZE;
   if (!Number.isInteger(size) || size < 1) throw new UsageError(`--history_size ${String(args.history_size)} must be a whole number of entries, 1 or more`);
   const historyPath = args.history_file ?? defaultHistoryPath();

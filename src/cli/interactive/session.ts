@@ -114,7 +114,8 @@ export function runSession(options: SessionOptions): Promise<void> {
   const remember = (lines: readonly string[], words: readonly string[]): void => {
     if (!rl.terminal) return;
     if (lines.length > 1) {
-      const joined = lines.map((l) => l.trim()).join(" ");
+      // Line breaks as spaces: the same arguments unless a break sat inside a quote (then the lines stay apart).
+      const joined = lines.join(" ");
       if (JSON.stringify(tokenize(joined)) === JSON.stringify(words)) {
         dropFragments(lines);
         const older = rl.history.filter((e) => e !== joined);

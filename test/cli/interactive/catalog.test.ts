@@ -50,3 +50,18 @@ test("service names follow the registry's watch; endpoints come from the cache",
     await registry.close();
   }
 });
+
+test("a registry that is only lookups (a sidecar's) is asked at every Tab", async () => {
+  const records = [record("greeter", "g1", ["Greeter.Hello"]), record("micro.broker.t", "b1")];
+  let lists = 0;
+  const catalog = new RegistryCatalog({
+    listServices: async () => (lists++, records.slice()),
+    getService: async (name) => records.filter((r) => r.name === name),
+  });
+  assert.deepEqual(await catalog.services(), ["greeter"]);
+  records.push(record("accounts", "a1"));
+  assert.deepEqual(await catalog.services(), ["accounts", "greeter"]);
+  assert.equal(lists, 2);
+  assert.deepEqual(await catalog.endpoints("greeter"), ["Greeter.Hello"]);
+  await catalog.close();
+});

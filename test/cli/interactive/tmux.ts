@@ -1,7 +1,7 @@
 /**
  * A real pseudo-terminal for prompt tests: a private tmux server (its own socket in a temporary directory, no
  * config file), one session running a command, keys sent with `send-keys`, the screen read with
- * `capture-pane`. Panes stay after their command exits (remain-on-exit), so its exit status can be read.
+ * `capture-pane`. Panes stay after their command exits (remain-on-exit), so what it printed last stays readable.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -26,9 +26,12 @@ export class Tmux {
     });
   }
 
-  /** Start a 200x50 session running `command` (argv, no shell). */
+  /**
+   * Start a 200x50 session running `command` (argv) under `sh`, which prints `EXIT=<code>` when it ends
+   * (tmux's own #{pane_dead_status} is sometimes never filled in when the pane's terminal closes first).
+   */
   async start(command: readonly string[]): Promise<void> {
-    await this.run("new-session", "-d", "-x", "200", "-y", "50", "-s", "t", "--", ...command);
+    await this.run("new-session", "-d", "-x", "200", "-y", "50", "-s", "t", "--", "sh", "-c", '"$@"; echo "EXIT=$?"', "sh", ...command);
   }
 
   /** Type `text` literally (no key names). */
@@ -58,12 +61,6 @@ export class Tmux {
     }
   }
 
-  /** `#{pane_dead} #{pane_dead_status}` of the session's pane. */
-  async paneStatus(): Promise<{ dead: boolean; status: string }> {
-    const [dead, status] = (await this.run("display-message", "-p", "-t", "t", "#{pane_dead} #{pane_dead_status}")).trim().split(" ");
-    return { dead: dead === "1", status: status ?? "" };
-  }
-
   /** Stop the server and remove its directory. */
   async close(): Promise<void> {
     // The server may be gone already (its last session ended); nothing to stop then.
@@ -71,3 +68,4 @@ export class Tmux {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+

@@ -40,6 +40,9 @@ export async function health(args: HealthArguments): Promise<void> {
         }
       }),
     );
+    // Cancelled (Ctrl-C at the prompt): every node would read "unreachable"; say what happened instead.
+    const signal = commandIo().signal;
+    if (signal?.aborted) throw new MicroError("micro.cli", 499, `health of ${args.service} cancelled (${String(signal.reason)})`);
     if (args.output === "json") out(JSON.stringify(results, null, 2));
     else {
       out("NODE\tADDRESS\tVERSION\tSTATUS");
