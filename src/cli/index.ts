@@ -7,6 +7,8 @@ import yargs, { type Argv, type CommandModule } from "yargs";
 import * as commands from "./commands/index.js";
 import { globalOptions } from "./global-options.js";
 import { UsageError } from "../runtime/errors/usage.js";
+import { commandIo, ReportedCommandFailure } from "./commands/lib/context.js";
+import { interactiveCommand } from "./interactive/command.js";
 
 export { UsageError } from "../runtime/errors/usage.js";
 
@@ -39,7 +41,7 @@ export function buildCli(args: readonly string[], exit: (code: number) => void =
     .usage("$0 <command> [options]\n\nBuild, run and call micro-ts services.")
     .options(globalOptions)
     .group(Object.keys(globalOptions), "Global options:");
-  for (const command of Object.values(commands) as CommandModule<any, any>[]) cli = cli.command(command);
+  for (const command of allCommands()) cli = cli.command(command);
   return cli
     .demandCommand(1, "Name a command; `micro --help` lists them.")
     .recommendCommands()
@@ -59,17 +61,24 @@ export function buildCli(args: readonly string[], exit: (code: number) => void =
       else if (first !== undefined && !commandNames().includes(first) && text.startsWith("Unknown argument")) {
         text = `unknown command "${first}"; the commands are: ${commandNames().join(", ")}`;
       }
-      process.stderr.write(`micro: ${text}\nRun \`micro --help\` for usage.\n`);
+      commandIo().stderr.write(`micro: ${text}\nRun \`micro --help\` for usage.\n`);
       exit(EXIT_USAGE);
       // Stop yargs from carrying on with the command after a reported failure.
       throw new ReportedFailure();
     });
 }
 
+/** Every command module: those of commands/, and `micro cli` (which runs them, so it is built here), by name. */
+function allCommands(): CommandModule<any, any>[] {
+  const all = [...(Object.values(commands) as CommandModule<any, any>[]), interactiveCommand(execute)];
+  const name = (c: CommandModule<any, any>): string => String(c.command);
+  return all.sort((a, b) => name(a).localeCompare(name(b)));
+}
+
 /** The first word of every command (`call`, `new`, …) and their aliases. */
 function commandNames(): string[] {
   const names: string[] = [];
-  for (const command of Object.values(commands) as CommandModule<any, any>[]) {
+  for (const command of allCommands()) {
     const forms = [command.command, command.aliases].flat().filter((f): f is string => typeof f === "string");
     for (const form of forms) names.push(form.split(" ", 1)[0]!);
   }
@@ -80,9 +89,11 @@ function commandNames(): string[] {
 class ReportedFailure extends Error {}
 
 /**
- * Run `micro` with `args` and resolve with its exit code (also set on `process.exitCode`).
+ * Run one `micro` command line and resolve with its exit code, leaving the process alone (no exit, no
+ * `process.exitCode`): errors are written to the {@link commandIo} stderr. The interactive prompt runs each
+ * line through this, inside `withCommandIo`.
  */
-export async function run(args: readonly string[]): Promise<number> {
+export async function execute(args: readonly string[]): Promise<number> {
   let code = EXIT_OK;
   const setCode = (c: number) => {
     code = c;
@@ -90,14 +101,24 @@ export async function run(args: readonly string[]): Promise<number> {
   try {
     await buildCli(args, setCode).parseAsync();
   } catch (error) {
+    if (error instanceof ReportedCommandFailure) return EXIT_FAILURE;
     if (!(error instanceof ReportedFailure)) {
       const usage = isUsageError(error);
-      process.stderr.write(`micro: ${(error as Error)?.message ?? String(error)}\n`);
-      if (usage) process.stderr.write("Run `micro --help` for usage.\n");
-      else if (process.env.MICRO_DEBUG && (error as Error)?.stack) process.stderr.write(`${(error as Error).stack}\n`);
+      const stderr = commandIo().stderr;
+      stderr.write(`micro: ${(error as Error)?.message ?? String(error)}\n`);
+      if (usage) stderr.write("Run `micro --help` for usage.\n");
+      else if (process.env.MICRO_DEBUG && (error as Error)?.stack) stderr.write(`${(error as Error).stack}\n`);
       code = usage ? EXIT_USAGE : EXIT_FAILURE;
     }
   }
+  return code;
+}
+
+/**
+ * Run `micro` with `args` and resolve with its exit code (also set on `process.exitCode`).
+ */
+export async function run(args: readonly string[]): Promise<number> {
+  const code = await execute(args);
   process.exitCode = code;
   return code;
 }

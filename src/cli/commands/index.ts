@@ -1,5 +1,6 @@
 /**
- * Every `micro` subcommand. Each file in this folder exports a yargs CommandModule; add a command with one
+ * Every `micro` subcommand but `micro cli` (the prompt runs these, so cli/index.ts builds it from
+ * interactive/command.ts). Each file in this folder exports a yargs CommandModule; add a command with one
  * line here, `export { <its exported module> as <name> } from "./<file>.js";`. Help lists them in
  * alphabetical order. Keep each command file cheap to import: load its implementation inside the handler
  * with `await import(...)` so that `micro --help` stays fast. A command's argument type lives with its

@@ -21,15 +21,16 @@ export interface NodeHealth {
 /**
  * Ask every registered node of `service` for its health, in parallel, without retries.
  * @param timeout per node, in milliseconds (default 5000)
+ * @param signal cancels every node's call
  * @returns one entry per node; `[]` when the service has no registered node
  */
-export async function checkHealth(client: Client, registry: Pick<Registry, "getService">, service: string, timeout = 5000): Promise<NodeHealth[]> {
+export async function checkHealth(client: Client, registry: Pick<Registry, "getService">, service: string, timeout = 5000, signal?: AbortSignal): Promise<NodeHealth[]> {
   const records = await registry.getService(service);
   const nodes = records.flatMap((r) => r.nodes.map((n) => ({ n, version: r.version })));
   return Promise.all(
     nodes.map(async ({ n, version }): Promise<NodeHealth> => {
       try {
-        const rsp = await client.call({ service, endpoint: HEALTH_ENDPOINT, method: healthMethod }, {}, { address: n.address, timeout, retries: 0 });
+        const rsp = await client.call({ service, endpoint: HEALTH_ENDPOINT, method: healthMethod }, {}, { address: n.address, timeout, retries: 0, ...(signal ? { signal } : {}) });
         return { id: n.id, address: n.address, version, status: rsp.status || "unknown" };
       } catch (error) {
         return { id: n.id, address: n.address, version, status: "unreachable", error: fromError(error).toJSON() };

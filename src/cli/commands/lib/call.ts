@@ -10,6 +10,7 @@ import { jsonTarget, lookupEndpointKind } from "../../../runtime/target/index.js
 import { UsageError } from "../../../runtime/errors/usage.js";
 import { durationFlag, formatReply, isStdinArgument, metadataFlag, ndjson, ndjsonStdin, out, requestObjectArgument, requireRequestObject, runCommand } from "./io.js";
 import { openBackend, type Backend, type BackendRegistry } from "./backend.js";
+import { commandIo } from "./context.js";
 
 export interface CallArguments {
   service: string;
@@ -41,6 +42,8 @@ function checkEndpoint(endpoint: string): void {
 
 function callOptions(args: { metadata?: string[]; timeout?: string; address?: string }): CallOptions {
   const options: CallOptions = { contentType: "application/json", metadata: metadataFlag(args.metadata) };
+  const signal = commandIo().signal;
+  if (signal !== undefined) options.signal = signal;
   const timeout = durationFlag(args.timeout, "timeout");
   if (timeout !== undefined) options.timeout = timeout;
   if (args.address) options.address = args.address;

@@ -6,6 +6,7 @@ import { MicroError } from "../../../runtime/errors/index.js";
 import { durationFlag, out, runCommand } from "./io.js";
 import { NOT_REGISTERED_HINT } from "./call.js";
 import { openBackend } from "./backend.js";
+import { commandIo } from "./context.js";
 
 export interface HealthArguments {
   service: string;
@@ -18,7 +19,10 @@ export async function health(args: HealthArguments): Promise<void> {
   const timeout = durationFlag(args.timeout, "timeout") ?? 5000;
   const rt = await openBackend(args);
   await runCommand(async () => {
-    const results = await checkHealth(rt.client, rt.registry, args.service, timeout);
+    const signal = commandIo().signal;
+    const results = await checkHealth(rt.client, rt.registry, args.service, timeout, signal);
+    // Cancelled (Ctrl-C at the prompt): every node would read "unreachable"; say what happened instead.
+    if (signal?.aborted) throw new MicroError("micro.cli", 499, `health of ${args.service} cancelled (${String(signal.reason)})`);
     if (results.length === 0) throw MicroError.notFound("micro.cli", `service ${args.service} has no registered nodes: ${NOT_REGISTERED_HINT}`);
     if (args.output === "json") out(JSON.stringify(results, null, 2));
     else {

@@ -1,17 +1,28 @@
 /**
  * Input and output helpers shared by the `micro` commands: JSON arguments and stdin, NDJSON, metadata
- * flags, durations, and how a failure is reported (a MicroError as JSON on stderr, exit code 1).
+ * flags, durations, and how a failure is reported (a MicroError as JSON on stderr, exit code 1). Output goes to
+ * the running command's {@link commandIo} (the process's streams, or the interactive prompt's).
  */
 import { createInterface } from "node:readline";
 import { fromError, MicroError } from "../../../runtime/errors/index.js";
 import { parseDuration } from "../../../runtime/config/index.js";
 import { UsageError } from "../../../runtime/errors/usage.js";
 import { isJsonObject, notAnObjectMessage } from "../../../runtime/errors/json-object.js";
+import { commandIo, ReportedCommandFailure } from "./context.js";
 
-/** Read all of stdin as text. */
+/** The stdin of the running command. @throws UsageError where there is none (the interactive prompt). */
+function stdin(): NodeJS.ReadableStream {
+  const input = commandIo().stdin;
+  if (input === undefined) {
+    throw new UsageError("there is no stdin to read here (-): type the request on the line; JSON may span lines until its braces balance, and a quoted argument may hold NDJSON lines");
+  }
+  return input;
+}
+
+/** Read all of stdin as text. @throws UsageError where there is no stdin (the interactive prompt). */
 export async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
+  for await (const c of stdin()) chunks.push(typeof c === "string" ? Buffer.from(c) : c);
   return Buffer.concat(chunks).toString("utf8");
 }
 
@@ -66,7 +77,7 @@ export async function* ndjson(lines: AsyncIterable<string> | Iterable<string>, b
 
 /** NDJSON messages from stdin, one JSON value per non-empty line. Stdin is read once this is iterated, not before. */
 export async function* ndjsonStdin(): AsyncGenerator<unknown> {
-  const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  const rl = createInterface({ input: stdin(), crlfDelay: Infinity });
   yield* ndjson(rl, (n, error) => `stdin line ${n} is not valid JSON (${error.message}); send one JSON message per line`);
 }
 
@@ -110,9 +121,9 @@ export function untilStopSignal(): Promise<void> {
   });
 }
 
-/** Write one line to stdout. */
+/** Write one line to the running command's stdout. */
 export function out(text: string): void {
-  process.stdout.write(`${text}\n`);
+  commandIo().stdout.write(`${text}\n`);
 }
 
 /** A reply as `--output json` (pretty JSON) or `text` (top-level fields as `key: value` lines). */
@@ -138,17 +149,20 @@ export function unavailableRegistry(e: MicroError): MicroError {
 
 /**
  * Run a command body: usage errors propagate (exit 2), anything else is printed as the MicroError JSON
- * `{id, code, detail, status}` on stderr and the process exits with 1. The runtime is closed either way.
+ * `{id, code, detail, status}` on the command's stderr and {@link ReportedCommandFailure} is thrown (exit
+ * code 1; the process itself is left running, so the interactive prompt carries on). The runtime is closed
+ * either way.
  */
 export async function runCommand(body: () => Promise<void>, cleanup: () => Promise<void> = async () => {}): Promise<void> {
   try {
     await body();
   } catch (error) {
+    // The command's own failure is what gets reported; a failure to release its runtime after it adds nothing.
     await cleanup().catch(() => undefined);
     if (error instanceof UsageError) throw error;
     const e = unavailableRegistry(error instanceof MicroError ? error : fromError(error, "micro.cli"));
-    process.stderr.write(`${JSON.stringify(e.toJSON())}\n`);
-    process.exit(1);
+    commandIo().stderr.write(`${JSON.stringify(e.toJSON())}\n`);
+    throw new ReportedCommandFailure();
   }
   await cleanup();
 }

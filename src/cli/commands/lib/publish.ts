@@ -4,6 +4,7 @@
 import { UsageError } from "../../../runtime/errors/usage.js";
 import { metadataFlag, out, requestArgument, runCommand } from "./io.js";
 import { openBackend } from "./backend.js";
+import { commandIo } from "./context.js";
 
 export interface PublishArguments {
   topic: string;
@@ -20,7 +21,7 @@ export async function publish(args: PublishArguments): Promise<void> {
   const message = await requestArgument(args.message, "message");
   const rt = await openBackend(args);
   await runCommand(async () => {
-    await rt.client.publish(args.topic, message, { metadata });
+    await rt.client.publish(args.topic, message, { metadata, signal: commandIo().signal });
     out(JSON.stringify({ published: args.topic }));
   }, rt.close);
 }
