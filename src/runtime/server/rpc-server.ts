@@ -16,6 +16,7 @@ import type { HandlerOptions, HandlerWrapper, Server, Subscriber, SubscriberWrap
 import { PROTOCOL, endpointRecord } from "./registration.js";
 import { startHeartbeat, type Heartbeat } from "../registry/heartbeat.js";
 import { advertiseAddress } from "../transport/address.js";
+import { SECURE_METADATA_KEY } from "../transport/tls.js";
 import { Router } from "./router.js";
 import { Subscriptions } from "./subscriber.js";
 
@@ -176,6 +177,8 @@ export class RpcServer implements Server {
             registry: deps.registry.name,
             protocol: PROTOCOL,
             server: "micro-ts",
+            // Clients dial this node with TLS (Go Micro's key).
+            ...(deps.transport.secure ? { [SECURE_METADATA_KEY]: "true" } : {}),
           },
         },
       ],
