@@ -28,18 +28,31 @@ export function testEnv(): { env: Env; remove: () => void } {
   };
 }
 
+/**
+ * Wait for a started process's event (30 s: starting a process on a loaded machine can take many seconds); a
+ * process that never gets there is killed, so that it cannot keep the test file from ending.
+ */
+async function started(proc: Fixture, event: string): Promise<Record<string, unknown>> {
+  try {
+    return await proc.waitFor((e) => e.event === event, 30_000);
+  } catch (error) {
+    proc.kill();
+    throw error;
+  }
+}
+
 /** Start a fixture of test/fixtures/cli and wait for its `ready` event. */
 export async function startFixture(name: string, env: Env, args: readonly string[] = [], nodeArgs: readonly string[] = []): Promise<{ proc: Fixture; address: string }> {
   const file = fileURLToPath(new URL(`../fixtures/cli/${name}.js`, import.meta.url));
   const proc = spawnNode([...nodeArgs, file, ...args], env, { ipc: true });
-  const ready = await proc.waitFor((e) => e.event === "ready");
+  const ready = await started(proc, "ready");
   return { proc, address: String(ready.address) };
 }
 
 /** Start `micro api` and wait for it to print the address it listens on. */
 export async function startGateway(env: Env, args: readonly string[] = []): Promise<{ proc: Fixture; url: string }> {
   const proc = spawnNode([MICRO_BIN, "api", "--address", "127.0.0.1:0", ...args], env);
-  const ready = await proc.waitFor((e) => e.event === "listening");
+  const ready = await started(proc, "listening");
   return { proc, url: `http://${String(ready.address)}` };
 }
 
