@@ -25,6 +25,7 @@ import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import type { MessageCodec } from "../../codec/index.js";
 import type { ServiceDefinition } from "../../definition/index.js";
 import { MicroError } from "../../errors/index.js";
+import { protoJsonName } from "../../../proto/json-name.js";
 import { Health, healthHandler, type StandardServicesHost } from "./health.js";
 
 export type { StandardServicesHost } from "./health.js";
@@ -253,6 +254,7 @@ function message(name: string, specs: FieldSpec[], extra: Partial<Pick<Descripto
       number,
       label: repeated ? 3 : 1,
       type,
+      jsonName: protoJsonName(n),
       ...(typeName !== undefined ? { typeName } : {}),
       ...(oneof !== undefined ? { oneofIndex: oneof } : {}),
     })),
