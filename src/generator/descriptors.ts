@@ -10,9 +10,12 @@
  * - options reduced to what changes the meaning of a field (`features`, `map_entry`, `packed`, `allow_alias`);
  * - `json_name` only when it differs from the default (proto name in lowerCamelCase);
  * - `dependency` lists exactly the embedded or well-known files whose types the file uses.
+ *
+ * And, for gRPC server reflection, the whole files ({@link reflectionDescriptors}): services, options and
+ * imports as the compiler gave them, without source code info.
  */
 import type { DescEnum, DescFile, DescMessage } from "@bufbuild/protobuf";
-import type { DescriptorProto, EnumDescriptorProto, FileDescriptorProto } from "@bufbuild/protobuf/wkt";
+import type { DescriptorProto, EnumDescriptorProto, FieldDescriptorProto, FileDescriptorProto } from "@bufbuild/protobuf/wkt";
 import { deps } from "./deps.js";
 import { protoJsonName } from "../proto/json-name.js";
 
@@ -93,5 +96,61 @@ export function embeddedDescriptors(file: DescFile): string {
     }
   }
   const set = deps.create(deps.FileDescriptorSetSchema, { file: files.map(trimFile) });
+  return Buffer.from(deps.toBinary(deps.FileDescriptorSetSchema, set)).toString("base64");
+}
+
+/**
+ * Normalized for the same bytes under protoc and buf: no source code info, `json_name` only where it differs
+ * from the default (protoc spells every one out, buf does not), and options without custom options (extension
+ * values such as `google.api.http`, whose bytes each compiler orders its own way). Everything a reflection
+ * client needs to encode and decode messages and call methods stays.
+ */
+function wholeFile(file: DescFile): FileDescriptorProto {
+  const p = deps.fromBinary(deps.FileDescriptorProtoSchema, deps.toBinary(deps.FileDescriptorProtoSchema, file.proto));
+  p.sourceCodeInfo = undefined;
+  const plain = (o: object | undefined): void => {
+    if (o !== undefined) delete (o as { $unknown?: unknown }).$unknown;
+  };
+  const field = (f: FieldDescriptorProto): void => {
+    if (f.jsonName === protoJsonName(f.name)) delete (f as { jsonName?: string }).jsonName;
+    plain(f.options);
+  };
+  const enumType = (e: EnumDescriptorProto): void => {
+    plain(e.options);
+    for (const v of e.value) plain(v.options);
+  };
+  const message = (m: DescriptorProto): void => {
+    plain(m.options);
+    m.field.forEach(field);
+    m.extension.forEach(field);
+    for (const o of m.oneofDecl) plain(o.options);
+    m.nestedType.forEach(message);
+    m.enumType.forEach(enumType);
+  };
+  plain(p.options);
+  p.extension.forEach(field);
+  p.messageType.forEach(message);
+  p.enumType.forEach(enumType);
+  for (const svc of p.service) {
+    plain(svc.options);
+    for (const m of svc.method) plain(m.options);
+  }
+  return p;
+}
+
+/**
+ * What gRPC server reflection serves for the services of `file`: a base64 `FileDescriptorSet` of the file
+ * itself first, then every file it imports, transitively, in order of first import (as {@link wholeFile}
+ * keeps them). Well-known types (`google/protobuf/*.proto`) are left out: the runtime takes them from
+ * @bufbuild/protobuf/wkt.
+ */
+export function reflectionDescriptors(file: DescFile): string {
+  const files = [file];
+  for (let i = 0; i < files.length; i++) {
+    for (const d of files[i]!.dependencies) {
+      if (!WELL_KNOWN.has(d.proto.name) && !files.some((f) => f.name === d.name)) files.push(d);
+    }
+  }
+  const set = deps.create(deps.FileDescriptorSetSchema, { file: files.map(wholeFile) });
   return Buffer.from(deps.toBinary(deps.FileDescriptorSetSchema, set)).toString("base64");
 }

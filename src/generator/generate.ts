@@ -4,7 +4,7 @@
  */
 import type { DescFile, DescMethod, DescService } from "@bufbuild/protobuf";
 import type { GeneratedFile, ImportSymbol, Printable } from "@bufbuild/protoplugin";
-import { embeddedDescriptors } from "./descriptors.js";
+import { embeddedDescriptors, reflectionDescriptors } from "./descriptors.js";
 import { fieldRecordsSource } from "./fields.js";
 import { httpBindings } from "./http.js";
 import { messageResolver, type MessageRef } from "./messages.js";
@@ -58,6 +58,11 @@ export function generateFile(f: GeneratedFile, file: DescFile, selfImportPath: s
     f.print("const ", descriptors, " = ", f.string(embeddedDescriptors(file)), ";");
     f.print();
   }
+  // Both libraries: the whole file and its imports, for gRPC server reflection (./descriptors.ts).
+  const fileDescriptors = f.import("fileDescriptors", selfImportPath, true);
+  f.print("/** This file and the files it imports (base64 `google.protobuf.FileDescriptorSet`), for gRPC server reflection. */");
+  f.print("const ", fileDescriptors, " = ", f.string(reflectionDescriptors(file)), ";");
+  f.print();
 
   for (const service of file.services) {
     const name = serviceName(service.name);
@@ -71,6 +76,7 @@ export function generateFile(f: GeneratedFile, file: DescFile, selfImportPath: s
     f.print(doc(docText(ctx, service, serviceDeprecated, `Service definition of \`${service.typeName}\`.`)), f.export("const", name), " = {");
     f.print("  name: ", f.string(service.name), ",");
     f.print("  fullName: ", f.string(service.typeName), ",");
+    f.print("  fileDescriptors: ", fileDescriptors, ",");
     f.print("  methods: {");
     service.methods.forEach((m, i) => {
       const ref = refs.get(m)!;

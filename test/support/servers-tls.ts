@@ -1,12 +1,12 @@
 /**
- * Throw-away TLS material for tests: a CA, a server certificate for 127.0.0.1 and a client certificate, made
- * with the system's `openssl` in a temporary directory (EC P-256 keys, valid one day).
+ * Throw-away TLS material for the etcd tests: a CA, a server certificate for 127.0.0.1 and a client
+ * certificate ({@link makeCerts}) in a temporary directory.
  */
-import { execFileSync } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { findBinary, type EtcdTls } from "./servers.js";
+import type { EtcdTls } from "./servers.js";
+import { makeCerts } from "./certs.js";
 
 export interface TestPki extends EtcdTls {
   dir: string;
@@ -14,30 +14,15 @@ export interface TestPki extends EtcdTls {
 }
 
 export async function makeTestPki(): Promise<TestPki> {
-  const openssl = findBinary("openssl", "openssl");
   const dir = await mkdtemp(join(tmpdir(), "micro-pki-"));
-  const path = (name: string) => join(dir, name);
-  const run = (...args: string[]) => execFileSync(openssl, args, { stdio: ["ignore", "ignore", "pipe"] });
-  const key = (name: string) => run("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", path(name));
-
-  key("ca.key");
-  run("req", "-x509", "-new", "-key", path("ca.key"), "-out", path("ca.crt"), "-days", "1", "-subj", "/CN=micro-ts test CA");
-  const issue = async (name: string, cn: string, extensions: string) => {
-    key(`${name}.key`);
-    run("req", "-new", "-key", path(`${name}.key`), "-out", path(`${name}.csr`), "-subj", `/CN=${cn}`);
-    await writeFile(path(`${name}.ext`), extensions);
-    run("x509", "-req", "-in", path(`${name}.csr`), "-CA", path("ca.crt"), "-CAkey", path("ca.key"), "-CAcreateserial",
-      "-out", path(`${name}.crt`), "-days", "1", "-extfile", path(`${name}.ext`));
-  };
-  await issue("server", "127.0.0.1", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n");
-  await issue("client", "micro-client", "extendedKeyUsage=clientAuth\n");
+  const certs = makeCerts(dir);
   return {
     dir,
-    ca: path("ca.crt"),
-    serverCert: path("server.crt"),
-    serverKey: path("server.key"),
-    clientCert: path("client.crt"),
-    clientKey: path("client.key"),
+    ca: certs.ca.certFile,
+    serverCert: certs.server.certFile,
+    serverKey: certs.server.keyFile,
+    clientCert: certs.client.certFile,
+    clientKey: certs.client.keyFile,
     remove: () => rm(dir, { recursive: true, force: true }),
   };
 }

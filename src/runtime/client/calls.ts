@@ -13,6 +13,7 @@ import type { ClientStream, Connection } from "../transport/index.js";
 import type { ClientRequest } from "./client.js";
 import { CallGuard } from "./call-guard.js";
 import type { ConnectionPool } from "../transport/pool.js";
+import { secureFromMetadata } from "../transport/tls.js";
 
 /**
  * Responses are read leniently about fields this client's types do not have (a newer server may have added
@@ -76,15 +77,16 @@ export class Calls {
     return contentType === undefined ? this.codec : this.codecs.get(contentType);
   }
 
-  private async connection(address: string): Promise<Connection> {
-    return this.pool.get(address);
+  /** A pooled connection to the node, dialled with TLS when its metadata says `secure: "true"`. */
+  private async connection(node: NodeRecord): Promise<Connection> {
+    return this.pool.get(node.address, secureFromMetadata(node.metadata));
   }
 
   private async unary(node: NodeRecord, req: ClientRequest): Promise<unknown> {
     const o = req.options;
     const codec = this.codecOf(o.contentType);
     const payload = codec.marshal(req.method.input, req.body);
-    let conn = this.pool.get(node.address);
+    let conn = this.pool.get(node.address, secureFromMetadata(node.metadata));
     if (!("openStream" in conn)) conn = await conn;
     const timeout = o.timeout ?? this.timeout;
     const stream = conn.openStream({
@@ -131,7 +133,7 @@ export class Calls {
 
   private async open(node: NodeRecord, req: ClientRequest, codec: Codec): Promise<ClientStream> {
     const o = req.options;
-    const conn = await this.connection(node.address);
+    const conn = await this.connection(node);
     return conn.openStream({
       service: req.service,
       endpoint: req.endpoint,

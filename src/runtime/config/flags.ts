@@ -24,6 +24,9 @@ export interface ConfigValues {
   registry_address?: string;
   transport?: string;
   transport_address?: string;
+  transport_tls_cert?: string;
+  transport_tls_key?: string;
+  transport_tls_ca?: string;
   broker?: string;
   broker_address?: string;
   selector?: string;
@@ -45,6 +48,9 @@ export const globalFlags: readonly FlagDefinition[] = [
   { name: "registry_address", env: "MICRO_REGISTRY_ADDRESS", type: "string", description: "Comma-separated registry addresses (local: a directory; etcd: host:port list; mdns: interface and/or multicast group)" },
   { name: "transport", env: "MICRO_TRANSPORT", type: "string", default: "tcp", description: "Transport mechanism: tcp" },
   { name: "transport_address", env: "MICRO_TRANSPORT_ADDRESS", type: "string", description: "Transport address (unused by tcp)" },
+  { name: "transport_tls_cert", env: "MICRO_TRANSPORT_TLS_CERT", type: "string", description: "PEM certificate file: the server serves TLS with it (give its key too); a client presents it for mTLS" },
+  { name: "transport_tls_key", env: "MICRO_TRANSPORT_TLS_KEY", type: "string", description: "PEM private key file of --transport_tls_cert" },
+  { name: "transport_tls_ca", env: "MICRO_TRANSPORT_TLS_CA", type: "string", description: "PEM CA file: clients verify servers with it; a TLS server with it requires client certificates (mTLS)" },
   { name: "broker", env: "MICRO_BROKER", type: "string", default: "direct", description: "Broker for pub/sub: direct, memory, nats, rabbitmq" },
   { name: "broker_address", env: "MICRO_BROKER_ADDRESS", type: "string", description: "Comma-separated broker addresses (nats: nats://host:4222; rabbitmq: amqp://host:5672; direct: listen address, host:port or a range host:8000-8010)" },
   { name: "selector", env: "MICRO_SELECTOR", type: "string", default: "leastconn", description: "Node selection strategy: leastconn (fewest calls in flight), latency, random, roundrobin" },

@@ -12,6 +12,8 @@ export {
   brokerPlugins,
   selectorPlugins,
   defaultPlugins,
+  transportOptionsFrom,
+  type TransportFactoryOptions,
   type Plugins,
   type PluginContext,
   type RegistryFactory,

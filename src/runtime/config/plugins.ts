@@ -8,6 +8,7 @@ import type { Broker } from "../broker/index.js";
 import type { Registry } from "../registry/index.js";
 import type { Selector } from "../selector/index.js";
 import type { Transport } from "../transport/index.js";
+import { hasTls, loadTlsFiles, type TransportTls } from "../transport/tls.js";
 import type { ConfigValues } from "./flags.js";
 
 /** Split a comma-separated address flag into its parts (empty → undefined). */
@@ -18,8 +19,13 @@ export function addressList(value: string | undefined): string[] | undefined {
 
 /** Builds a registry from its `--registry_address` parts. */
 export type RegistryFactory = (addresses: string[] | undefined) => Promise<Registry>;
-/** Builds a transport from its `--transport_address` parts. */
-export type TransportFactory = (addresses: string[] | undefined) => Promise<Transport>;
+/** What every transport factory gets besides its addresses: the options the flags give every transport. */
+export interface TransportFactoryOptions {
+  /** From `--transport_tls_cert/key/ca` (files read and checked); absent: plaintext. */
+  tls?: TransportTls;
+}
+/** Builds a transport from its `--transport_address` parts and the shared transport options. */
+export type TransportFactory = (addresses: string[] | undefined, options: TransportFactoryOptions) => Promise<Transport>;
 /**
  * Builds a broker; the `direct` broker needs the registry and transport it delivers through. `service` is the
  * name of the service the broker is built for (absent for a pure client).
@@ -50,11 +56,20 @@ export const registryPlugins: Readonly<Record<string, RegistryFactory>> = {
 
 /** Transports by `--transport` name; `tcp` is the default. */
 export const transportPlugins: Readonly<Record<string, TransportFactory>> = {
-  tcp: async () => {
+  tcp: async (_addresses, { tls }) => {
     const { tcpTransport } = await import("../transport/tcp/index.js");
-    return tcpTransport();
+    return tcpTransport(tls ? { tls } : {});
   },
 };
+
+/**
+ * The transport options the flags give (`--transport_tls_cert/key/ca`): the files are read here. A missing or
+ * unreadable file, or a certificate without its key, is a 400 `MicroError` naming the flag.
+ */
+export function transportOptionsFrom(values: ConfigValues): TransportFactoryOptions {
+  const files = { cert: values.transport_tls_cert, key: values.transport_tls_key, ca: values.transport_tls_ca };
+  return hasTls(files) ? { tls: loadTlsFiles(files) } : {};
+}
 
 /** Brokers by `--broker` name; `direct` is the default. */
 export const brokerPlugins: Readonly<Record<string, BrokerFactory>> = {
@@ -152,8 +167,9 @@ export interface PluginContext {
 export async function resolvePlugins(values: ConfigValues, given: Partial<Plugins> = {}, context: PluginContext = {}): Promise<Plugins> {
   // Fail on any bad name before loading anything.
   checkPluginNames(values, given);
+  const transportOptions = given.transport ? {} : transportOptionsFrom(values);
   const registry = given.registry ?? (await pick("registry", registryPlugins, values.registry ?? defaultPlugins.registry)(addressList(values.registry_address)));
-  const transport = given.transport ?? (await pick("transport", transportPlugins, values.transport ?? defaultPlugins.transport)(addressList(values.transport_address)));
+  const transport = given.transport ?? (await pick("transport", transportPlugins, values.transport ?? defaultPlugins.transport)(addressList(values.transport_address), transportOptions));
   const broker = given.broker ?? (await pick("broker", brokerPlugins, values.broker ?? defaultPlugins.broker)(addressList(values.broker_address), { registry, transport, ...(context.service ? { service: context.service } : {}) }));
   const selector = given.selector ?? (await pick("selector", selectorPlugins, (values.selector ?? defaultPlugins.selector).toLowerCase())({ registry }));
   return { registry, transport, broker, selector };

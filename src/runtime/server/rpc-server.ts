@@ -16,6 +16,7 @@ import type { HandlerOptions, HandlerWrapper, Server, Subscriber, SubscriberWrap
 import { PROTOCOL, endpointRecord } from "./registration.js";
 import { startHeartbeat, type Heartbeat } from "../registry/heartbeat.js";
 import { advertiseAddress } from "../transport/address.js";
+import { SECURE_METADATA_KEY } from "../transport/tls.js";
 import { Router } from "./router.js";
 import { Subscriptions } from "./subscriber.js";
 
@@ -70,6 +71,7 @@ export class RpcServer implements Server {
   /** The start in progress, which a stop() waits for. */
   private starting: Promise<void> | undefined;
   private nodeId: string;
+  private readonly servingListeners = new Set<(serving: boolean) => void>();
 
   constructor(options: ServerOptions) {
     this.options = { ...options };
@@ -97,6 +99,41 @@ export class RpcServer implements Server {
     return this.record?.nodes[0]?.address;
   }
 
+  /** True while the server is running and not draining (gRPC health's SERVING). */
+  get serving(): boolean {
+    return this.state === "running";
+  }
+
+  /** Hear of every change of {@link serving} (started; stopping, which comes before the drain). Returns the unsubscribe. */
+  onServingChange(listener: (serving: boolean) => void): () => void {
+    this.servingListeners.add(listener);
+    return () => this.servingListeners.delete(listener);
+  }
+
+  private setState(state: "idle" | "starting" | "running" | "stopping"): void {
+    const was = this.serving;
+    this.state = state;
+    if (was === this.serving) return;
+    for (const l of [...this.servingListeners]) {
+      try {
+        l(this.serving);
+      } catch (err) {
+        log.error({ err }, "a serving-change listener threw");
+      }
+    }
+  }
+
+  /** Every service definition this server handles (built-in ones included), once each, in the order added. */
+  definitions(): ServiceDefinition[] {
+    const out = new Set<ServiceDefinition>();
+    for (const e of this.router.handlers()) out.add(e.definition);
+    return [...out];
+  }
+
+  /**
+   * Add a handler. `options.internal` (Go Micro's internal handler) serves it without publishing its endpoints
+   * in the registry — the way built-in services such as gRPC health and reflection are added.
+   */
   handle(definition: ServiceDefinition, implementation: object, options: HandlerOptions = {}): void {
     this.router.handle(definition, implementation, options);
     if (this.state === "running") this.refresh();
@@ -116,7 +153,7 @@ export class RpcServer implements Server {
 
   start(): Promise<void> {
     if (this.state !== "idle") return Promise.reject(new MicroError("micro.server", 500, `server ${this.options.name} is already ${this.state}`));
-    this.state = "starting";
+    this.setState("starting");
     const starting = this.doStart().finally(() => {
       if (this.starting === starting) this.starting = undefined;
     });
@@ -138,10 +175,10 @@ export class RpcServer implements Server {
       await deps.registry.register(this.record, { ttl: this.ttl() });
       const interval = Math.max(0.05, this.options.registerInterval ?? 30) * 1000;
       this.heartbeat = startHeartbeat(interval, () => this.refresh());
-      this.state = "running";
+      this.setState("running");
       log.info({ service: this.options.name, id: this.nodeId, address: this.record.nodes[0]!.address, transport: deps.transport.name, registry: deps.registry.name, broker: deps.broker.name }, "server started");
     } catch (error) {
-      this.state = "idle";
+      this.setState("idle");
       await this.cleanup();
       throw error;
     }
@@ -182,6 +219,8 @@ export class RpcServer implements Server {
             server: "micro-ts",
             // Go Micro publishes subscribers as endpoints; here they are the node's topics, comma-separated.
             ...(topics.length > 0 ? { subscribers: topics.join(",") } : {}),
+            // Clients dial this node with TLS (Go Micro's key).
+            ...(deps.transport.secure ? { [SECURE_METADATA_KEY]: "true" } : {}),
           },
         },
       ],
@@ -192,10 +231,10 @@ export class RpcServer implements Server {
   async stop(): Promise<void> {
     if (this.state === "starting") await this.starting?.catch(() => undefined);
     if (this.state !== "running") return;
-    this.state = "stopping";
+    this.setState("stopping");
     log.info({ service: this.options.name, id: this.nodeId }, "server stopping: deregistering, then draining");
     await this.cleanup();
-    this.state = "idle";
+    this.setState("idle");
     log.info({ service: this.options.name, id: this.nodeId }, "server stopped");
   }
 

@@ -83,6 +83,12 @@ export interface DialOptions {
   timeout?: number;
   signal?: AbortSignal;
   maxMessageSize?: number;
+  /**
+   * Dial with TLS (`true`), in plaintext (`false`), or as the transport's TLS options say (absent: TLS when the
+   * transport has any). Clients pass what the node's registry metadata says (`secure: "true"`, see tls.ts's
+   * `secureFromMetadata`). `true` on a transport without TLS options fails with a 503 that says so.
+   */
+  secure?: boolean;
 }
 
 /** One connection to a server; streams are multiplexed over it. */
@@ -102,6 +108,11 @@ export type StreamHandler = (stream: ServerStream) => void;
 export interface Transport {
   /** The plugin name: `tcp`. */
   readonly name: string;
+  /**
+   * Listeners serve TLS (a certificate and key were given): servers then record `secure: "true"` in their
+   * registry node metadata so that clients dial them with TLS. Absent or false: plaintext.
+   */
+  readonly secure?: boolean;
   listen(address: string, handler: StreamHandler, options?: ListenOptions): Promise<Listener>;
   dial(address: string, options?: DialOptions): Promise<Connection>;
 }

@@ -1,7 +1,8 @@
 /**
  * Pooled transport connections per address. Each connection multiplexes many calls, so the pool only opens
  * another one (up to `size`) when the least busy connection already carries `spreadAt` streams; new
- * connections are dialled in the background while the busy ones keep serving.
+ * connections are dialled in the background while the busy ones keep serving. Connections are kept apart by
+ * how they were dialled (TLS, plaintext, or the transport's default: see `DialOptions.secure`).
  */
 import { MicroError } from "../errors/index.js";
 import type { Connection, Transport } from "./index.js";
@@ -19,6 +20,7 @@ class AddressPool {
     private readonly size: number,
     private readonly spreadAt: number,
     private readonly dialTimeout: number,
+    private readonly secure: boolean | undefined,
   ) {}
 
   /** A connection now if one is open (the common case), else a promise of a new one. */
@@ -37,7 +39,7 @@ class AddressPool {
   }
 
   private dial(): Promise<Connection> {
-    const p = this.transport.dial(this.address, { timeout: this.dialTimeout }).then(
+    const p = this.transport.dial(this.address, this.secure === undefined ? { timeout: this.dialTimeout } : { timeout: this.dialTimeout, secure: this.secure }).then(
       (c) => {
         this.dialing = undefined;
         if (this.closed) {
@@ -82,7 +84,8 @@ export interface PoolOptions {
 }
 
 export class ConnectionPool {
-  private readonly pools = new Map<string, AddressPool>();
+  /** By address, one map per way of dialling: the transport's default, TLS, plaintext. */
+  private readonly pools = [new Map<string, AddressPool>(), new Map<string, AddressPool>(), new Map<string, AddressPool>()] as const;
   private readonly size: number;
   private readonly spreadAt: number;
   private readonly dialTimeout: number;
@@ -97,30 +100,40 @@ export class ConnectionPool {
     this.dialTimeout = options.dialTimeout ?? 5000;
   }
 
-  /** A connection to `address`: synchronously when one is open, else a promise of one. */
-  get(address: string): Connection | Promise<Connection> {
+  private mapOf(secure: boolean | undefined): Map<string, AddressPool> {
+    return this.pools[secure === undefined ? 0 : secure ? 1 : 2];
+  }
+
+  /**
+   * A connection to `address`: synchronously when one is open, else a promise of one. `secure` is how to dial
+   * it (`DialOptions.secure`; clients pass `secureFromMetadata(node.metadata)`), absent: the transport's default.
+   */
+  get(address: string, secure?: boolean): Connection | Promise<Connection> {
     if (this.closed) throw new MicroError("micro.client", 500, "the connection pool is closed");
-    let pool = this.pools.get(address);
+    const pools = this.mapOf(secure);
+    let pool = pools.get(address);
     if (pool === undefined) {
-      pool = new AddressPool(this.transport, address, this.size, this.spreadAt, this.dialTimeout);
-      this.pools.set(address, pool);
+      pool = new AddressPool(this.transport, address, this.size, this.spreadAt, this.dialTimeout, secure);
+      pools.set(address, pool);
     }
     return pool.get();
   }
 
   /** Open connections to an address (tests and diagnostics). */
-  connections(address: string): number {
-    return this.pools.get(address)?.connections.length ?? 0;
+  connections(address: string, secure?: boolean): number {
+    return this.mapOf(secure).get(address)?.connections.length ?? 0;
   }
 
   /** Resolves when no dial to `address` is in flight (tests and diagnostics). */
-  settled(address: string): Promise<void> {
-    return this.pools.get(address)?.settled() ?? Promise.resolve();
+  settled(address: string, secure?: boolean): Promise<void> {
+    return this.mapOf(secure).get(address)?.settled() ?? Promise.resolve();
   }
 
   close(): void {
     this.closed = true;
-    for (const pool of this.pools.values()) pool.close();
-    this.pools.clear();
+    for (const pools of this.pools) {
+      for (const pool of pools.values()) pool.close();
+      pools.clear();
+    }
   }
 }

@@ -7,12 +7,16 @@ import type { PingMessage } from "./nopackage_pb.js";
 import { PingMessageSchema } from "./nopackage_pb.js";
 import type { CallOptions, Client, Context, HandlerOptions, MessageCodec, Server, ServiceDefinition } from "micro-ts";
 
+/** This file and the files it imports (base64 `google.protobuf.FileDescriptorSet`), for gRPC server reflection. */
+const fileDescriptors = "CmwKD25vcGFja2FnZS5wcm90byIbCgtQaW5nTWVzc2FnZRIMCgR0ZXh0GAEgASgJMiwKBlBpbmdlchIiCgRQaW5nEgwuUGluZ01lc3NhZ2UaDC5QaW5nTWVzc2FnZTIGCgRJZGxlYgZwcm90bzM=";
+
 /**
  * Service definition of `Pinger`.
  */
 export const Pinger = {
   name: "Pinger",
   fullName: "Pinger",
+  fileDescriptors: fileDescriptors,
   methods: {
     ping: {
       name: "Ping",
@@ -63,6 +67,7 @@ export function registerPingerHandler(server: Server, handler: PingerHandler, op
 export const Idle = {
   name: "Idle",
   fullName: "Idle",
+  fileDescriptors: fileDescriptors,
   methods: {
   },
 } as const satisfies ServiceDefinition;

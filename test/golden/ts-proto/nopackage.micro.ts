@@ -9,12 +9,16 @@ import { PingMessage } from "./nopackage.js";
 /** Descriptors of the messages below, for strict proto3 JSON (base64 `google.protobuf.FileDescriptorSet`). */
 const descriptors = "CjYKD25vcGFja2FnZS5wcm90byIbCgtQaW5nTWVzc2FnZRIMCgR0ZXh0GAEgASgJYgZwcm90bzM=";
 
+/** This file and the files it imports (base64 `google.protobuf.FileDescriptorSet`), for gRPC server reflection. */
+const fileDescriptors = "CmwKD25vcGFja2FnZS5wcm90byIbCgtQaW5nTWVzc2FnZRIMCgR0ZXh0GAEgASgJMiwKBlBpbmdlchIiCgRQaW5nEgwuUGluZ01lc3NhZ2UaDC5QaW5nTWVzc2FnZTIGCgRJZGxlYgZwcm90bzM=";
+
 /**
  * Service definition of `Pinger`.
  */
 export const Pinger = {
   name: "Pinger",
   fullName: "Pinger",
+  fileDescriptors: fileDescriptors,
   methods: {
     ping: {
       name: "Ping",
@@ -65,6 +69,7 @@ export function registerPingerHandler(server: Server, handler: PingerHandler, op
 export const Idle = {
   name: "Idle",
   fullName: "Idle",
+  fileDescriptors: fileDescriptors,
   methods: {
   },
 } as const satisfies ServiceDefinition;

@@ -86,3 +86,25 @@ test("globalFlags name every flag with its MICRO_* variable", () => {
   }
   for (const f of globalFlags) assert.equal(f.env, `MICRO_${f.name.toUpperCase()}`);
 });
+
+test("TLS flags and MICRO_TRANSPORT_TLS_* reach the transport factory: files read, a TLS transport built", async () => {
+  const { mkdtempSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { makeCerts } = await import("../../support/certs.js");
+  const { transportOptionsFrom } = await import("../../../src/runtime/config/index.js");
+  const dir = mkdtempSync(join(tmpdir(), "micro-config-tls-"));
+  try {
+    const certs = makeCerts(dir);
+    const v = readConfig(["--transport_tls_ca", certs.ca.certFile], { MICRO_TRANSPORT_TLS_CERT: certs.server.certFile, MICRO_TRANSPORT_TLS_KEY: certs.server.keyFile });
+    assert.deepEqual([v.transport_tls_cert, v.transport_tls_key, v.transport_tls_ca], [certs.server.certFile, certs.server.keyFile, certs.ca.certFile]);
+    const { tls } = transportOptionsFrom(v);
+    assert.equal(Buffer.from(tls!.ca as Uint8Array).toString(), certs.ca.cert);
+    const plugins = await resolvePlugins({ ...v, registry: "memory", broker: "memory" });
+    assert.equal(plugins.transport.secure, true);
+    assert.deepEqual(transportOptionsFrom({}), {});
+    assert.throws(() => transportOptionsFrom({ transport_tls_key: certs.server.keyFile }), msg(/--transport_tls_key is set without --transport_tls_cert: give both/));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,13 +1,18 @@
 /**
- * What every transport does, run over each kit in {@link kits} (only tcp today). A new transport adds a kit
- * here; its wire-specific tests (framing, flow control, keepalive…) get their own file, like tcp.test.ts.
+ * What every transport does, run over each kit in {@link kits} (tcp, and tcp with mutual TLS). A new transport
+ * adds a kit here; its wire-specific tests (framing, flow control, keepalive…) get their own file, like
+ * tcp.test.ts.
  */
 import { test, describe, before, after } from "node:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import assert from "node:assert/strict";
 import { MicroError } from "../../../src/runtime/errors/index.js";
 import type { Connection, Listener, StreamHandler, Transport } from "../../../src/runtime/transport/index.js";
 import { tcpTransport } from "../../../src/runtime/transport/tcp/index.js";
 import { enc, header, readAll, router, until } from "./helpers.js";
+import { makeCerts } from "../../support/certs.js";
 
 /** How the suite makes a transport and where it listens. */
 export interface TransportKit {
@@ -17,7 +22,24 @@ export interface TransportKit {
   address: string;
 }
 
-export const kits: readonly TransportKit[] = [{ name: "tcp", transport: () => tcpTransport(), address: "127.0.0.1:0" }];
+/**
+ * tcp with mutual TLS: one transport both serves (requiring client certificates signed by the test CA) and
+ * dials (verifying the server, presenting the server certificate, which is also valid for client auth).
+ */
+function tcpTls(): Transport {
+  const dir = mkdtempSync(join(tmpdir(), "micro-contract-tls-"));
+  try {
+    const certs = makeCerts(dir);
+    return tcpTransport({ tls: { cert: certs.server.cert, key: certs.server.key, ca: certs.ca.cert } });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export const kits: readonly TransportKit[] = [
+  { name: "tcp", transport: () => tcpTransport(), address: "127.0.0.1:0" },
+  { name: "tcp+tls", transport: tcpTls, address: "127.0.0.1:0" },
+];
 
 for (const kit of kits) {
   describe(`transport contract: ${kit.name}`, () => {

@@ -383,7 +383,8 @@ describe("connection loss, drain, keepalive", () => {
 
 describe("bad input closes only that connection", () => {
   const cases: Array<{ name: string; bytes: () => Buffer; code: number | undefined; options?: object }> = [
-    { name: "garbage instead of a preface", bytes: () => Buffer.from("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), code: undefined },
+    // Answered with our preface and a GOAWAY saying why (a TLS client then fails at once on bytes that are not TLS).
+    { name: "garbage instead of a preface", bytes: () => Buffer.from("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), code: GoAwayCode.PROTOCOL_ERROR },
     { name: "an unknown frame type", bytes: () => Buffer.concat([handshake(), encodeFrame(42, 0, 1, Buffer.alloc(3))]), code: GoAwayCode.PROTOCOL_ERROR },
     { name: "an oversized frame length", bytes: () => Buffer.concat([handshake(), Buffer.from([0xff, 0xff, 0xff, 0xff, FrameType.DATA, 0, 0, 0, 0, 1])]), code: GoAwayCode.FRAME_TOO_LARGE },
     { name: "a header that does not parse", bytes: () => Buffer.concat([handshake(), encodeFrame(FrameType.HEADERS, 0, 1, Buffer.from([0, 0, 200, 1, 2]))]), code: GoAwayCode.PROTOCOL_ERROR },

@@ -4,7 +4,7 @@
  */
 import { disconnectBroker } from "../../../runtime/broker/connect.js";
 import { newClient, type ClientWrapper, type PublishWrapper, type RpcClient } from "../../../runtime/client/index.js";
-import { checkPluginAddresses, checkPluginNames, globalFlags, readConfig, resolvePlugins, type ConfigValues, type Plugins } from "../../../runtime/config/index.js";
+import { checkPluginAddresses, checkPluginNames, globalFlags, readConfig, resolvePlugins, transportOptionsFrom, type ConfigValues, type Plugins } from "../../../runtime/config/index.js";
 import { MicroError } from "../../../runtime/errors/index.js";
 import { UsageError } from "../../../runtime/errors/usage.js";
 import { setLogLevel } from "../../../runtime/logger/index.js";
@@ -37,6 +37,7 @@ function checkedConfig(args: Record<string, unknown>): ConfigValues {
     const config = configFrom(args);
     checkPluginNames(config);
     checkPluginAddresses(config);
+    transportOptionsFrom(config); // TLS files that cannot be read are a usage error too
     return config;
   } catch (error) {
     if (error instanceof MicroError && error.code === 400) throw new UsageError(error.detail);

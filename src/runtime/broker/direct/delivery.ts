@@ -5,6 +5,7 @@
  */
 import { TRANSPORT_ERROR_ID } from "../../transport/index.js";
 import { ConnectionPool } from "../../transport/pool.js";
+import { secureFromMetadata } from "../../transport/tls.js";
 import { MicroError, fromError } from "../../errors/index.js";
 import { isUnreachable } from "../../errors/classify.js";
 import type { NodeRecord } from "../../registry/index.js";
@@ -30,7 +31,7 @@ export function deliveries(options: ResolvedDirectOptions): Deliveries {
     async deliver(node, topic, message): Promise<Outcome> {
       let stream;
       try {
-        const conn = await connections().get(node.address);
+        const conn = await connections().get(node.address, secureFromMetadata(node.metadata));
         stream = conn.openStream({
           service: brokerServiceName(topic),
           endpoint: BROKER_PUBLISH_ENDPOINT,

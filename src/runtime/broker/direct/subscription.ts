@@ -42,7 +42,7 @@ export function subscriptions(options: ResolvedDirectOptions, brokerId: string, 
   let epoch = 0;
 
   // Registered under the address other processes can dial (a wildcard listen address names this machine).
-  const record = (sub: Sub, address: string) => subscriptionRecord(sub, advertiseAddress(address, undefined, options.address), transport.name);
+  const record = (sub: Sub, address: string) => subscriptionRecord(sub, advertiseAddress(address, undefined, options.address), transport.name, transport.secure === true);
 
   const listen = (): Promise<Listener> => {
     const started = epoch;

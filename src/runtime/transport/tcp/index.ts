@@ -6,8 +6,12 @@
  * const listener = await transport.listen("127.0.0.1:0", (stream) => { … });
  * const conn = await transport.dial(listener.address);
  * ```
+ *
+ * With `tls` (a certificate and key) listeners serve TLS and with a CA as well require client certificates
+ * (mTLS); dials use TLS toward secure nodes (`DialOptions.secure`). See tls.ts and the `tls` option.
  */
 import { createConnection, createServer, type Socket } from "node:net";
+import { Server as TlsServer, connect as tlsConnect, type TLSSocket } from "node:tls";
 import { MicroError } from "../../errors/index.js";
 import { logger } from "../../logger/index.js";
 import type { Connection, DialOptions, ListenOptions, Listener, StreamHandler, Transport } from "../index.js";
@@ -16,7 +20,8 @@ import type { Settings } from "./frame.js";
 import { MAX_TIMER } from "./limits.js";
 import { ID, resolveOptions, type ResolvedOptions, type TcpTransportOptions } from "./options.js";
 import { ClientSession } from "./client.js";
-import { TcpListener } from "./server.js";
+import { TcpListener, refuseConnection } from "./server.js";
+import { PLAINTEXT_REFUSED, clientCertificateRefused, clientTlsOptions, describeTlsFailure, noClientTlsDetail, serverTlsOptions, servesTls } from "../tls.js";
 
 export type { TcpTransportOptions } from "./options.js";
 
@@ -33,6 +38,54 @@ function settings(opts: ResolvedOptions, maxMessageSize: number | undefined): Se
 export function tcpTransport(options: TcpTransportOptions = {}): Transport {
   const opts = resolveOptions(options);
   const log = logger("transport");
+  const serveTls = servesTls(opts.tls);
+  const serverTls = serveTls ? serverTlsOptions(opts.tls!) : undefined;
+
+  /**
+   * A TLS listener's front door: the first byte tells a TLS ClientHello (0x16, a handshake record) from a
+   * plaintext client, which is answered with a micro GOAWAY saying that this node serves TLS (instead of a
+   * reset it could not explain). TLS connections go on to `tlsServer`, which never listens itself.
+   */
+  function sniff(socket: Socket, tlsServer: TlsServer): void {
+    const timer = setTimeout(() => socket.destroy(), opts.handshakeTimeout);
+    timer.unref();
+    socket.once("close", () => clearTimeout(timer));
+    // Until the session owns the socket: a peer that resets before its first byte is no one's error.
+    socket.on("error", (e) => log.debug({ err: e }, "connection failed before the TLS handshake"));
+    socket.once("data", (chunk: Buffer) => {
+      clearTimeout(timer);
+      socket.pause();
+      if (chunk[0] !== 0x16) {
+        log.debug({ peer: `${socket.remoteAddress}:${socket.remotePort}` }, "refusing a plaintext connection to a TLS listener");
+        refuseConnection(socket, PLAINTEXT_REFUSED);
+        return;
+      }
+      socket.unshift(chunk);
+      tlsServer.emit("connection", socket);
+    });
+  }
+
+  /**
+   * With a CA (mTLS) the client's certificate is checked here rather than by OpenSSL, so that a client without
+   * one, or with one from another CA, is told why in a GOAWAY instead of seeing a reset after its handshake.
+   */
+  function tlsServerFor(accept: (s: Socket) => void): TlsServer {
+    const mutual = serverTls!.requestCert === true;
+    const t = new TlsServer({ ...serverTls, rejectUnauthorized: false, handshakeTimeout: opts.handshakeTimeout });
+    t.on("secureConnection", (s: TLSSocket) => {
+      if (mutual && !s.authorized) {
+        const reason = clientCertificateRefused(s.getPeerCertificate().raw !== undefined, s.authorizationError);
+        log.info({ peer: `${s.remoteAddress}:${s.remotePort}` }, `refusing a TLS client: ${reason}`);
+        refuseConnection(s, reason);
+        return;
+      }
+      accept(s);
+    });
+    t.on("tlsClientError", (e: Error, s: TLSSocket) => {
+      log.info({ peer: `${s.remoteAddress}:${s.remotePort}`, code: (e as NodeJS.ErrnoException).code }, `TLS handshake with a client failed: ${e.message}`);
+    });
+    return t;
+  }
 
   async function listen(address: string, handler: StreamHandler, listenOptions: ListenOptions = {}): Promise<Listener> {
     const local = settings(opts, listenOptions.maxMessageSize);
@@ -42,7 +95,9 @@ export function tcpTransport(options: TcpTransportOptions = {}): Transport {
       async (host, port) => {
         const server = createServer({ noDelay: true });
         let listener: TcpListener | undefined;
-        server.on("connection", (socket: Socket) => (listener ? listener.accept(socket, handler, local) : socket.destroy()));
+        const accept = (socket: Socket): void => (listener ? listener.accept(socket, handler, local) : void socket.destroy());
+        const tlsServer = serveTls ? tlsServerFor(accept) : undefined;
+        server.on("connection", tlsServer ? (socket: Socket) => sniff(socket, tlsServer) : accept);
         await new Promise<void>((resolve, reject) => {
           const here = formatAddress(host, port);
           const onError = (e: NodeJS.ErrnoException) =>
@@ -70,7 +125,12 @@ export function tcpTransport(options: TcpTransportOptions = {}): Transport {
     const signal = dialOptions.signal;
     const fail = (why: string, cause?: unknown) => new MicroError(ID, 503, `dial ${target}: ${why}`, undefined, cause === undefined ? undefined : { cause });
     if (signal?.aborted) throw fail("aborted");
-    const socket = createConnection({ host: host || "127.0.0.1", port, noDelay: true });
+    const secure = dialOptions.secure ?? opts.tls !== undefined;
+    if (secure && opts.tls === undefined) throw new MicroError(ID, 503, noClientTlsDetail(target));
+    const connectTo = { host: host || "127.0.0.1", port };
+    const socket = secure ? tlsConnect({ ...connectTo, ...clientTlsOptions(opts.tls!, connectTo.host) }) : createConnection({ ...connectTo, noDelay: true });
+    // A TLS failure is explained in words (plaintext node, missing or refused client certificate, unknown CA).
+    const why = (e: unknown, fallback: string) => (secure ? describeTlsFailure(e) : undefined) ?? fallback;
     let session: ClientSession | undefined;
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
@@ -79,11 +139,12 @@ export function tcpTransport(options: TcpTransportOptions = {}): Transport {
         timer = setTimeout(() => reject(fail(`no answer within ${timeout}ms`)), Math.min(MAX_TIMER, Math.max(0, timeout)));
         onAbort = () => reject(fail("aborted"));
         signal?.addEventListener("abort", onAbort, { once: true });
-        socket.once("error", (e: NodeJS.ErrnoException) => reject(fail(e.code ?? e.message, e)));
-        socket.once("connect", () => {
+        socket.once("error", (e: NodeJS.ErrnoException) => reject(fail(why(e, e.code ?? e.message), e)));
+        socket.once(secure ? "secureConnect" : "connect", () => {
           session = new ClientSession(socket, opts, log, target, settings(opts, dialOptions.maxMessageSize));
           // Resolves when the server's preface and SETTINGS arrived: it is a micro server and we know its limits.
-          session.ready.then(resolve, (e: MicroError) => reject(fail(`handshake failed: ${e.detail}`, e)));
+          // A server that refused the connection said why (e.g. it serves TLS and this dial was plaintext).
+          session.ready.then(resolve, (e: MicroError) => reject(fail(session!.refusal ?? why(e, `handshake failed: ${e.detail}`), e)));
         });
       });
     } catch (e) {
@@ -97,5 +158,5 @@ export function tcpTransport(options: TcpTransportOptions = {}): Transport {
     return session!;
   }
 
-  return { name: "tcp", listen, dial };
+  return { name: "tcp", secure: serveTls, listen, dial };
 }

@@ -4,6 +4,7 @@ import { positiveNumber } from "../../internal/option-values.js";
 import { MicroError } from "../../errors/index.js";
 import { MAX_WINDOW } from "./frame.js";
 import { MAX_TIMER } from "./limits.js";
+import { checkTls, type TransportTls } from "../tls.js";
 
 /** The error id of the tcp transport (shared by every transport, see ../index.ts). */
 export const ID = TRANSPORT_ERROR_ID;
@@ -49,6 +50,13 @@ export interface Options {
   maxWriteBuffer?: number;
   /** Default drain for `Listener.close()` without an argument, in ms (default 10000). */
   drainTimeout?: number;
+  /**
+   * TLS (default: none, plaintext). With `cert` + `key`, listeners serve TLS only (a plaintext client is
+   * answered with an error that says so) and with `ca` as well they require client certificates signed by it
+   * (mTLS). Dials use TLS when the node is secure (`DialOptions.secure`), verifying the server against `ca`
+   * (else the system's roots) and presenting `cert` + `key` when given.
+   */
+  tls?: TransportTls;
 }
 
 /** Options with defaults applied. */
@@ -65,6 +73,7 @@ export interface ResolvedOptions {
   idleTimeout: number;
   maxWriteBuffer: number;
   drainTimeout: number;
+  tls: TransportTls | undefined;
 }
 
 /** The name {@link tcpTransport} has always exported for {@link Options}. */
@@ -75,7 +84,7 @@ export const DEFAULT_INITIAL_WINDOW = 32 * 1024;
 export const DEFAULT_MAX_WINDOW = 256 * 1024;
 const U32 = 0xffffffff;
 
-/** @throws MicroError (400, {@link ID}) naming the first option that is not a positive number in range. */
+/** @throws MicroError (400, {@link ID}) naming the first option that is not a positive number in range, or unusable TLS material. */
 export function resolveOptions(o: Options = {}): ResolvedOptions {
   const pos = (v: number | undefined, d: number, name: string, unit: string, max = U32): number =>
     Math.floor(positiveNumber(v, d, ID, "tcp transport", name, { unit, max }));
@@ -95,5 +104,12 @@ export function resolveOptions(o: Options = {}): ResolvedOptions {
     idleTimeout: pos(o.idleTimeout, 300_000, "idleTimeout", "milliseconds", MAX_TIMER),
     maxWriteBuffer: pos(o.maxWriteBuffer, 64 * 1024 * 1024, "maxWriteBuffer", "bytes"),
     drainTimeout: pos(o.drainTimeout, 10_000, "drainTimeout", "milliseconds", MAX_TIMER),
+    tls: resolveTls(o.tls),
   };
+}
+
+function resolveTls(tls: TransportTls | undefined): TransportTls | undefined {
+  if (tls === undefined || (tls.cert === undefined && tls.key === undefined && tls.ca === undefined)) return undefined;
+  checkTls(tls);
+  return tls;
 }

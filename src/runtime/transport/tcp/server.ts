@@ -15,6 +15,7 @@ import {
   PROTOCOL_VERSION,
   ProtocolError,
   decodeHeader,
+  encodeFrame,
   encodeGoAway,
   encodePreface,
   trailerSize,
@@ -26,6 +27,20 @@ import { MAX_TIMER } from "./limits.js";
 import { ID, type ResolvedOptions } from "./options.js";
 import { Session, connectionError } from "./session.js";
 import { StreamEnd } from "./stream.js";
+
+/**
+ * Refuse a connection before the handshake (a plaintext connection to a TLS listener, a client certificate
+ * that is missing or not trusted): our preface, then GOAWAY instead of SETTINGS with the reason (the micro
+ * client reports it), then close.
+ */
+export function refuseConnection(socket: Socket, reason: string): void {
+  // Read (and drop) whatever comes, so that the peer's close is seen and the socket does not linger.
+  socket.on("error", () => socket.destroy()); // a peer resetting a refused connection is expected: nothing to report
+  socket.resume();
+  socket.end(Buffer.concat([encodePreface(), encodeFrame(FrameType.GOAWAY, 0, 0, encodeGoAway(0, GoAwayCode.PROTOCOL_ERROR, reason))]));
+  // A peer that never reads must not keep the socket half-open.
+  setTimeout(() => socket.destroy(), 1000).unref();
+}
 
 /** The payload of the PING that follows an idle GOAWAY (keepalive PINGs carry a timestamp instead). */
 const IDLE_PING = Buffer.from("idle\0\0\0\0");
@@ -65,6 +80,19 @@ export class ServerSession extends Session {
     this.prefaceSent = true;
     if (version < 1) throw new ProtocolError(GoAwayCode.UNSUPPORTED_VERSION, `client speaks protocol version ${version}; this server speaks 1 to ${PROTOCOL_VERSION}`);
     this.sendSettings();
+  }
+
+  /**
+   * A peer whose first bytes are not a micro preface still gets our preface and a GOAWAY saying why, so that
+   * a TLS client dialling this plaintext listener fails at once on bytes that are not TLS (its error then
+   * says the node answered in plaintext) instead of on a reset.
+   */
+  protected override fail(e: unknown): void {
+    if (!this.prefaceSent && !this.isClosed && e instanceof ProtocolError) {
+      this.socket.write(encodePreface());
+      this.prefaceSent = true;
+    }
+    super.fail(e);
   }
 
   protected onSettings(): void {

@@ -12,6 +12,7 @@ import {
   GoAwayCode,
   MAX_WINDOW,
   ProtocolError,
+  decodeGoAway,
   decodeSettings,
   encodeGoAway,
   encodeSettings,
@@ -96,6 +97,17 @@ export abstract class Session {
   protected onPreface(_version: number): void {}
 
   /**
+   * The peer answered the preface with GOAWAY instead of SETTINGS: it refuses this connection and says why
+   * (a TLS listener reached in plaintext, say). The connection closes with that reason.
+   */
+  protected onRefused(reason: string): void {
+    this.refusal = `the node refused the connection: ${reason}`;
+    this.destroy(connectionError(this.remote, this.refusal), "none");
+  }
+  /** Why the peer refused the connection before SETTINGS, if it did. */
+  refusal: string | undefined;
+
+  /**
    * A frame began to arrive at `now` and is not complete: it must be within `frameTimeout` (the handshake has
    * its own timer). One timer per connection, re-armed for what is left when it fires on a later frame.
    */
@@ -124,6 +136,7 @@ export abstract class Session {
   /** Route one frame; subclasses handle stream-opening and stream-ending frames. */
   private onFrame(type: number, flags: number, id: number, payload: Buffer): void {
     if (this.peer === undefined) {
+      if (type === FrameType.GOAWAY && id === 0) return this.onRefused(decodeGoAway(payload).reason);
       if (type !== FrameType.SETTINGS || id !== 0) throw new ProtocolError(GoAwayCode.PROTOCOL_ERROR, `expected SETTINGS as the first frame, got type ${type}`);
       this.peer = decodeSettings(payload);
       this.onSettings();

@@ -7,6 +7,9 @@ import type { Entry, PostRequest, PostResponse, ReplayRequest } from "./edition2
 import { EntrySchema, PostRequestSchema, PostResponseSchema, ReplayRequestSchema } from "./edition2024_pb.js";
 import type { CallOptions, Client, Context, HandlerOptions, MessageCodec, Server, ServiceDefinition } from "micro-ts";
 
+/** This file and the files it imports (base64 `google.protobuf.FileDescriptorSet`), for gRPC server reflection. */
+const fileDescriptors = "CpgFChplZGl0aW9ucy9lZGl0aW9uMjAyNC5wcm90bxIOZWRpdGlvbnMudjIwMjQaH2dvb2dsZS9wcm90b2J1Zi90aW1lc3RhbXAucHJvdG8iRgoLUG9zdFJlcXVlc3QSDwoHYWNjb3VudBgBIAEoCRIkCgVlbnRyeRgCIAEoCzIVLmVkaXRpb25zLnYyMDI0LkVudHJ5WAIiIQoMUG9zdFJlc3BvbnNlEg8KB2JhbGFuY2UYASABKANYAiK5AQoFRW50cnkSKQoFbGluZXMYASADKAsyGi5lZGl0aW9ucy52MjAyNC5FbnRyeS5MaW5lEiIKBGtpbmQYAiABKA4yFC5lZGl0aW9ucy52MjAyNC5LaW5kEiYKAmF0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgRub3RlGAQgASgJQgWqAQIIAhokCgRMaW5lEgwKBG1lbW8YASABKAkSDgoGYW1vdW50GAIgASgDIiIKDVJlcGxheVJlcXVlc3QSDwoHYWNjb3VudBgBIAEoCVgBKj8KBEtpbmQSFAoQS0lORF9VTlNQRUNJRklFRBAAEg4KCktJTkRfREVCSVQQARIPCgtLSU5EX0NSRURJVBACMAIykQEKBkxlZGdlchJDCgRQb3N0EhsuZWRpdGlvbnMudjIwMjQuUG9zdFJlcXVlc3QaHC5lZGl0aW9ucy52MjAyNC5Qb3N0UmVzcG9uc2UiABJCCgZSZXBsYXkSHS5lZGl0aW9ucy52MjAyNC5SZXBsYXlSZXF1ZXN0GhUuZWRpdGlvbnMudjIwMjQuRW50cnkiADABYghlZGl0aW9uc3DpB3ocZ29vZ2xlL2FwaS9hbm5vdGF0aW9ucy5wcm90bw==";
+
 /**
  * Ledger takes entries and replays them.
  *
@@ -15,6 +18,7 @@ import type { CallOptions, Client, Context, HandlerOptions, MessageCodec, Server
 export const Ledger = {
   name: "Ledger",
   fullName: "editions.v2024.Ledger",
+  fileDescriptors: fileDescriptors,
   methods: {
     post: {
       name: "Post",

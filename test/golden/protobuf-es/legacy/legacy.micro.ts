@@ -7,6 +7,9 @@ import type { hello_request, hello_request_reply } from "./legacy_pb.js";
 import { hello_requestSchema, hello_request_replySchema } from "./legacy_pb.js";
 import type { CallOptions, Client, Context, HandlerOptions, MessageCodec, Server, ServiceDefinition } from "micro-ts";
 
+/** This file and the files it imports (base64 `google.protobuf.FileDescriptorSet`), for gRPC server reflection. */
+const fileDescriptors = "CoACChNsZWdhY3kvbGVnYWN5LnByb3RvEgZsZWdhY3kiRgoNaGVsbG9fcmVxdWVzdBIMCgRuYW1lGAEgAigJEhAKBXRpbWVzGAIgASgFOgExGhUKBXJlcGx5EgwKBHRleHQYASABKAkymAEKD2dyZWV0ZXJfaGFuZGxlchJECglzYXlfaGVsbG8SFS5sZWdhY3kuaGVsbG9fcmVxdWVzdBobLmxlZ2FjeS5oZWxsb19yZXF1ZXN0LnJlcGx5IgOIAgESOgoEcGluZxIVLmxlZ2FjeS5oZWxsb19yZXF1ZXN0GhsubGVnYWN5LmhlbGxvX3JlcXVlc3QucmVwbHkaA4gCAQ==";
+
 /**
  * The old greeter, kept for old callers.
  *
@@ -17,6 +20,7 @@ import type { CallOptions, Client, Context, HandlerOptions, MessageCodec, Server
 export const GreeterHandler = {
   name: "greeter_handler",
   fullName: "legacy.greeter_handler",
+  fileDescriptors: fileDescriptors,
   methods: {
     sayHello: {
       name: "say_hello",

@@ -9,12 +9,16 @@ import { TCallOptionsX, TErrorX, THandlerOptionsX, TMessageCodecX, TObjectX, TSe
 /** Descriptors of the messages below, for strict proto3 JSON (base64 `google.protobuf.FileDescriptorSet`). */
 const descriptors = "CuEBChNjbGFzaC9nbG9iYWxzLnByb3RvEg1jbGFzaC5nbG9iYWxzIhgKBUVycm9yEg8KB21lc3NhZ2UYASABKAkiFAoGT2JqZWN0EgoKAmlkGAEgASgJIiEKEVNlcnZpY2VEZWZpbml0aW9uEgwKBG5hbWUYASABKAkiHAoMTWVzc2FnZUNvZGVjEgwKBG5hbWUYASABKAkiHgoLQ2FsbE9wdGlvbnMSDwoHdGltZW91dBgBIAEoBSIiCg5IYW5kbGVyT3B0aW9ucxIQCghpbnRlcm5hbBgBIAEoCGIGcHJvdG8z";
 
+/** This file and the files it imports (base64 `google.protobuf.FileDescriptorSet`), for gRPC server reflection. */
+const fileDescriptors = "CrIDChNjbGFzaC9nbG9iYWxzLnByb3RvEg1jbGFzaC5nbG9iYWxzIhgKBUVycm9yEg8KB21lc3NhZ2UYASABKAkiFAoGT2JqZWN0EgoKAmlkGAEgASgJIiEKEVNlcnZpY2VEZWZpbml0aW9uEgwKBG5hbWUYASABKAkiHAoMTWVzc2FnZUNvZGVjEgwKBG5hbWUYASABKAkiHgoLQ2FsbE9wdGlvbnMSDwoHdGltZW91dBgBIAEoBSIiCg5IYW5kbGVyT3B0aW9ucxIQCghpbnRlcm5hbBgBIAEoCDLOAQoHSGFuZGxlchIzCgRGYWlsEhQuY2xhc2guZ2xvYmFscy5FcnJvchoVLmNsYXNoLmdsb2JhbHMuT2JqZWN0EkcKBkRlZmluZRIgLmNsYXNoLmdsb2JhbHMuU2VydmljZURlZmluaXRpb24aGy5jbGFzaC5nbG9iYWxzLk1lc3NhZ2VDb2RlYxJFCgRDYWxsEhouY2xhc2guZ2xvYmFscy5DYWxsT3B0aW9ucxodLmNsYXNoLmdsb2JhbHMuSGFuZGxlck9wdGlvbnMoATABYgZwcm90bzM=";
+
 /**
  * Service definition of `clash.globals.Handler`.
  */
 export const Handler = {
   name: "Handler",
   fullName: "clash.globals.Handler",
+  fileDescriptors: fileDescriptors,
   methods: {
     fail: {
       name: "Fail",

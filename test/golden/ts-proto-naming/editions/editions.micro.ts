@@ -9,12 +9,16 @@ import { TAddRequestX, TAddResponseX } from "./editions.pb.js";
 /** Descriptors of the messages below, for strict proto3 JSON (base64 `google.protobuf.FileDescriptorSet`). */
 const descriptors = "CokBChdlZGl0aW9ucy9lZGl0aW9ucy5wcm90bxILZWRpdGlvbnMudjEiLwoKQWRkUmVxdWVzdBINCgVkZWx0YRgBIAEoAxISCgNrZXkYAiABKAlCBaoBAggBIhwKC0FkZFJlc3BvbnNlEg0KBXRvdGFsGAEgASgDQgWSAwIIAmIIZWRpdGlvbnNw6Ac=";
 
+/** This file and the files it imports (base64 `google.protobuf.FileDescriptorSet`), for gRPC server reflection. */
+const fileDescriptors = "Co0CChdlZGl0aW9ucy9lZGl0aW9ucy5wcm90bxILZWRpdGlvbnMudjEiLwoKQWRkUmVxdWVzdBINCgVkZWx0YRgBIAEoAxISCgNrZXkYAiABKAlCBaoBAggBIhwKC0FkZFJlc3BvbnNlEg0KBXRvdGFsGAEgASgDMoEBCgdDb3VudGVyEjgKA0FkZBIXLmVkaXRpb25zLnYxLkFkZFJlcXVlc3QaGC5lZGl0aW9ucy52MS5BZGRSZXNwb25zZRI8CgVXYXRjaBIXLmVkaXRpb25zLnYxLkFkZFJlcXVlc3QaGC5lZGl0aW9ucy52MS5BZGRSZXNwb25zZTABQgWSAwIIAmIIZWRpdGlvbnNw6Ac=";
+
 /**
  * Service definition of `editions.v1.Counter`.
  */
 export const Counter = {
   name: "Counter",
   fullName: "editions.v1.Counter",
+  fileDescriptors: fileDescriptors,
   methods: {
     add: {
       name: "Add",

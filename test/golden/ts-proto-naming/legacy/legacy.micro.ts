@@ -9,6 +9,9 @@ import { Thello_requestX, Thello_requestreplyX } from "./legacy.pb.js";
 /** Descriptors of the messages below, for strict proto3 JSON (base64 `google.protobuf.FileDescriptorSet`). */
 const descriptors = "CmUKE2xlZ2FjeS9sZWdhY3kucHJvdG8SBmxlZ2FjeSJGCg1oZWxsb19yZXF1ZXN0EgwKBG5hbWUYASACKAkSEAoFdGltZXMYAiABKAU6ATEaFQoFcmVwbHkSDAoEdGV4dBgBIAEoCQ==";
 
+/** This file and the files it imports (base64 `google.protobuf.FileDescriptorSet`), for gRPC server reflection. */
+const fileDescriptors = "CoACChNsZWdhY3kvbGVnYWN5LnByb3RvEgZsZWdhY3kiRgoNaGVsbG9fcmVxdWVzdBIMCgRuYW1lGAEgAigJEhAKBXRpbWVzGAIgASgFOgExGhUKBXJlcGx5EgwKBHRleHQYASABKAkymAEKD2dyZWV0ZXJfaGFuZGxlchJECglzYXlfaGVsbG8SFS5sZWdhY3kuaGVsbG9fcmVxdWVzdBobLmxlZ2FjeS5oZWxsb19yZXF1ZXN0LnJlcGx5IgOIAgESOgoEcGluZxIVLmxlZ2FjeS5oZWxsb19yZXF1ZXN0GhsubGVnYWN5LmhlbGxvX3JlcXVlc3QucmVwbHkaA4gCAQ==";
+
 /**
  * The old greeter, kept for old callers.
  *
@@ -19,6 +22,7 @@ const descriptors = "CmUKE2xlZ2FjeS9sZWdhY3kucHJvdG8SBmxlZ2FjeSJGCg1oZWxsb19yZXF
 export const GreeterHandler = {
   name: "greeter_handler",
   fullName: "legacy.greeter_handler",
+  fileDescriptors: fileDescriptors,
   methods: {
     sayHello: {
       name: "say_hello",

@@ -9,6 +9,9 @@ import { AsyncIterable as AsyncIterable$1, Client, Context, DateMessage, FooClie
 /** Descriptors of the messages below, for strict proto3 JSON (base64 `google.protobuf.FileDescriptorSet`). */
 const descriptors = "CuEBChFjbGFzaC9uYW1lcy5wcm90bxIFY2xhc2giFAoGQ2xpZW50EgoKAmlkGAEgASgJIhQKBlNlcnZlchIKCgJpZBgBIAEoCSIVCgdDb250ZXh0EgoKAmlkGAEgASgJIhUKB1Byb21pc2USCgoCaWQYASABKAkiEwoERGF0ZRILCgNkYXkYASABKAUiGAoIRnVuY3Rpb24SDAoEYm9keRgBIAEoCSIbCg1Bc3luY0l0ZXJhYmxlEgoKAmlkGAEgASgJIhcKCUZvb0NsaWVudBIKCgJpZBgBIAEoCWIGcHJvdG8z";
 
+/** This file and the files it imports (base64 `google.protobuf.FileDescriptorSet`), for gRPC server reflection. */
+const fileDescriptors = "CooEChFjbGFzaC9uYW1lcy5wcm90bxIFY2xhc2giFAoGQ2xpZW50EgoKAmlkGAEgASgJIhQKBlNlcnZlchIKCgJpZBgBIAEoCSIVCgdDb250ZXh0EgoKAmlkGAEgASgJIhUKB1Byb21pc2USCgoCaWQYASABKAkiEwoERGF0ZRILCgNkYXkYASABKAUiGAoIRnVuY3Rpb24SDAoEYm9keRgBIAEoCSIbCg1Bc3luY0l0ZXJhYmxlEgoKAmlkGAEgASgJIhcKCUZvb0NsaWVudBIKCgJpZBgBIAEoCTK/AQoFRXJyb3ISKwoLQ29uc3RydWN0b3ISDS5jbGFzaC5DbGllbnQaDS5jbGFzaC5TZXJ2ZXISKgoIVG9TdHJpbmcSDi5jbGFzaC5Db250ZXh0Gg4uY2xhc2guUHJvbWlzZRImCgZEZWxldGUSCy5jbGFzaC5EYXRlGg8uY2xhc2guRnVuY3Rpb24SNQoFV2F0Y2gSFC5jbGFzaC5Bc3luY0l0ZXJhYmxlGhQuY2xhc2guQXN5bmNJdGVyYWJsZTABMmUKBk9iamVjdBI0Cg5IYXNPd25Qcm9wZXJ0eRIQLmNsYXNoLkZvb0NsaWVudBoQLmNsYXNoLkZvb0NsaWVudBIlCgVQcm90bxINLmNsYXNoLkNsaWVudBoNLmNsYXNoLkNsaWVudGIGcHJvdG8z";
+
 /**
  * Comment with a *\/ inside and a @tag.
  *
@@ -17,6 +20,7 @@ const descriptors = "CuEBChFjbGFzaC9uYW1lcy5wcm90bxIFY2xhc2giFAoGQ2xpZW50EgoKAml
 export const Error = {
   name: "Error",
   fullName: "clash.Error",
+  fileDescriptors: fileDescriptors,
   methods: {
     constructor_: {
       name: "Constructor",
@@ -102,6 +106,7 @@ export function registerErrorHandler(server: Server$1, handler: ErrorHandler, op
 export const Object = {
   name: "Object",
   fullName: "clash.Object",
+  fileDescriptors: fileDescriptors,
   methods: {
     hasOwnProperty: {
       name: "HasOwnProperty",

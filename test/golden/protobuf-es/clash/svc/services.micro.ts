@@ -7,12 +7,16 @@ import type { Client as Client$1, Context as Context$2, FooClient as FooClient$1
 import { ClientSchema, ContextSchema, FooClientSchema, PromiseSchema, ServerSchema } from "../names_pb.js";
 import type { CallOptions, Client as Client$2, Context as Context$1, HandlerOptions, MessageCodec, Server as Server$1, ServiceDefinition } from "micro-ts";
 
+/** This file and the files it imports (base64 `google.protobuf.FileDescriptorSet`), for gRPC server reflection. */
+const fileDescriptors = "CuwCChhjbGFzaC9zdmMvc2VydmljZXMucHJvdG8SCWNsYXNoLnN2YxoRY2xhc2gvbmFtZXMucHJvdG8yLQoDRm9vEiYKA0dldBINLmNsYXNoLkNsaWVudBoQLmNsYXNoLkZvb0NsaWVudDIzCglGb29DbGllbnQSJgoDR2V0EhAuY2xhc2guRm9vQ2xpZW50Gg0uY2xhc2guQ2xpZW50Mi4KBkNsaWVudBIkCgRDYWxsEg0uY2xhc2guQ2xpZW50Gg0uY2xhc2guU2VydmVyMi8KBlNlcnZlchIlCgVTZXJ2ZRINLmNsYXNoLlNlcnZlchoNLmNsYXNoLkNsaWVudDIwCgdDb250ZXh0EiUKA0dldBIOLmNsYXNoLkNvbnRleHQaDi5jbGFzaC5Db250ZXh0MjMKB1Byb21pc2USKAoEVGhlbhIOLmNsYXNoLlByb21pc2UaDi5jbGFzaC5Qcm9taXNlMAFiBnByb3RvMwqKBAoRY2xhc2gvbmFtZXMucHJvdG8SBWNsYXNoIhQKBkNsaWVudBIKCgJpZBgBIAEoCSIUCgZTZXJ2ZXISCgoCaWQYASABKAkiFQoHQ29udGV4dBIKCgJpZBgBIAEoCSIVCgdQcm9taXNlEgoKAmlkGAEgASgJIhMKBERhdGUSCwoDZGF5GAEgASgFIhgKCEZ1bmN0aW9uEgwKBGJvZHkYASABKAkiGwoNQXN5bmNJdGVyYWJsZRIKCgJpZBgBIAEoCSIXCglGb29DbGllbnQSCgoCaWQYASABKAkyvwEKBUVycm9yEisKC0NvbnN0cnVjdG9yEg0uY2xhc2guQ2xpZW50Gg0uY2xhc2guU2VydmVyEioKCFRvU3RyaW5nEg4uY2xhc2guQ29udGV4dBoOLmNsYXNoLlByb21pc2USJgoGRGVsZXRlEgsuY2xhc2guRGF0ZRoPLmNsYXNoLkZ1bmN0aW9uEjUKBVdhdGNoEhQuY2xhc2guQXN5bmNJdGVyYWJsZRoULmNsYXNoLkFzeW5jSXRlcmFibGUwATJlCgZPYmplY3QSNAoOSGFzT3duUHJvcGVydHkSEC5jbGFzaC5Gb29DbGllbnQaEC5jbGFzaC5Gb29DbGllbnQSJQoFUHJvdG8SDS5jbGFzaC5DbGllbnQaDS5jbGFzaC5DbGllbnRiBnByb3RvMw==";
+
 /**
  * Service definition of `clash.svc.Foo`.
  */
 export const Foo = {
   name: "Foo",
   fullName: "clash.svc.Foo",
+  fileDescriptors: fileDescriptors,
   methods: {
     get: {
       name: "Get",
@@ -61,6 +65,7 @@ export function registerFooHandler(server: Server$1, handler: FooHandler, option
 export const FooClient = {
   name: "FooClient",
   fullName: "clash.svc.FooClient",
+  fileDescriptors: fileDescriptors,
   methods: {
     get: {
       name: "Get",
@@ -109,6 +114,7 @@ export function registerFooClientHandler(server: Server$1, handler: FooClientHan
 export const Client = {
   name: "Client",
   fullName: "clash.svc.Client",
+  fileDescriptors: fileDescriptors,
   methods: {
     call: {
       name: "Call",
@@ -157,6 +163,7 @@ export function registerClientHandler(server: Server$1, handler: ClientHandler, 
 export const Server = {
   name: "Server",
   fullName: "clash.svc.Server",
+  fileDescriptors: fileDescriptors,
   methods: {
     serve: {
       name: "Serve",
@@ -205,6 +212,7 @@ export function registerServerHandler(server: Server$1, handler: ServerHandler, 
 export const Context = {
   name: "Context",
   fullName: "clash.svc.Context",
+  fileDescriptors: fileDescriptors,
   methods: {
     get: {
       name: "Get",
@@ -253,6 +261,7 @@ export function registerContextHandler(server: Server$1, handler: ContextHandler
 export const Promise = {
   name: "Promise",
   fullName: "clash.svc.Promise",
+  fileDescriptors: fileDescriptors,
   methods: {
     then: {
       name: "Then",
