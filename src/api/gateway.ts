@@ -20,6 +20,10 @@ import { rpcHandler } from "./handlers/rpc.js";
 import { RouteTable, type Route } from "./routes.js";
 import { TargetCache } from "./target-cache.js";
 import { websocketUpgrades } from "./websocket.js";
+import { newAuthorizer, type AuthOptions } from "../runtime/auth/index.js";
+import { authorizingClient } from "./auth.js";
+import { httpMetrics } from "./metrics.js";
+import type { MetricsOptions } from "../runtime/metrics/index.js";
 
 /** How the gateway treats requests (`--handler`). */
 export type HandlerKind = "rpc" | "api" | "http" | "event";
@@ -46,6 +50,10 @@ export interface GatewayOptions {
   refreshInterval?: number;
   /** Per-connection limits for clients that pipeline requests and do not read (see backpressure.ts for the defaults). */
   backpressure?: BackpressureOptions;
+  /** Check a bearer token (and the rules) before every call; off by default. See `authHandlerWrapper` for the options. */
+  auth?: AuthOptions;
+  /** Record HTTP metrics (`true`: in prom-client's global registry); serve them with `serveMetrics`. Off by default. */
+  metrics?: boolean | MetricsOptions;
 }
 
 export interface Gateway {
@@ -82,6 +90,7 @@ function sendError(reply: FastifyReply, error: unknown): void {
   const e = toGatewayError(error);
   if (!(error instanceof MicroError) && httpStatus(e) >= 500) log.error({ err: error }, "unexpected gateway error");
   if (e instanceof MethodNotAllowed) reply.header("allow", e.allow.join(", "));
+  if (e.code === 401) reply.header("www-authenticate", "Bearer");
   void reply.code(httpStatus(e)).type("application/json").send(JSON.stringify(e.toJSON()));
 }
 
@@ -127,7 +136,7 @@ export function newGateway(options: GatewayOptions): Gateway {
   const maxBody = options.maxBody ?? 1024 * 1024;
   const routes = new RouteTable(options.registry, { refreshInterval: options.refreshInterval });
   const ctx: GatewayContext = {
-    client: options.client,
+    client: options.auth ? authorizingClient(options.client, newAuthorizer(options.auth)) : options.client,
     registry: options.registry,
     routes,
     targets: new TargetCache(routes),
@@ -164,7 +173,9 @@ export function newGateway(options: GatewayOptions): Gateway {
     if (closing) reply.header("connection", "close");
     done(null, payload);
   });
+  const record = options.metrics ? httpMetrics(options.metrics === true ? {} : options.metrics, ctx.targets) : undefined;
   app.addHook("onResponse", (req, reply, done) => {
+    record?.(req, reply);
     // Checked first: building the entry (req.ip, elapsedTime) costs even when the level drops it.
     if (log.isLevelEnabled("info")) log.info({ method: req.method, url: req.raw.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, remote: req.ip }, "request");
     done();

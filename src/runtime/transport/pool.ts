@@ -113,6 +113,13 @@ export class ConnectionPool {
     return this.pools.get(address)?.connections.length ?? 0;
   }
 
+  /** Open connections to every address (the pool gauge of the metrics). */
+  openConnections(): number {
+    let n = 0;
+    for (const pool of this.pools.values()) n += pool.connections.length;
+    return n;
+  }
+
   /** Resolves when no dial to `address` is in flight (tests and diagnostics). */
   settled(address: string): Promise<void> {
     return this.pools.get(address)?.settled() ?? Promise.resolve();

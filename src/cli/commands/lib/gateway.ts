@@ -5,8 +5,12 @@ import { newGateway, parseListenAddress } from "../../../api/index.js";
 import { UsageError } from "../../../runtime/errors/usage.js";
 import { durationFlag, runCommand } from "./io.js";
 import { openRuntime } from "./runtime.js";
+import { authOptionsFromFlags, type AuthFlags } from "./auth-flags.js";
+import { serveMetrics } from "../../../runtime/metrics/serve.js";
+import { Health, serveHealth } from "../../../runtime/health/index.js";
+import type { AdminServer } from "../../../runtime/admin/http.js";
 
-export interface ApiArguments {
+export interface ApiArguments extends AuthFlags {
   address: string;
   namespace: string;
   handler: "rpc" | "api" | "http" | "event";
@@ -25,7 +29,9 @@ export async function runGateway(args: ApiArguments): Promise<void> {
     throw new UsageError(`--address: ${(error as Error).message}`);
   }
   const cors = args.cors === undefined ? undefined : args.cors.trim() === "*" || args.cors === "" ? true : args.cors.split(",").map((s) => s.trim()).filter(Boolean);
+  const auth = await authOptionsFromFlags(args);
   const rt = await openRuntime(args, { logs: "service" });
+  const health = new Health();
   await runCommand(async () => {
     const gateway = newGateway({
       client: rt.client,
@@ -36,19 +42,32 @@ export async function runGateway(args: ApiArguments): Promise<void> {
       cors,
       timeout,
       maxBody: args.max_body,
+      ...(auth ? { auth } : {}),
+      ...(rt.config.metrics_address ? { metrics: true } : {}),
     });
-    await gateway.start();
-    // One line on stdout so scripts (and tests) learn the bound address.
-    process.stdout.write(`${JSON.stringify({ event: "listening", address: gateway.address, handler: args.handler })}\n`);
-    await new Promise<void>((resolve) => {
-      const stop = (): void => {
-        process.off("SIGINT", stop);
-        process.off("SIGTERM", stop);
-        resolve();
-      };
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
-    });
-    await gateway.stop();
+    // The operational endpoints: /metrics and /health/* (ready while the gateway listens and is not stopping).
+    const admin: AdminServer[] = [];
+    try {
+      const metrics = rt.config.metrics_address ? await serveMetrics(rt.config.metrics_address) : undefined;
+      if (metrics) admin.push(metrics);
+      const probes = rt.config.health_address ? await serveHealth(rt.config.health_address, health) : undefined;
+      if (probes) admin.push(probes);
+      await gateway.start();
+      // One line on stdout so scripts (and tests) learn the bound addresses.
+      process.stdout.write(`${JSON.stringify({ event: "listening", address: gateway.address, handler: args.handler, ...(metrics ? { metrics: metrics.address } : {}), ...(probes ? { health: probes.address } : {}) })}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          process.off("SIGINT", stop);
+          process.off("SIGTERM", stop);
+          resolve();
+        };
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      });
+      health.setDraining(true);
+      await gateway.stop();
+    } finally {
+      await Promise.all(admin.map((a) => a.close()));
+    }
   }, rt.close);
 }
