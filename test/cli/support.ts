@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { spawnNode, type Fixture } from "../support/process.js";
+import { newClient, readConfig, resolvePlugins, type RpcClient } from "../../src/index.js";
 
 export { Fixture, stop, type Event } from "../support/process.js";
 
@@ -34,6 +35,23 @@ export async function startFixture(name: string, env: Env, args: readonly string
   const proc = spawnNode([...nodeArgs, file, ...args], env, { ipc: true });
   const ready = await proc.waitFor((e) => e.event === "ready");
   return { proc, address: String(ready.address) };
+}
+
+/**
+ * A client in this process over the plugins `env` names (the fixtures' registry), without retries, so a
+ * test calls the fixture processes as any other service would. `close` releases it and its plugins.
+ */
+export async function openClient(env: Env): Promise<{ client: RpcClient; close: () => Promise<void> }> {
+  const plugins = await resolvePlugins(readConfig([], env));
+  const client = newClient({ deps: { selector: plugins.selector, transport: plugins.transport, broker: plugins.broker }, retries: 0 });
+  return {
+    client,
+    close: async () => {
+      client.close();
+      await plugins.selector.close();
+      await plugins.registry.close();
+    },
+  };
 }
 
 /** Start `micro api` and wait for it to print the address it listens on. */

@@ -42,13 +42,13 @@ const strings = (v: unknown): string[] => (typeof v === "string" ? v.split(" ").
 /** An account from verified claims. */
 export function accountOf(claims: Record<string, unknown>): Account {
   const scopes = [...new Set([...strings(claims.scope), ...strings(claims.scp), ...strings(claims.scopes)])];
-  return {
+  return Object.freeze({
     id: typeof claims.sub === "string" ? claims.sub : "",
     ...(typeof claims.iss === "string" ? { issuer: claims.iss } : {}),
-    scopes,
-    roles: strings(claims.roles),
-    claims,
-  };
+    scopes: Object.freeze(scopes),
+    roles: Object.freeze(strings(claims.roles)),
+    claims: Object.freeze({ ...claims }),
+  });
 }
 
 /** An authorizer for the options. @throws MicroError (400) for bad options. jose loads on the first token. */
@@ -56,7 +56,14 @@ export function newAuthorizer(options: AuthOptions): Authorizer {
   const resolved = resolveAuthOptions(options);
   const verify = newVerifier(resolved);
   const rules = resolved.rules;
-  const account = async (authorization: string): Promise<Account> => accountOf(await verify(bearer(authorization)));
+  // One account per verified payload (the verifier remembers payloads): no claim parsing per call.
+  const accounts = new WeakMap<object, Account>();
+  const account = async (authorization: string): Promise<Account> => {
+    const payload = await verify(bearer(authorization));
+    let acc = accounts.get(payload);
+    if (acc === undefined) accounts.set(payload, (acc = accountOf(payload)));
+    return acc;
+  };
   return {
     async authorize(authorization, service, endpoint) {
       const rule = matchRule(rules, service, endpoint);

@@ -27,6 +27,11 @@ export interface AuthOptions {
   /** Seconds of clock skew allowed for `exp`/`nbf` (default 0). */
   clockTolerance?: number;
   /**
+   * Seconds a verified token is remembered, so the same token on the next call is not verified again (default
+   * 60; never past its `exp`; 0 turns it off). A key removed from the JWKS stops tokens it signed after this.
+   */
+  cacheSeconds?: number;
+  /**
    * Access rules, most specific first (see rules.ts). Default: one rule `{ service: "*", endpoint: "*" }`, so
    * every endpoint needs a valid token and nothing more. With rules given, a call no rule matches is denied (403).
    */
@@ -41,6 +46,7 @@ export interface ResolvedAuthOptions {
   readonly audience?: string | string[];
   readonly algorithms?: string[];
   readonly clockTolerance: number;
+  readonly cacheSeconds: number;
   readonly rules: readonly Rule[];
 }
 
@@ -57,6 +63,8 @@ export function resolveAuthOptions(options: AuthOptions): ResolvedAuthOptions {
   }
   const tolerance = options.clockTolerance ?? 0;
   if (typeof tolerance !== "number" || !Number.isFinite(tolerance) || tolerance < 0) throw MicroError.badRequest(AUTH_ERROR_ID, `auth option clockTolerance must be a number of seconds ≥ 0, got ${String(tolerance)}`);
+  const cacheSeconds = options.cacheSeconds ?? 60;
+  if (typeof cacheSeconds !== "number" || !Number.isFinite(cacheSeconds) || cacheSeconds < 0) throw MicroError.badRequest(AUTH_ERROR_ID, `auth option cacheSeconds must be a number of seconds ≥ 0, got ${String(cacheSeconds)}`);
   let key: KeySource;
   if (options.secret !== undefined) {
     const secret = typeof options.secret === "string" ? new TextEncoder().encode(options.secret) : options.secret;
@@ -72,6 +80,7 @@ export function resolveAuthOptions(options: AuthOptions): ResolvedAuthOptions {
     ...(audience !== undefined ? { audience } : {}),
     ...(options.algorithms ? { algorithms: [...options.algorithms] } : {}),
     clockTolerance: tolerance,
+    cacheSeconds,
     rules: options.rules === undefined ? DEFAULT_RULES : checkRules(options.rules),
   };
 }

@@ -4,7 +4,7 @@
  * JWK) or an HMAC secret, then `jwtVerify` with the issuer, audience and algorithms asked for. Every failure
  * is a MicroError: 401 saying what was wrong with the token, or 503 when the key set cannot be fetched.
  */
-import { createPublicKey } from "node:crypto";
+import { createPublicKey, createSecretKey } from "node:crypto";
 import type { JWTPayload, JWTVerifyGetKey, JWTVerifyOptions } from "jose";
 import { MicroError } from "../errors/index.js";
 import { AUTH_ERROR_ID, type ResolvedAuthOptions } from "./options.js";
@@ -22,7 +22,8 @@ async function keyOf(j: Jose, options: ResolvedAuthOptions): Promise<Key | JWTVe
   const source = options.key;
   switch (source.kind) {
     case "secret":
-      return source.secret;
+      // A KeyObject, not the bytes: jose converts a KeyObject once and keeps it, bytes on every token.
+      return createSecretKey(source.secret);
     case "jwks":
       if (typeof source.jwks === "string" || source.jwks instanceof URL) {
         let url: URL;
@@ -70,8 +71,17 @@ function explain(error: unknown): MicroError {
   }
 }
 
-/** A verifier for the options; jose is loaded, and the key prepared, on the first token. */
+/** Verified tokens remembered at most (the oldest is forgotten first). */
+const CACHE_ENTRIES = 10_000;
+
+/**
+ * A verifier for the options; jose is loaded, and the key prepared, on the first token. A verified token is
+ * remembered (by its exact text) for `cacheSeconds`, never past its `exp`, so a client sending the same token
+ * on every call pays for one verification; a rejected token is never remembered.
+ */
 export function newVerifier(options: ResolvedAuthOptions): Verifier {
+  const cacheMs = options.cacheSeconds * 1000;
+  const cache = new Map<string, { payload: JWTPayload; until: number }>();
   const verifyOptions: JWTVerifyOptions = {
     ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
     ...(options.audience !== undefined ? { audience: options.audience } : {}),
@@ -85,12 +95,25 @@ export function newVerifier(options: ResolvedAuthOptions): Verifier {
       throw error;
     }));
   return async (token) => {
+    if (cacheMs > 0) {
+      const hit = cache.get(token);
+      if (hit !== undefined) {
+        if (Date.now() < hit.until) return hit.payload;
+        cache.delete(token);
+      }
+    }
     const { j, key } = await prepare();
+    let payload: JWTPayload;
     try {
-      const { payload } = typeof key === "function" ? await j.jwtVerify(token, key, verifyOptions) : await j.jwtVerify(token, key, verifyOptions);
-      return payload;
+      payload = (typeof key === "function" ? await j.jwtVerify(token, key, verifyOptions) : await j.jwtVerify(token, key, verifyOptions)).payload;
     } catch (error) {
       throw explain(error);
     }
+    if (cacheMs > 0) {
+      const expiry = typeof payload.exp === "number" ? payload.exp * 1000 : Infinity;
+      if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+      cache.set(token, { payload, until: Math.min(Date.now() + cacheMs, expiry) });
+    }
+    return payload;
   };
 }

@@ -8,7 +8,7 @@ import { MicroError } from "../errors/index.js";
 import type { HandlerWrapper } from "../server/index.js";
 import type { Account } from "../server/index.js";
 import { authorizationOf, newAuthorizer } from "./authorize.js";
-import { incomingAuthorization } from "./forward.js";
+import { enableForwarding, forwarding, incomingAuthorization } from "./forward.js";
 import { AUTH_ERROR_ID, type AuthOptions } from "./options.js";
 
 /**
@@ -22,7 +22,7 @@ export function authHandlerWrapper(options: AuthOptions): HandlerWrapper {
     const authorization = authorizationOf(request.context.metadata);
     const account = await authorizer.authorize(authorization, request.service, request.endpoint);
     if (account !== undefined) (request.context as { account?: Account }).account = account;
-    return authorization === undefined ? next(request) : incomingAuthorization.run(authorization, next, request);
+    return authorization === undefined || !forwarding() ? next(request) : incomingAuthorization.run(authorization, next, request);
   };
 }
 
@@ -43,6 +43,7 @@ export function authClientWrapper(options: AuthClientOptions): ClientWrapper {
   if (options.token === undefined && options.getToken === undefined && !options.forward) {
     throw MicroError.badRequest(AUTH_ERROR_ID, "authClientWrapper needs token, getToken or forward: true");
   }
+  if (options.forward) enableForwarding();
   const fixed = options.token === undefined ? undefined : `Bearer ${options.token}`;
   return (next) => async (request) => {
     const md = request.options.metadata;

@@ -30,14 +30,38 @@ export interface MetricsOptions {
   register?: MetricsRegistry;
 }
 
+/** One labelled value kept as a plain number on the hot path and handed to prom-client when scraped. */
+export interface Cell {
+  n: number;
+}
+
+/**
+ * Plain-number cells by label values, read by a metric's `collect()` at scrape time: a call adds 1 to a cell
+ * it looked up once, instead of prom-client hashing the labels on every `inc`.
+ */
+export class Tally {
+  readonly cells = new Map<string, { labels: string[]; cell: Cell; reported: number }>();
+  /** The cell of these label values (in the metric's label order). */
+  cell(...labels: string[]): Cell {
+    const key = labels.join("\u0000");
+    let e = this.cells.get(key);
+    if (e === undefined) this.cells.set(key, (e = { labels, cell: { n: 0 }, reported: 0 }));
+    return e.cell;
+  }
+}
+
 export interface MicroMetrics {
   readonly register: MetricsRegistry;
-  readonly serverRequests: Counter<"service" | "endpoint" | "code">;
+  /** `micro_server_requests_total` cells: service, endpoint, code. */
+  readonly serverRequests: Tally;
   readonly serverDuration: Histogram<"service" | "endpoint">;
-  readonly serverInFlight: Gauge<"service" | "endpoint">;
-  readonly clientRequests: Counter<"service" | "endpoint" | "code">;
+  /** `micro_server_requests_in_flight` cells: service, endpoint. */
+  readonly serverInFlight: Tally;
+  /** `micro_client_requests_total` cells: service, endpoint, code. */
+  readonly clientRequests: Tally;
   readonly clientDuration: Histogram<"service" | "endpoint">;
-  readonly clientInFlight: Gauge<"service" | "endpoint">;
+  /** `micro_client_requests_in_flight` cells: service, endpoint. */
+  readonly clientInFlight: Tally;
   readonly publishes: Counter<"topic" | "code">;
   readonly deliveries: Counter<"topic" | "code">;
   readonly deliveryDuration: Histogram<"topic">;
@@ -66,6 +90,29 @@ function create(p: Prom, register: Registry): MicroMetrics {
   const gauge = <L extends string>(name: string, help: string, labelNames: L[]) => (register.getSingleMetric(name) as Gauge<L> | undefined) ?? new p.Gauge<L>({ name, help, labelNames, registers });
   const histogram = <L extends string>(name: string, help: string, labelNames: L[]) =>
     (register.getSingleMetric(name) as Histogram<L> | undefined) ?? new p.Histogram<L>({ name, help, labelNames, buckets: [...LATENCY_BUCKETS], registers });
+  // Counters and gauges fed from tallies when scraped (counters get what was added since the last scrape).
+  const tallied = (kind: "counter" | "gauge", name: string, help: string, labelNames: string[]): Tally => {
+    const tally = new Tally();
+    if (register.getSingleMetric(name) === undefined) {
+      const Metric = kind === "counter" ? p.Counter : p.Gauge;
+      new Metric({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect(this: Counter<string> | Gauge<string>) {
+          for (const e of tally.cells.values()) {
+            if (kind === "gauge") (this as Gauge<string>).labels(...e.labels).set(e.cell.n);
+            else if (e.cell.n !== e.reported) {
+              (this as Counter<string>).labels(...e.labels).inc(e.cell.n - e.reported);
+              e.reported = e.cell.n;
+            }
+          }
+        },
+      });
+    }
+    return tally;
+  };
   const pools = new Set<() => number>();
   const poolName = "micro_client_pool_connections";
   if (!register.getSingleMetric(poolName)) {
@@ -82,12 +129,12 @@ function create(p: Prom, register: Registry): MicroMetrics {
   }
   return {
     register,
-    serverRequests: counter("micro_server_requests_total", "Requests handled, by service, endpoint and code", ["service", "endpoint", "code"]),
+    serverRequests: tallied("counter", "micro_server_requests_total", "Requests handled, by service, endpoint and code", ["service", "endpoint", "code"]),
     serverDuration: histogram("micro_server_request_duration_seconds", "Handler latency in seconds", ["service", "endpoint"]),
-    serverInFlight: gauge("micro_server_requests_in_flight", "Requests being handled", ["service", "endpoint"]),
-    clientRequests: counter("micro_client_requests_total", "Client calls (after retries), by service, endpoint and code", ["service", "endpoint", "code"]),
+    serverInFlight: tallied("gauge", "micro_server_requests_in_flight", "Requests being handled", ["service", "endpoint"]),
+    clientRequests: tallied("counter", "micro_client_requests_total", "Client calls (after retries), by service, endpoint and code", ["service", "endpoint", "code"]),
     clientDuration: histogram("micro_client_request_duration_seconds", "Client call latency in seconds (streams: until open)", ["service", "endpoint"]),
-    clientInFlight: gauge("micro_client_requests_in_flight", "Client calls in flight", ["service", "endpoint"]),
+    clientInFlight: tallied("gauge", "micro_client_requests_in_flight", "Client calls in flight", ["service", "endpoint"]),
     publishes: counter("micro_broker_publishes_total", "Messages published, by topic and code", ["topic", "code"]),
     deliveries: counter("micro_broker_deliveries_total", "Messages delivered to subscribers, by topic and code", ["topic", "code"]),
     deliveryDuration: histogram("micro_broker_delivery_duration_seconds", "Subscriber handling time in seconds", ["topic"]),

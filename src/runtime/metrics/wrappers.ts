@@ -7,18 +7,22 @@ import type { Broker } from "../broker/index.js";
 import type { ClientWrapper } from "../client/index.js";
 import type { Registry } from "../registry/index.js";
 import type { HandlerWrapper, SubscriberWrapper } from "../server/index.js";
-import { codeOf, metricsForWrapper, type MetricsOptions, type MicroMetrics } from "./metrics.js";
+import { codeOf, metricsForWrapper, type Cell, type MetricsOptions, type MicroMetrics } from "./metrics.js";
 
 type Side = "server" | "client";
 
 function requestWrapper<R extends { readonly service: string; readonly endpoint: string }>(side: Side, options: MetricsOptions) {
   const metrics = metricsForWrapper(options);
-  const children = new Map<string, { inflight: ReturnType<MicroMetrics["serverInFlight"]["labels"]>; duration: ReturnType<MicroMetrics["serverDuration"]["labels"]> }>();
+  // The cells and histogram child of each service and endpoint, made once: no label hashing per call but the histogram's.
+  const children = new Map<string, { inflight: Cell; ok: Cell; duration: ReturnType<MicroMetrics["serverDuration"]["labels"]> }>();
   const childOf = (m: MicroMetrics, service: string, endpoint: string) => {
     const key = `${service}\u0000${endpoint}`;
     let c = children.get(key);
     if (c === undefined) {
-      c = side === "server" ? { inflight: m.serverInFlight.labels(service, endpoint), duration: m.serverDuration.labels(service, endpoint) } : { inflight: m.clientInFlight.labels(service, endpoint), duration: m.clientDuration.labels(service, endpoint) };
+      c =
+        side === "server"
+          ? { inflight: m.serverInFlight.cell(service, endpoint), ok: m.serverRequests.cell(service, endpoint, "200"), duration: m.serverDuration.labels(service, endpoint) }
+          : { inflight: m.clientInFlight.cell(service, endpoint), ok: m.clientRequests.cell(service, endpoint, "200"), duration: m.clientDuration.labels(service, endpoint) };
       children.set(key, c);
     }
     return c;
@@ -28,18 +32,17 @@ function requestWrapper<R extends { readonly service: string; readonly endpoint:
       const m = metrics.current() ?? (await metrics.ready);
       if (m === undefined) return next(request);
       const c = childOf(m, request.service, request.endpoint);
-      const requests = side === "server" ? m.serverRequests : m.clientRequests;
       const start = performance.now();
-      c.inflight.inc();
+      c.inflight.n++;
       try {
         const result = await next(request);
-        requests.labels(request.service, request.endpoint, "200").inc();
+        c.ok.n++;
         return result;
       } catch (error) {
-        requests.labels(request.service, request.endpoint, codeOf(error)).inc();
+        (side === "server" ? m.serverRequests : m.clientRequests).cell(request.service, request.endpoint, codeOf(error)).n++;
         throw error;
       } finally {
-        c.inflight.dec();
+        c.inflight.n--;
         c.duration.observe((performance.now() - start) / 1000);
       }
     };
@@ -74,51 +77,45 @@ export function metricsSubscriberWrapper(options: MetricsOptions = {}): Subscrib
   };
 }
 
+/** `target` with one method replaced (`replacement` gets the original, bound); every other member as it is. */
+function withMethod<T extends object, K extends keyof T>(target: T, key: K, replacement: (original: T[K]) => T[K]): T {
+  const method = replacement((target[key] as (...a: unknown[]) => unknown).bind(target) as T[K]);
+  return new Proxy(target, {
+    get(t, k, receiver) {
+      if (k === key) return method;
+      const value = Reflect.get(t, k, receiver) as unknown;
+      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(t) : value;
+    },
+  });
+}
+
 /** `broker` with its publishes counted in `micro_broker_publishes_total` (everything else as it is). */
 export function instrumentBroker(broker: Broker, options: MetricsOptions = {}): Broker {
   const metrics = metricsForWrapper(options);
-  const publish = broker.publish.bind(broker);
-  return new Proxy(broker, {
-    get(target, key, receiver) {
-      if (key === "publish") {
-        return async (topic: string, message: Parameters<Broker["publish"]>[1]) => {
-          const m = metrics.current() ?? (await metrics.ready);
-          try {
-            await publish(topic, message);
-            m?.publishes.labels(topic, "200").inc();
-          } catch (error) {
-            m?.publishes.labels(topic, codeOf(error)).inc();
-            throw error;
-          }
-        };
-      }
-      const value = Reflect.get(target, key, receiver) as unknown;
-      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
+  return withMethod(broker, "publish", (publish) => async (topic, message) => {
+    const m = metrics.current() ?? (await metrics.ready);
+    try {
+      await publish(topic, message);
+      m?.publishes.labels(topic, "200").inc();
+    } catch (error) {
+      m?.publishes.labels(topic, codeOf(error)).inc();
+      throw error;
+    }
   });
 }
 
 /** `registry` with its lookups (`getService`) counted in `micro_registry_lookups_total`. */
 export function instrumentRegistry(registry: Registry, options: MetricsOptions = {}): Registry {
   const metrics = metricsForWrapper(options);
-  const getService = registry.getService.bind(registry);
-  return new Proxy(registry, {
-    get(target, key, receiver) {
-      if (key === "getService") {
-        return async (...args: Parameters<Registry["getService"]>) => {
-          const m = metrics.current() ?? (await metrics.ready);
-          try {
-            const records = await getService(...args);
-            m?.registryLookups.labels(args[0], "ok").inc();
-            return records;
-          } catch (error) {
-            m?.registryLookups.labels(args[0], "error").inc();
-            throw error;
-          }
-        };
-      }
-      const value = Reflect.get(target, key, receiver) as unknown;
-      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
+  return withMethod(registry, "getService", (getService) => async (...args) => {
+    const m = metrics.current() ?? (await metrics.ready);
+    try {
+      const records = await getService(...args);
+      m?.registryLookups.labels(args[0], "ok").inc();
+      return records;
+    } catch (error) {
+      m?.registryLookups.labels(args[0], "error").inc();
+      throw error;
+    }
   });
 }

@@ -8,9 +8,9 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose";
-import { MicroError, matchRule, newAuthorizer, newClient, readConfig, resolvePlugins, type Plugins, type RpcClient } from "../../../src/index.js";
+import { MicroError, matchRule, newAuthorizer, type RpcClient } from "../../../src/index.js";
 import { Greeter } from "../../fixtures/cli/definitions.js";
-import { startFixture, stop, testEnv, type Fixture } from "../../cli/support.js";
+import { openClient, startFixture, stop, testEnv, type Fixture } from "../../cli/support.js";
 
 const ISSUER = "https://issuer.test";
 const AUDIENCE = "greeter-api";
@@ -37,8 +37,8 @@ describe("auth handler wrapper (service processes, JWKS over HTTP)", () => {
   let other: CryptoKey;
   let greeter: Fixture | undefined;
   let front: Fixture | undefined;
-  let plugins: Plugins;
   let client: RpcClient;
+  let closeClient: (() => Promise<void>) | undefined;
 
   before(async () => {
     const pair = await generateKeyPair("RS256");
@@ -59,14 +59,11 @@ describe("auth handler wrapper (service processes, JWKS over HTTP)", () => {
     const auth = JSON.stringify({ jwks: url, issuer: ISSUER, audience: AUDIENCE, rules });
     greeter = (await startFixture("production-service", { ...env, AUTH: auth })).proc;
     front = (await startFixture("production-service", { ...env, AUTH: auth, SERVICE_NAME: "front", ONWARD: "greeter" })).proc;
-    plugins = await resolvePlugins(readConfig([], env));
-    client = newClient({ deps: { selector: plugins.selector, transport: plugins.transport, broker: plugins.broker }, retries: 0 });
+    ({ client, close: closeClient } = await openClient(env));
   });
 
   after(async () => {
-    client?.close();
-    await plugins?.selector.close();
-    await plugins?.registry.close();
+    await closeClient?.();
     await Promise.all([stop(greeter), stop(front)]);
     await new Promise<void>((r) => (jwks ? jwks.close(() => r()) : r()));
     remove();

@@ -5,9 +5,9 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { Health, newClient, readConfig, resolvePlugins, type Plugins, type RpcClient } from "../../../src/index.js";
+import { Health, type RpcClient } from "../../../src/index.js";
 import { Greeter } from "../../fixtures/cli/definitions.js";
-import { micro, startFixture, stop, testEnv, type Fixture } from "../../cli/support.js";
+import { openClient, micro, startFixture, stop, testEnv, type Fixture } from "../../cli/support.js";
 
 async function get(url: string): Promise<{ status: number; body: Record<string, any> }> {
   const r = await fetch(url);
@@ -29,20 +29,17 @@ describe("health probes (service process)", () => {
   const { env, remove } = testEnv();
   let service: Fixture | undefined;
   let health = "";
-  let plugins: Plugins;
   let client: RpcClient;
+  let closeClient: (() => Promise<void>) | undefined;
 
   before(async () => {
     service = (await startFixture("production-service", { ...env, MICRO_HEALTH_ADDRESS: "127.0.0.1:0" })).proc;
     health = `http://${String((await service.waitFor((e) => e.event === "ready")).health)}`;
-    plugins = await resolvePlugins(readConfig([], env));
-    client = newClient({ deps: { selector: plugins.selector, transport: plugins.transport, broker: plugins.broker }, retries: 0 });
+    ({ client, close: closeClient } = await openClient(env));
   });
 
   after(async () => {
-    client?.close();
-    await plugins?.selector.close();
-    await plugins?.registry.close();
+    await closeClient?.();
     await stop(service);
     remove();
   });

@@ -11,9 +11,9 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Registry as PromRegistry } from "prom-client";
-import { instrumentBroker, memoryBroker, metricsSubscriberWrapper, newClient, newServer, readConfig, registerSubscriber, resolvePlugins, memoryRegistry, tcpTransport, type Plugins, type RpcClient } from "../../../src/index.js";
+import { instrumentBroker, memoryBroker, metricsSubscriberWrapper, newClient, newServer, registerSubscriber, memoryRegistry, tcpTransport, type RpcClient } from "../../../src/index.js";
 import { Greeter } from "../../fixtures/cli/definitions.js";
-import { startFixture, startGateway, stop, testEnv, Fixture } from "../../cli/support.js";
+import { openClient, startFixture, startGateway, stop, testEnv, Fixture } from "../../cli/support.js";
 
 const N = 7;
 
@@ -61,8 +61,8 @@ describe("metrics: --metrics_address, /metrics, scraped by Prometheus", () => {
   let prometheus: Fixture | undefined;
   let greeterMetrics = "";
   let frontMetrics = "";
-  let plugins: Plugins;
   let client: RpcClient;
+  let closeClient: (() => Promise<void>) | undefined;
 
   before(async () => {
     const g = await startFixture("production-service", { ...env, MICRO_METRICS_ADDRESS: "127.0.0.1:0" });
@@ -71,14 +71,11 @@ describe("metrics: --metrics_address, /metrics, scraped by Prometheus", () => {
     const f = await startFixture("production-service", { ...env, SERVICE_NAME: "front", ONWARD: "greeter" }, ["--metrics_address", "127.0.0.1:0"]);
     front = f.proc;
     frontMetrics = String((await front.waitFor((e) => e.event === "ready")).metrics);
-    plugins = await resolvePlugins(readConfig([], env));
-    client = newClient({ deps: { selector: plugins.selector, transport: plugins.transport, broker: plugins.broker }, retries: 0 });
+    ({ client, close: closeClient } = await openClient(env));
   });
 
   after(async () => {
-    client?.close();
-    await plugins?.selector.close();
-    await plugins?.registry.close();
+    await closeClient?.();
     await Promise.all([stop(greeter), stop(front), stop(prometheus)]);
     remove();
     rmSync(dir, { recursive: true, force: true });
