@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose";
-import { MicroError, matchRule, newAuthorizer, type RpcClient } from "../../../src/index.js";
+import { MicroError, authClientWrapper, matchRule, newAuthorizer, type ClientRequest, type RpcClient } from "../../../src/index.js";
 import { Greeter } from "../../fixtures/cli/definitions.js";
 import { openClient, startFixture, stop, testEnv, type Fixture } from "../../cli/support.js";
 
@@ -157,5 +157,19 @@ describe("authorizer (in process)", () => {
     assert.throws(() => newAuthorizer({ secret: "a", jwks: "http://x" }), (e: unknown) => e instanceof MicroError && /one key source, got jwks and secret/.test(e.detail));
     assert.throws(() => newAuthorizer({ secret: "a", rules: [{ service: "x", scope: ["y"] } as never] }), (e: unknown) => e instanceof MicroError && /auth rule 1: unknown field "scope"/.test(e.detail));
     assert.throws(() => newAuthorizer({ secret: "a", rules: [{ public: true, roles: ["x"] }] }), (e: unknown) => e instanceof MicroError && /public rule cannot also require/.test(e.detail));
+    assert.throws(() => newAuthorizer({ secret: "a", cacheSeconds: -1 }), (e: unknown) => e instanceof MicroError && /cacheSeconds must be a number of seconds/.test(e.detail));
+    assert.throws(() => authClientWrapper({}), (e: unknown) => e instanceof MicroError && /needs token, getToken or forward/.test(e.detail));
+  });
+
+  test("authClientWrapper adds the bearer token; an authorization the call sets itself wins", async () => {
+    const seen: (Record<string, string> | undefined)[] = [];
+    let n = 0;
+    const wrapped = authClientWrapper({ getToken: async () => `t${++n}` })(async (r: ClientRequest) => seen.push(r.options.metadata));
+    const request = { service: "s", endpoint: "E.M", method: Greeter.methods.hello, body: {}, options: { metadata: { "x-a": "1" } } };
+    await wrapped(request);
+    await wrapped({ ...request, options: { metadata: { Authorization: "Bearer mine" } } });
+    await wrapped({ ...request, options: {} });
+    assert.deepEqual(seen, [{ "x-a": "1", authorization: "Bearer t1" }, { Authorization: "Bearer mine" }, { authorization: "Bearer t2" }]);
+    assert.deepEqual(request.options.metadata, { "x-a": "1" }, "the caller's metadata object is not changed");
   });
 });
