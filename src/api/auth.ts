@@ -3,7 +3,8 @@
  * first passes the one auth check (`runtime/auth`'s authorizer) with the request's `authorization` header,
  * which the gateway forwards to the service as call metadata. A refusal is a 401/403 MicroError, so the
  * gateway answers it in its `{id, code, detail, status}` shape (401 with `WWW-Authenticate: Bearer`).
- * Events (`--handler event`) are checked as service `<topic>`, endpoint `Publish`.
+ * Events (`--handler event`) are checked as service `<topic>`, endpoint `Publish`; requests the `http` handler
+ * proxies as service `<service>`, endpoint `<METHOD> <path>` (e.g. `GET /greeter/items`), in handlers/http.ts.
  */
 import type { CallOptions, CallTarget, Client, PublishOptions } from "../runtime/client/index.js";
 import { authorizationOf, type Authorizer } from "../runtime/auth/index.js";

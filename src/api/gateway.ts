@@ -135,8 +135,10 @@ export function newGateway(options: GatewayOptions): Gateway {
   if (!handlerKinds.includes(handler)) throw MicroError.badRequest("micro.api", `unknown handler "${handler}"; use one of: ${handlerKinds.join(", ")}`);
   const maxBody = options.maxBody ?? 1024 * 1024;
   const routes = new RouteTable(options.registry, { refreshInterval: options.refreshInterval });
+  const authorizer = options.auth ? newAuthorizer(options.auth) : undefined;
   const ctx: GatewayContext = {
-    client: options.auth ? authorizingClient(options.client, newAuthorizer(options.auth)) : options.client,
+    client: authorizer ? authorizingClient(options.client, authorizer) : options.client,
+    ...(authorizer ? { authorize: (authorization: string | undefined, service: string, endpoint: string) => authorizer.authorize(authorization, service, endpoint) } : {}),
     registry: options.registry,
     routes,
     targets: new TargetCache(routes),

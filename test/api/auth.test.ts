@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SignJWT } from "jose";
-import { micro, startFixture, startGateway, stop, testEnv, type Fixture } from "../cli/support.js";
+import { READY_MS, micro, startFixture, startGateway, stop, testEnv, type Fixture } from "../cli/support.js";
 
 const SECRET = "gateway-test-secret";
 const sign = (claims: Record<string, unknown>, secret = SECRET) =>
@@ -28,13 +28,13 @@ describe("gateway auth and micro call --token", () => {
       { service: "greeter", endpoint: "Greeter.Fail", roles: ["admin"] },
       { service: "*", endpoint: "*" },
     ];
-    service = (await startFixture("production-service", { ...env, AUTH: JSON.stringify({ secret: SECRET, audience: "web", rules }) })).proc;
+    service = (await startFixture("production-service", { ...env, AUTH: JSON.stringify({ secret: SECRET, audience: "web", rules }) }, [], [], READY_MS)).proc;
     const file = join(dir, "rules.yaml");
     writeFileSync(
       file,
       ["rules:", "  - service: greeter", "    endpoint: Greeter.Stream", "    public: true", "  - service: greeter", "    endpoint: Greeter.Fail", "    roles: [admin]", '  - service: "*"', ""].join("\n"),
     );
-    const gw = await startGateway(env, ["--auth_secret", SECRET, "--auth_audience", "web", "--auth_rules", file]);
+    const gw = await startGateway(env, ["--auth_secret", SECRET, "--auth_audience", "web", "--auth_rules", file], READY_MS);
     gateway = gw.proc;
     url = gw.url;
   });
@@ -100,6 +100,19 @@ describe("gateway auth and micro call --token", () => {
     const both = await micro(["call", "greeter", "Greeter.Hello", "{}", "--token", t, "--metadata", `authorization=Bearer ${t}`], env);
     assert.equal(both.code, 2);
     assert.match(both.stderr, /not both/);
+  });
+
+  test("the http handler checks proxied requests as <METHOD> <path> of the service", async () => {
+    const web = (await startFixture("http-service", env, [], [], READY_MS)).proc;
+    const gw = await startGateway(env, ["--handler", "http", "--auth_secret", SECRET, "--auth_rules", join(dir, "rules.yaml")], READY_MS);
+    try {
+      assert.equal((await fetch(`${gw.url}/web/page`)).status, 401);
+      const r = await fetch(`${gw.url}/web/page`, { headers: { authorization: `Bearer ${await sign({ sub: "ann" })}` } });
+      assert.equal(r.status, 200);
+      assert.equal(r.headers.get("x-served-by"), "http-service");
+    } finally {
+      await Promise.all([stop(gw.proc), stop(web)]);
+    }
   });
 
   test("bad auth flags are usage errors (exit 2)", async () => {

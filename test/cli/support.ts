@@ -29,11 +29,14 @@ export function testEnv(): { env: Env; remove: () => void } {
   };
 }
 
-/** Start a fixture of test/fixtures/cli and wait for its `ready` event. */
-export async function startFixture(name: string, env: Env, args: readonly string[] = [], nodeArgs: readonly string[] = []): Promise<{ proc: Fixture; address: string }> {
+/** A readiness wait for suites that start several processes while the whole suite runs (2 cores, many processes). */
+export const READY_MS = 60_000;
+
+/** Start a fixture of test/fixtures/cli and wait (up to `readyMs`, default 15 s) for its `ready` event. */
+export async function startFixture(name: string, env: Env, args: readonly string[] = [], nodeArgs: readonly string[] = [], readyMs?: number): Promise<{ proc: Fixture; address: string }> {
   const file = fileURLToPath(new URL(`../fixtures/cli/${name}.js`, import.meta.url));
   const proc = spawnNode([...nodeArgs, file, ...args], env, { ipc: true });
-  const ready = await proc.waitFor((e) => e.event === "ready");
+  const ready = await proc.waitFor((e) => e.event === "ready", readyMs);
   return { proc, address: String(ready.address) };
 }
 
@@ -54,10 +57,10 @@ export async function openClient(env: Env): Promise<{ client: RpcClient; close: 
   };
 }
 
-/** Start `micro api` and wait for it to print the address it listens on. */
-export async function startGateway(env: Env, args: readonly string[] = []): Promise<{ proc: Fixture; url: string }> {
+/** Start `micro api` and wait (up to `readyMs`, default 15 s) for it to print the address it listens on. */
+export async function startGateway(env: Env, args: readonly string[] = [], readyMs?: number): Promise<{ proc: Fixture; url: string }> {
   const proc = spawnNode([MICRO_BIN, "api", "--address", "127.0.0.1:0", ...args], env);
-  const ready = await proc.waitFor((e) => e.event === "listening");
+  const ready = await proc.waitFor((e) => e.event === "listening", readyMs);
   return { proc, url: `http://${String(ready.address)}` };
 }
 

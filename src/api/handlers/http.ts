@@ -62,7 +62,9 @@ function nodeHostPort(address: string): { host: string; port: number } {
 
 export async function httpHandler(ctx: GatewayContext, req: FastifyRequest, reply: FastifyReply): Promise<void> {
   const rawUrl = req.raw.url ?? "/";
-  const service = proxyService(pathSegments(splitUrl(rawUrl).path), ctx.namespace);
+  const path = splitUrl(rawUrl).path;
+  const service = proxyService(pathSegments(path), ctx.namespace);
+  await ctx.authorize?.(req.headers.authorization, service, `${req.method} ${path}`);
   const node = await pickNode(ctx, service);
   const { host, port } = nodeHostPort(node.address);
   const headers = filterHeaders(req.headers);
@@ -101,7 +103,9 @@ export function proxyUpgrades(ctx: GatewayContext, server: Server): { close(): v
     void (async () => {
       try {
         const rawUrl = req.url ?? "/";
-        const service = proxyService(pathSegments(splitUrl(rawUrl).path), ctx.namespace);
+        const path = splitUrl(rawUrl).path;
+        const service = proxyService(pathSegments(path), ctx.namespace);
+        await ctx.authorize?.(req.headers.authorization, service, `${req.method} ${path}`);
         const node = await pickNode(ctx, service);
         const upstream = connect(nodeHostPort(node.address));
         open.add(socket);

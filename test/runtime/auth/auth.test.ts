@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose";
 import { MicroError, authClientWrapper, matchRule, newAuthorizer, type ClientRequest, type RpcClient } from "../../../src/index.js";
 import { Greeter } from "../../fixtures/cli/definitions.js";
-import { openClient, startFixture, stop, testEnv, type Fixture } from "../../cli/support.js";
+import { READY_MS, openClient, startFixture, stop, testEnv, type Fixture } from "../../cli/support.js";
 
 const ISSUER = "https://issuer.test";
 const AUDIENCE = "greeter-api";
@@ -57,8 +57,8 @@ describe("auth handler wrapper (service processes, JWKS over HTTP)", () => {
       { service: "*", endpoint: "Greeter.*" },
     ];
     const auth = JSON.stringify({ jwks: url, issuer: ISSUER, audience: AUDIENCE, rules });
-    greeter = (await startFixture("production-service", { ...env, AUTH: auth })).proc;
-    front = (await startFixture("production-service", { ...env, AUTH: auth, SERVICE_NAME: "front", ONWARD: "greeter" })).proc;
+    greeter = (await startFixture("production-service", { ...env, AUTH: auth }, [], [], READY_MS)).proc;
+    front = (await startFixture("production-service", { ...env, AUTH: auth, SERVICE_NAME: "front", ONWARD: "greeter" }, [], [], READY_MS)).proc;
     ({ client, close: closeClient } = await openClient(env));
   });
 

@@ -7,7 +7,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Health, type RpcClient } from "../../../src/index.js";
 import { Greeter } from "../../fixtures/cli/definitions.js";
-import { openClient, micro, startFixture, stop, testEnv, type Fixture } from "../../cli/support.js";
+import { READY_MS, openClient, micro, startFixture, stop, testEnv, type Fixture } from "../../cli/support.js";
 
 async function get(url: string): Promise<{ status: number; body: Record<string, any> }> {
   const r = await fetch(url);
@@ -33,7 +33,7 @@ describe("health probes (service process)", () => {
   let closeClient: (() => Promise<void>) | undefined;
 
   before(async () => {
-    service = (await startFixture("production-service", { ...env, MICRO_HEALTH_ADDRESS: "127.0.0.1:0" })).proc;
+    service = (await startFixture("production-service", { ...env, MICRO_HEALTH_ADDRESS: "127.0.0.1:0" }, [], [], READY_MS)).proc;
     health = `http://${String((await service.waitFor((e) => e.event === "ready")).health)}`;
     ({ client, close: closeClient } = await openClient(env));
   });
@@ -73,14 +73,14 @@ describe("health probes (service process)", () => {
 
   test("SIGTERM: readiness fails first, while an in-flight call still completes", async () => {
     const slow = client.call({ service: "greeter", endpoint: "Greeter.Slow", method: Greeter.methods.slow }, {}, { timeout: 60_000 });
-    await service!.waitFor((e) => e.event === "slow");
+    await service!.waitFor((e) => e.event === "slow", READY_MS);
     service!.kill("SIGTERM");
     const r = await until(`${health}/health/ready`, (x) => x.status === 503);
     assert.equal(r.body.checks.draining.ok, false);
     assert.equal((await get(`${health}/health/live`)).status, 200, "still live while draining");
     service!.proc.send("release");
     assert.deepEqual(await slow, { message: "slow done" });
-    await service!.waitFor((e) => e.event === "stopped");
+    await service!.waitFor((e) => e.event === "stopped", READY_MS);
   });
 });
 

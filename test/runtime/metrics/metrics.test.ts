@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { Registry as PromRegistry } from "prom-client";
 import { instrumentBroker, memoryBroker, metricsSubscriberWrapper, newClient, newServer, registerSubscriber, memoryRegistry, tcpTransport, type RpcClient } from "../../../src/index.js";
 import { Greeter } from "../../fixtures/cli/definitions.js";
-import { openClient, startFixture, startGateway, stop, testEnv, Fixture } from "../../cli/support.js";
+import { READY_MS, openClient, startFixture, startGateway, stop, testEnv, Fixture } from "../../cli/support.js";
 
 const N = 7;
 
@@ -65,10 +65,10 @@ describe("metrics: --metrics_address, /metrics, scraped by Prometheus", () => {
   let closeClient: (() => Promise<void>) | undefined;
 
   before(async () => {
-    const g = await startFixture("production-service", { ...env, MICRO_METRICS_ADDRESS: "127.0.0.1:0" });
+    const g = await startFixture("production-service", { ...env, MICRO_METRICS_ADDRESS: "127.0.0.1:0" }, [], [], READY_MS);
     greeter = g.proc;
     greeterMetrics = String((await greeter.waitFor((e) => e.event === "ready")).metrics);
-    const f = await startFixture("production-service", { ...env, SERVICE_NAME: "front", ONWARD: "greeter" }, ["--metrics_address", "127.0.0.1:0"]);
+    const f = await startFixture("production-service", { ...env, SERVICE_NAME: "front", ONWARD: "greeter" }, ["--metrics_address", "127.0.0.1:0"], [], READY_MS);
     front = f.proc;
     frontMetrics = String((await front.waitFor((e) => e.event === "ready")).metrics);
     ({ client, close: closeClient } = await openClient(env));
@@ -113,7 +113,7 @@ describe("metrics: --metrics_address, /metrics, scraped by Prometheus", () => {
   });
 
   test("the gateway with --metrics_address counts HTTP requests by route and status", async () => {
-    const gw = await startGateway(env, ["--metrics_address", "127.0.0.1:0"]);
+    const gw = await startGateway(env, ["--metrics_address", "127.0.0.1:0"], READY_MS);
     try {
       const metrics = String((await gw.proc.waitFor((e) => e.event === "listening")).metrics);
       for (let i = 0; i < 3; i++) {
