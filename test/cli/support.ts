@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { spawnNode, type Fixture } from "../support/process.js";
+import { spawnNode, type Event, type Fixture } from "../support/process.js";
 import { newClient, readConfig, resolvePlugins, type RpcClient } from "../../src/index.js";
 
 export { Fixture, stop, type Event } from "../support/process.js";
@@ -29,6 +29,16 @@ export function testEnv(): { env: Env; remove: () => void } {
   };
 }
 
+/** The ready event; a process that does not get there in time is killed (the caller has no handle to stop it). */
+async function readyOrKill(proc: Fixture, pred: (e: Event) => boolean, ms: number | undefined): Promise<Event> {
+  try {
+    return await proc.waitFor(pred, ms);
+  } catch (error) {
+    proc.kill("SIGKILL");
+    throw error;
+  }
+}
+
 /** A readiness wait for suites that start several processes while the whole suite runs (2 cores, many processes). */
 export const READY_MS = 60_000;
 
@@ -36,7 +46,7 @@ export const READY_MS = 60_000;
 export async function startFixture(name: string, env: Env, args: readonly string[] = [], nodeArgs: readonly string[] = [], readyMs?: number): Promise<{ proc: Fixture; address: string }> {
   const file = fileURLToPath(new URL(`../fixtures/cli/${name}.js`, import.meta.url));
   const proc = spawnNode([...nodeArgs, file, ...args], env, { ipc: true });
-  const ready = await proc.waitFor((e) => e.event === "ready", readyMs);
+  const ready = await readyOrKill(proc, (e) => e.event === "ready", readyMs);
   return { proc, address: String(ready.address) };
 }
 
@@ -60,7 +70,7 @@ export async function openClient(env: Env): Promise<{ client: RpcClient; close: 
 /** Start `micro api` and wait (up to `readyMs`, default 15 s) for it to print the address it listens on. */
 export async function startGateway(env: Env, args: readonly string[] = [], readyMs?: number): Promise<{ proc: Fixture; url: string }> {
   const proc = spawnNode([MICRO_BIN, "api", "--address", "127.0.0.1:0", ...args], env);
-  const ready = await proc.waitFor((e) => e.event === "listening", readyMs);
+  const ready = await readyOrKill(proc, (e) => e.event === "listening", readyMs);
   return { proc, url: `http://${String(ready.address)}` };
 }
 
