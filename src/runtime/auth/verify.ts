@@ -13,7 +13,11 @@ type Jose = typeof import("jose");
 type Key = Parameters<Jose["jwtVerify"]>[1];
 
 /** Verifies one compact JWT; resolves to its payload. */
-export type Verifier = (token: string) => Promise<JWTPayload>;
+export interface Verifier {
+  (token: string): Promise<JWTPayload>;
+  /** The payload of a token verified before and still remembered, without waiting; undefined otherwise. */
+  remembered(token: string): JWTPayload | undefined;
+}
 
 let jose: Promise<Jose> | undefined;
 const loadJose = (): Promise<Jose> => (jose ??= import("jose"));
@@ -94,14 +98,17 @@ export function newVerifier(options: ResolvedAuthOptions): Verifier {
       ready = undefined;
       throw error;
     }));
-  return async (token) => {
-    if (cacheMs > 0) {
-      const hit = cache.get(token);
-      if (hit !== undefined) {
-        if (Date.now() < hit.until) return hit.payload;
-        cache.delete(token);
-      }
-    }
+  const remembered = (token: string): JWTPayload | undefined => {
+    if (cacheMs === 0) return undefined;
+    const hit = cache.get(token);
+    if (hit === undefined) return undefined;
+    if (Date.now() < hit.until) return hit.payload;
+    cache.delete(token);
+    return undefined;
+  };
+  const verify = async (token: string): Promise<JWTPayload> => {
+    const hit = remembered(token);
+    if (hit !== undefined) return hit;
     const { j, key } = await prepare();
     let payload: JWTPayload;
     try {
@@ -116,4 +123,5 @@ export function newVerifier(options: ResolvedAuthOptions): Verifier {
     }
     return payload;
   };
+  return Object.assign(verify, { remembered });
 }

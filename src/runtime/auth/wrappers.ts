@@ -3,9 +3,9 @@
  * runs (the account lands on `context.account`); `authClientWrapper` adds a token to outgoing calls, its own
  * or the one of the call being handled (`forward`).
  */
-import type { ClientWrapper } from "../client/index.js";
+import type { ClientCallFunc, ClientRequest, ClientWrapper } from "../client/index.js";
 import { MicroError } from "../errors/index.js";
-import type { HandlerWrapper } from "../server/index.js";
+import type { HandlerRequest, HandlerWrapper } from "../server/index.js";
 import type { Account } from "../server/index.js";
 import { authorizationOf, newAuthorizer } from "./authorize.js";
 import { enableForwarding, forwarding, incomingAuthorization } from "./forward.js";
@@ -18,11 +18,18 @@ import { AUTH_ERROR_ID, type AuthOptions } from "./options.js";
  */
 export function authHandlerWrapper(options: AuthOptions): HandlerWrapper {
   const authorizer = newAuthorizer(options);
-  return (next) => async (request) => {
-    const authorization = authorizationOf(request.context.metadata);
-    const account = await authorizer.authorize(authorization, request.service, request.endpoint);
-    if (account !== undefined) (request.context as { account?: Account }).account = account;
-    return authorization === undefined || !forwarding() ? next(request) : incomingAuthorization.run(authorization, next, request);
+  return (next) => {
+    const run = (request: HandlerRequest, authorization: string | undefined, account: Account | undefined): unknown => {
+      if (account !== undefined) (request.context as { account?: Account }).account = account;
+      return authorization === undefined || !forwarding() ? next(request) : incomingAuthorization.run(authorization, next, request);
+    };
+    return (request) => {
+      const authorization = authorizationOf(request.context.metadata);
+      // A remembered token that a rule grants is let through without waiting; anything else is decided by authorize().
+      const known = authorizer.granted(authorization, request.service, request.endpoint);
+      if (known !== undefined) return run(request, authorization, known);
+      return authorizer.authorize(authorization, request.service, request.endpoint).then((account) => run(request, authorization, account));
+    };
   };
 }
 
@@ -45,12 +52,13 @@ export function authClientWrapper(options: AuthClientOptions): ClientWrapper {
   }
   if (options.forward) enableForwarding();
   const fixed = options.token === undefined ? undefined : `Bearer ${options.token}`;
-  return (next) => async (request) => {
+  const send = (next: ClientCallFunc, request: ClientRequest, value: string | undefined): Promise<unknown> =>
+    value === undefined ? next(request) : next({ ...request, options: { ...request.options, metadata: { ...request.options.metadata, authorization: value } } });
+  return (next) => (request) => {
     const md = request.options.metadata;
     if (md !== undefined && authorizationOf(md) !== undefined) return next(request);
-    let value = options.forward ? incomingAuthorization.getStore() : undefined;
-    if (value === undefined) value = fixed ?? (options.getToken ? `Bearer ${await options.getToken()}` : undefined);
-    if (value === undefined) return next(request);
-    return next({ ...request, options: { ...request.options, metadata: { ...md, authorization: value } } });
+    const value = (options.forward ? incomingAuthorization.getStore() : undefined) ?? fixed;
+    if (value !== undefined || options.getToken === undefined) return send(next, request, value);
+    return Promise.resolve(options.getToken()).then((token) => send(next, request, `Bearer ${token}`));
   };
 }
