@@ -16,6 +16,7 @@ import { BenchGreeter, grpcDescriptor, type HelloRequest, type HelloResponse } f
 import { measure } from "./support/load.js";
 import { startReady, stopAll } from "./support/process.js";
 import { markdownTable } from "./support/table.js";
+import { productionOverhead } from "./rpc-production.js";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 3);
 const streamMessages = 10_000;
@@ -101,6 +102,8 @@ async function main(): Promise<void> {
 
 try {
   await main();
+  // Auth + tracing + metrics wrappers against the bare service, in the same run (bench/rpc-production.ts).
+  await productionOverhead({ registryDir, seconds, children });
 } finally {
   await stopAll(children);
   rmSync(registryDir, { recursive: true, force: true });

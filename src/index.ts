@@ -47,9 +47,19 @@ export {
   rateLimitHandlerWrapper,
   rateLimitClientWrapper,
   circuitBreakerWrapper,
+  authHandlerWrapper,
+  authClientWrapper,
+  metricsHandlerWrapper,
+  metricsClientWrapper,
+  metricsSubscriberWrapper,
 } from "./runtime/wrapper/index.js";
 export { tracingClientWrapper, tracingHandlerWrapper, tracingPublishWrapper, tracingSubscriberWrapper } from "./runtime/tracing/index.js";
 export type { TracingOptions, MessagingTracingOptions } from "./runtime/tracing/index.js";
+
+// ── Production: auth (jose), metrics (prom-client), health probes — each library loaded only when used ──
+export { newAuthorizer, loadAuthRules, matchRule } from "./runtime/auth/index.js";
+export { serveMetrics, loadMetrics, instrumentBroker, instrumentRegistry } from "./runtime/metrics/index.js";
+export { Health, serveHealth } from "./runtime/health/index.js";
 export { logger, rootLogger, setRootLogger, setLogLevel } from "./runtime/logger/index.js";
 
 // ── The zero-config plugins (etcd and NATS: micro-ts/registry/etcd, micro-ts/broker/nats) ─────────────
@@ -92,6 +102,9 @@ export type * from "./runtime/logger/index.js";
 export type * from "./runtime/config/index.js";
 export type * from "./runtime/service/index.js";
 export type * from "./runtime/wrapper/index.js";
+export type * from "./runtime/auth/index.js";
+export type * from "./runtime/metrics/index.js";
+export type * from "./runtime/health/index.js";
 export type { LocalRegistryOptions } from "./runtime/registry/local/index.js";
 export type { MemoryRegistryOptions } from "./runtime/registry/memory/index.js";
 export type { MemoryBrokerOptions } from "./runtime/broker/memory/index.js";

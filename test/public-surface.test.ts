@@ -18,6 +18,9 @@ const ROOT = repoRoot();
 
 const EXPECTED = [
   // services
+  // production: auth, metrics, health
+  "authHandlerWrapper", "authClientWrapper", "metricsHandlerWrapper", "metricsClientWrapper", "metricsSubscriberWrapper",
+  "newAuthorizer", "loadAuthRules", "matchRule", "serveMetrics", "loadMetrics", "instrumentBroker", "instrumentRegistry", "Health", "serveHealth",
   "newService", "exitOnStartFailure", "newClient", "RpcClient", "newServer", "RpcServer", "registerSubscriber", "healthMethod", "HEALTH_ENDPOINT",
   "MicroError", "fromError", "parseError", "statusText", "badRequest", "unauthorized", "forbidden", "notFound", "methodNotAllowed", "internalServerError", "UsageError",
   // messages

@@ -2,6 +2,7 @@
  * What every gateway handler shares: the runtime client and registry, the route table, the resolved-target
  * cache, and the options.
  */
+import type { Authorizer } from "../runtime/auth/index.js";
 import type { Client } from "../runtime/client/index.js";
 import type { Registry } from "../runtime/registry/index.js";
 import type { RouteTable } from "./routes.js";
@@ -17,4 +18,6 @@ export interface GatewayContext {
   /** Backend call timeout in milliseconds. */
   readonly timeout: number;
   readonly maxBody: number;
+  /** The auth check of requests the gateway proxies itself (`http` handler); RPCs are checked by the client. */
+  readonly authorize?: Authorizer["authorize"];
 }

@@ -24,6 +24,10 @@ import { TargetCache } from "./target-cache.js";
 import { traceRequest } from "./tracing.js";
 import { gatewayOpenApi } from "./openapi.js";
 import { websocketUpgrades } from "./websocket.js";
+import { newAuthorizer, type AuthOptions } from "../runtime/auth/index.js";
+import { authorizingClient } from "./auth.js";
+import { httpMetrics } from "./metrics.js";
+import type { MetricsOptions } from "../runtime/metrics/index.js";
 
 /** How the gateway treats requests (`--handler`). */
 export type HandlerKind = "rpc" | "api" | "http" | "event";
@@ -55,6 +59,10 @@ export interface GatewayOptions {
    * client has `tracingClientWrapper()`. `@opentelemetry/api` is loaded at the first request.
    */
   tracing?: boolean;
+  /** Check a bearer token (and the rules) before every call; off by default. See `authHandlerWrapper` for the options. */
+  auth?: AuthOptions;
+  /** Record HTTP metrics (`true`: in prom-client's global registry); serve them with `serveMetrics`. Off by default. */
+  metrics?: boolean | MetricsOptions;
   /**
    * More routes and WebSocket upgrades on the same server, served before the handler's own (what `micro
    * sidecar` adds: `/registry`, `/broker`, …). None by default.
@@ -104,6 +112,7 @@ export function sendError(reply: FastifyReply, error: unknown): void {
   const e = toGatewayError(error);
   if (!(error instanceof MicroError) && httpStatus(e) >= 500) log.error({ err: error }, "unexpected gateway error");
   if (e instanceof MethodNotAllowed) reply.header("allow", e.allow.join(", "));
+  if (e.code === 401) reply.header("www-authenticate", "Bearer");
   void reply.code(httpStatus(e)).type("application/json").send(JSON.stringify(e.toJSON()));
 }
 
@@ -148,8 +157,10 @@ export function newGateway(options: GatewayOptions): Gateway {
   if (!handlerKinds.includes(handler)) throw MicroError.badRequest("micro.api", `unknown handler "${handler}"; use one of: ${handlerKinds.join(", ")}`);
   const maxBody = options.maxBody ?? 1024 * 1024;
   const routes = new RouteTable(options.registry, { refreshInterval: options.refreshInterval });
+  const authorizer = options.auth ? newAuthorizer(options.auth) : undefined;
   const ctx: GatewayContext = {
-    client: options.client,
+    client: authorizer ? authorizingClient(options.client, authorizer) : options.client,
+    ...(authorizer ? { authorize: (authorization: string | undefined, service: string, endpoint: string) => authorizer.authorize(authorization, service, endpoint) } : {}),
     registry: options.registry,
     routes,
     targets: new TargetCache(routes),
@@ -186,7 +197,9 @@ export function newGateway(options: GatewayOptions): Gateway {
     if (closing) reply.header("connection", "close");
     done(null, payload);
   });
+  const record = options.metrics ? httpMetrics(options.metrics === true ? {} : options.metrics, ctx.targets) : undefined;
   app.addHook("onResponse", (req, reply, done) => {
+    record?.(req, reply);
     // Checked first: building the entry (req.ip, elapsedTime) costs even when the level drops it.
     if (log.isLevelEnabled("info")) log.info({ method: req.method, url: req.raw.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, remote: req.ip }, "request");
     done();

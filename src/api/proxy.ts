@@ -10,6 +10,7 @@ import type { Duplex } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { MicroError } from "../runtime/errors/index.js";
 import { logger } from "../runtime/logger/index.js";
+import type { Authorizer } from "../runtime/auth/index.js";
 import type { NodeRecord, Registry } from "../runtime/registry/index.js";
 import { splitHostPort } from "../runtime/transport/address.js";
 import { rejectUpgrade } from "./errors.js";
@@ -29,6 +30,11 @@ export interface ProxyOptions {
    * meant for the proxy itself. Absent: forwarded as they came.
    */
   readonly forwardHeaders?: (headers: OutgoingHttpHeaders) => OutgoingHttpHeaders;
+  /**
+   * Checks the caller's bearer token and the rules before anything is forwarded (the gateway's `--auth_*`):
+   * the resource is the service, and `<METHOD> <path>` stands for the endpoint. Absent: no check.
+   */
+  readonly authorize?: Authorizer["authorize"];
 }
 
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization", "proxy-authenticate"]);
@@ -88,7 +94,9 @@ function upstreamHeaders(options: ProxyOptions, headers: IncomingHttpHeaders): O
 /** Proxy one HTTP request (its body already read by fastify as bytes) to a node of the service its path names. */
 export async function proxyHttp(options: ProxyOptions, req: FastifyRequest, reply: FastifyReply): Promise<void> {
   const rawUrl = req.raw.url ?? "/";
-  const service = proxyService(pathSegments(splitUrl(rawUrl).path), options.namespace);
+  const path = splitUrl(rawUrl).path;
+  const service = proxyService(pathSegments(path), options.namespace);
+  await options.authorize?.(req.headers.authorization, service, `${req.method} ${path}`);
   const node = await pickNode(options, service);
   const { host, port } = nodeHostPort(node.address);
   const headers = upstreamHeaders(options, req.headers);
@@ -135,7 +143,9 @@ export function upgradeProxy(options: ProxyOptions): UpgradeProxy {
       void (async () => {
         try {
           const rawUrl = req.url ?? "/";
-          const service = proxyService(pathSegments(splitUrl(rawUrl).path), options.namespace);
+          const path = splitUrl(rawUrl).path;
+          const service = proxyService(pathSegments(path), options.namespace);
+          await options.authorize?.(req.headers.authorization, service, `${req.method} ${path}`);
           const node = await pickNode(options, service);
           const upstream = connect(nodeHostPort(node.address));
           open.add(socket);

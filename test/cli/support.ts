@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { spawnNode, type Fixture } from "../support/process.js";
+import { spawnNode, type Event, type Fixture } from "../support/process.js";
+import { newClient, readConfig, resolvePlugins, type RpcClient } from "../../src/index.js";
 
 export { Fixture, stop, type Event } from "../support/process.js";
 
@@ -28,18 +29,38 @@ export function testEnv(): { env: Env; remove: () => void } {
   };
 }
 
-/** Start a fixture of test/fixtures/cli and wait for its `ready` event. */
-export async function startFixture(name: string, env: Env, args: readonly string[] = [], nodeArgs: readonly string[] = []): Promise<{ proc: Fixture; address: string }> {
+/** A readiness wait for suites that start several processes while the whole suite runs (2 cores, many processes). */
+export const READY_MS = 60_000;
+
+/** Start a fixture of test/fixtures/cli and wait (up to `readyMs`, default 60 s; killed when it does not come) for its `ready` event. */
+export async function startFixture(name: string, env: Env, args: readonly string[] = [], nodeArgs: readonly string[] = [], readyMs?: number): Promise<{ proc: Fixture; address: string }> {
   const file = fileURLToPath(new URL(`../fixtures/cli/${name}.js`, import.meta.url));
   const proc = spawnNode([...nodeArgs, file, ...args], env, { ipc: true });
-  const ready = await proc.started((e) => e.event === "ready");
+  const ready = await proc.started((e) => e.event === "ready", readyMs);
   return { proc, address: String(ready.address) };
 }
 
-/** Start `micro api` and wait for it to print the address it listens on. */
-export async function startGateway(env: Env, args: readonly string[] = []): Promise<{ proc: Fixture; url: string }> {
+/**
+ * A client in this process over the plugins `env` names (the fixtures' registry), without retries, so a
+ * test calls the fixture processes as any other service would. `close` releases it and its plugins.
+ */
+export async function openClient(env: Env): Promise<{ client: RpcClient; close: () => Promise<void> }> {
+  const plugins = await resolvePlugins(readConfig([], env));
+  const client = newClient({ deps: { selector: plugins.selector, transport: plugins.transport, broker: plugins.broker }, retries: 0 });
+  return {
+    client,
+    close: async () => {
+      client.close();
+      await plugins.selector.close();
+      await plugins.registry.close();
+    },
+  };
+}
+
+/** Start `micro api` and wait (up to `readyMs`, default 60 s; killed when it does not come) for it to print the address it listens on. */
+export async function startGateway(env: Env, args: readonly string[] = [], readyMs?: number): Promise<{ proc: Fixture; url: string }> {
   const proc = spawnNode([MICRO_BIN, "api", "--address", "127.0.0.1:0", ...args], env);
-  const ready = await proc.started((e) => e.event === "listening");
+  const ready = await proc.started((e) => e.event === "listening", readyMs);
   return { proc, url: `http://${String(ready.address)}` };
 }
 

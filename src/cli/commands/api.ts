@@ -3,12 +3,13 @@
  */
 import type { CommandModule } from "yargs";
 import type { ApiArguments } from "./lib/gateway.js";
+import { authFlagOptions } from "./lib/auth-flags.js";
 
 export const apiCommand: CommandModule<object, ApiArguments> = {
   command: "api",
   describe: "Run the HTTP API gateway (JSON to RPC, WebSocket and SSE streams, http rules)",
   builder: (y) =>
-    y
+    authFlagOptions(y)
       .option("address", { type: "string", default: ":8080", describe: "Listen address host:port, or a range host:8080-8090 (first free port)" })
       .option("namespace", { type: "string", default: "", describe: "Prefix of service names: /greeter/hello calls <namespace>.greeter" })
       .option("handler", { choices: ["rpc", "api", "http", "event"] as const, default: "rpc" as const, describe: "How requests are handled" })

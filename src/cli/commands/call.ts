@@ -13,6 +13,7 @@ export const callCommand: CommandModule<object, CallArguments> = {
       .positional("endpoint", { type: "string", demandOption: true, describe: "Endpoint, e.g. Greeter.Hello" })
       .positional("request", { type: "string", describe: "The request as JSON; - reads it from stdin (default {})" })
       .option("metadata", { type: "string", array: true, describe: "Metadata key=value (repeatable)" })
+      .option("token", { type: "string", describe: "Bearer token sent as authorization metadata (default: MICRO_AUTH_TOKEN)" })
       .option("timeout", { type: "string", describe: "Request timeout, e.g. 5s or 500ms (default: --client_request_timeout)" })
       .option("address", { type: "string", describe: "Call this host:port directly instead of looking the service up" })
       .option("output", { choices: ["json", "text"] as const, default: "json" as const, describe: "Print the reply as JSON or as key: value lines" })

@@ -15,6 +15,7 @@ export const streamCommand: CommandModule<object, StreamArguments> = {
       .positional("request", { type: "string", describe: "Server streams: the request as JSON, - for stdin (default {})" })
       .option("kind", { choices: ["server", "client", "bidi"] as const, describe: "Stream kind (default: read from the registry)" })
       .option("metadata", { type: "string", array: true, describe: "Metadata key=value (repeatable)" })
+      .option("token", { type: "string", describe: "Bearer token sent as authorization metadata (default: MICRO_AUTH_TOKEN)" })
       .option("timeout", { type: "string", describe: "Deadline of the whole stream, e.g. 30s (default: none)" })
       .option("address", { type: "string", describe: "Call this host:port directly; then --kind is needed unless the registry knows the endpoint" })
       .example(`$0 stream greeter Greeter.Stream '{"name":"John"}'`, "one JSON line per response")

@@ -156,6 +156,11 @@ export class RpcClient implements Client {
     await deps.broker.publish(topic, { header, body });
   }
 
+  /** Open pooled connections (0 before the first call and after close). */
+  openConnections(): number {
+    return this.closed ? 0 : (this.pool?.openConnections() ?? 0);
+  }
+
   /** Close pooled connections. The plugins themselves belong to whoever made them. */
   close(): void {
     this.closed = true;

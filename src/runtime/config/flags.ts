@@ -40,6 +40,8 @@ export interface ConfigValues {
   client_request_timeout?: number;
   client_pool_size?: number;
   drain_timeout?: number;
+  metrics_address?: string;
+  health_address?: string;
 }
 
 /** The global flags, in the order `--help` lists them. */
@@ -64,6 +66,8 @@ export const globalFlags: readonly FlagDefinition[] = [
   { name: "client_request_timeout", env: "MICRO_CLIENT_REQUEST_TIMEOUT", type: "duration", default: "5s", description: "Timeout of each request attempt, e.g. 5s, 500ms" },
   { name: "client_pool_size", env: "MICRO_CLIENT_POOL_SIZE", type: "number", default: 4, description: "Connections per address in the client pool (each multiplexes many calls)" },
   { name: "drain_timeout", env: "MICRO_DRAIN_TIMEOUT", type: "duration", default: "10s", description: "On stop (SIGINT/SIGTERM), how long in-flight calls and streams get to finish, e.g. 30s" },
+  { name: "metrics_address", env: "MICRO_METRICS_ADDRESS", type: "string", description: "Serve Prometheus metrics on host:port/metrics (services: also records calls, publishes, deliveries, lookups)" },
+  { name: "health_address", env: "MICRO_HEALTH_ADDRESS", type: "string", description: "Serve /health/live and /health/ready probes on host:port" },
 ];
 
 const byName = new Map<string, FlagDefinition>(globalFlags.map((f) => [f.name, f]));

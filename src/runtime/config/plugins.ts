@@ -157,6 +157,10 @@ export function checkPluginNames(values: ConfigValues, given: Partial<Plugins> =
 export interface PluginContext {
   /** The service's name: the NATS broker's default name (its durable subscribers' identity). */
   service?: string;
+  /** Decorates the registry before the broker and selector get it (the service counts lookups with it). */
+  wrapRegistry?: (registry: Registry) => Registry;
+  /** Decorates the broker (the service counts publishes with it). */
+  wrapBroker?: (broker: Broker) => Broker;
 }
 
 /**
@@ -168,9 +172,11 @@ export async function resolvePlugins(values: ConfigValues, given: Partial<Plugin
   // Fail on any bad name before loading anything.
   checkPluginNames(values, given);
   const transportOptions = given.transport ? {} : transportOptionsFrom(values);
-  const registry = given.registry ?? (await pick("registry", registryPlugins, values.registry ?? defaultPlugins.registry)(addressList(values.registry_address)));
+  const built = given.registry ?? (await pick("registry", registryPlugins, values.registry ?? defaultPlugins.registry)(addressList(values.registry_address)));
+  const registry = context.wrapRegistry ? context.wrapRegistry(built) : built;
   const transport = given.transport ?? (await pick("transport", transportPlugins, values.transport ?? defaultPlugins.transport)(addressList(values.transport_address), transportOptions));
-  const broker = given.broker ?? (await pick("broker", brokerPlugins, values.broker ?? defaultPlugins.broker)(addressList(values.broker_address), { registry, transport, ...(context.service ? { service: context.service } : {}) }));
+  const builtBroker = given.broker ?? (await pick("broker", brokerPlugins, values.broker ?? defaultPlugins.broker)(addressList(values.broker_address), { registry, transport, ...(context.service ? { service: context.service } : {}) }));
+  const broker = context.wrapBroker ? context.wrapBroker(builtBroker) : builtBroker;
   const selector = given.selector ?? (await pick("selector", selectorPlugins, (values.selector ?? defaultPlugins.selector).toLowerCase())({ registry }));
   return { registry, transport, broker, selector };
 }

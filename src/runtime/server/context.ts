@@ -3,7 +3,7 @@
  */
 import type { Metadata } from "../metadata/index.js";
 import type { ServerStream } from "../transport/index.js";
-import type { Context } from "./server.js";
+import type { Account, Context } from "./server.js";
 
 /**
  * A handler's context. The signal and the response metadata are created only when the handler touches
@@ -14,6 +14,8 @@ export class CallContext implements Context {
   readonly endpoint: string;
   readonly metadata: Readonly<Metadata>;
   readonly deadline: number | undefined;
+  /** Set by the auth handler wrapper once the caller's token is verified. */
+  account: Account | undefined = undefined;
   private response: Metadata | undefined;
 
   constructor(private readonly stream: ServerStream) {

@@ -41,7 +41,7 @@ export class Router {
   private wrappers: readonly HandlerWrapper[];
 
   /** `status` answers `Debug.Health` (the server's lifecycle state). */
-  constructor(name: string, wrappers: readonly HandlerWrapper[] | undefined, status: () => string) {
+  constructor(name: string, wrappers: readonly HandlerWrapper[] | undefined, status: () => string | Promise<string>) {
     this.name = name;
     this.wrappers = wrappers ?? [];
     this.health = {
@@ -51,7 +51,7 @@ export class Router {
       method: healthMethod,
       implementation: {},
       options: { internal: true },
-      invoke: () => ({ status: status() }),
+      invoke: async () => ({ status: await status() }),
     };
   }
 

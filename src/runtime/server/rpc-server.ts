@@ -55,6 +55,8 @@ export interface ServerOptions {
   drainTimeout?: number;
   /** Largest accepted message in bytes (transport default when absent). */
   maxMessageSize?: number;
+  /** What `Debug.Health` answers while running (default `ok`); the service answers its readiness here. */
+  status?: () => string | Promise<string>;
 }
 
 const log = logger("server");
@@ -76,7 +78,7 @@ export class RpcServer implements Server {
   constructor(options: ServerOptions) {
     this.options = { ...options };
     this.nodeId = options.id ?? `${options.name}-${randomUUID()}`;
-    this.router = new Router(options.name, options.wrappers, () => (this.state === "running" ? "ok" : this.state));
+    this.router = new Router(options.name, options.wrappers, () => (this.state === "running" ? (this.options.status?.() ?? "ok") : this.state));
   }
 
   /** Change options before start (the service applies flags here). */
@@ -93,6 +95,10 @@ export class RpcServer implements Server {
   }
   get id(): string {
     return this.nodeId;
+  }
+  /** The lifecycle state: `running` once listening and registered, until a stop begins. */
+  get lifecycle(): "idle" | "starting" | "running" | "stopping" {
+    return this.state;
   }
   /** The address published in the registry (after start). */
   get address(): string | undefined {

@@ -20,6 +20,20 @@ export interface Context {
   readonly deadline?: number;
   /** Metadata to send back with the response. */
   readonly responseMetadata: Metadata;
+  /** The caller's verified account, set by `authHandlerWrapper` (undefined without auth or on a public endpoint without a token). */
+  readonly account?: Account;
+}
+
+/**
+ * Who made a call, from a verified token (Go Micro's `auth.Account` on JWT claims): `id` is the `sub` claim,
+ * `scopes` the `scope` (space-separated) / `scp` / `scopes` claim, `roles` the `roles` claim, `claims` all of them.
+ */
+export interface Account {
+  readonly id: string;
+  readonly issuer?: string;
+  readonly scopes: readonly string[];
+  readonly roles: readonly string[];
+  readonly claims: Readonly<Record<string, unknown>>;
 }
 
 /** The request a handler wrapper sees. */

@@ -7,7 +7,11 @@ import type { Broker } from "../broker/index.js";
 import type { CallWrapper, Client, ClientWrapper, PublishWrapper } from "../client/index.js";
 import type { Metadata } from "../metadata/index.js";
 import { RpcClient } from "../client/rpc-client.js";
-import { disconnectBroker } from "../broker/connect.js";
+import { brokerState, disconnectBroker } from "../broker/connect.js";
+import type { AdminServer } from "../admin/http.js";
+import { Health, serveHealth, statusLine } from "../health/index.js";
+import { instrumentBroker, instrumentRegistry, metricsClientWrapper, metricsHandlerWrapper, metricsSubscriberWrapper } from "../metrics/wrappers.js";
+import { serveMetrics } from "../metrics/serve.js";
 import { checkPluginNames, readConfig, resolvePlugins, type ConfigValues, type Plugins } from "../config/index.js";
 import { MicroError } from "../errors/index.js";
 import { applyLogLevelFromEnv, logger } from "../logger/index.js";
@@ -88,6 +92,13 @@ export interface Service {
   options(): Readonly<ServiceOptions & { values: ConfigValues }>;
   /** Build (once) and return the plugins; a failed build is not kept, so the next call tries again. */
   plugins(): Promise<Plugins>;
+  /**
+   * Readiness: the service's own checks (`server` registered, `broker` connected when used, not `draining`) and
+   * yours (`health.addCheck(name, fn)`), served on `--health_address` and answered by `Debug.Health`.
+   */
+  readonly health: Health;
+  /** The bound `host:port` of the `/health/*` and `/metrics` servers while running (those asked for by flags). */
+  adminAddresses(): { health?: string; metrics?: string };
   /** Start the server and register; resolves after a clean stop (SIGINT, SIGTERM or `stop()`). */
   run(): Promise<void>;
   /**
@@ -116,9 +127,32 @@ class MicroService implements Service {
   private starting: Promise<void> | undefined;
   private stopped: { promise: Promise<void>; resolve: () => void } | undefined;
   private onSignal: ((signal: NodeJS.Signals) => void) | undefined;
+  readonly health = new Health();
+  /** The metrics wrappers, made once when `--metrics_address` is set. */
+  private metrics: { handler: HandlerWrapper; client: ClientWrapper; subscriber: SubscriberWrapper } | undefined;
+  /** The `/metrics` and `/health/*` servers while running. */
+  private admin: AdminServer[] = [];
+  private untrackPool: (() => void) | undefined;
 
   constructor(options: ServiceOptions) {
     this.code = { ...options };
+    this.health.addCheck("server", () => {
+      const state = this.srv?.lifecycle ?? "idle";
+      if (state !== "running") throw new Error(`server is ${state}, not registered`);
+      return "registered";
+    });
+    this.health.addCheck("broker", async () => {
+      const broker = this.pluginsPromise ? (await this.pluginsPromise).broker : undefined;
+      const state = broker ? brokerState(broker) : "unused";
+      if (state === "connecting") throw new Error(`broker ${broker!.name} is not connected yet`);
+      return state === "connected" ? `${broker!.name} connected` : "not used";
+    });
+  }
+
+  /** The metrics wrappers when `--metrics_address` / MICRO_METRICS_ADDRESS is set (prom-client loads then). */
+  private metricsWrappers(): MicroService["metrics"] {
+    if (!this.values.metrics_address) return undefined;
+    return (this.metrics ??= { handler: metricsHandlerWrapper(), client: metricsClientWrapper(), subscriber: metricsSubscriberWrapper() });
   }
 
   get name(): string {
@@ -156,7 +190,12 @@ class MicroService implements Service {
   plugins(): Promise<Plugins> {
     if (!this.initialized) this.init();
     if (!this.pluginsPromise) {
-      const pending: Promise<Plugins> = resolvePlugins(this.values, this.givenPlugins(), this.name ? { service: this.name } : {}).catch((error: unknown) => {
+      const metered = this.metricsWrappers() !== undefined;
+      const context = {
+        ...(this.name ? { service: this.name } : {}),
+        ...(metered ? { wrapRegistry: (r: Registry) => instrumentRegistry(r), wrapBroker: (b: Broker) => instrumentBroker(b) } : {}),
+      };
+      const pending: Promise<Plugins> = resolvePlugins(this.values, this.givenPlugins(), context).catch((error: unknown) => {
         // A failed setup (a plugin that cannot be built yet) is tried again by the next call, not kept forever.
         if (this.pluginsPromise === pending) this.pluginsPromise = undefined;
         throw error;
@@ -189,6 +228,7 @@ class MicroService implements Service {
 
   private serverOptions() {
     const o = this.options();
+    const m = this.metricsWrappers();
     return {
       name: o.name ?? "",
       version: o.version,
@@ -197,9 +237,10 @@ class MicroService implements Service {
       advertise: o.advertise,
       registerTTL: o.registerTTL,
       registerInterval: o.registerInterval,
-      wrappers: [...(o.tracing ? [tracingHandlerWrapper({ system: this.rpcSystem() })] : []), ...list(o.wrapHandler)],
-      subscriberWrappers: [...(o.tracing ? [tracingSubscriberWrapper({ messagingSystem: this.brokerName() })] : []), ...list(o.wrapSubscriber)],
+      wrappers: [...(o.tracing ? [tracingHandlerWrapper({ system: this.rpcSystem() })] : []), ...(m ? [m.handler] : []), ...list(o.wrapHandler)],
+      subscriberWrappers: [...(o.tracing ? [tracingSubscriberWrapper({ messagingSystem: this.brokerName() })] : []), ...(m ? [m.subscriber] : []), ...list(o.wrapSubscriber)],
       drainTimeout: o.drainTimeout,
+      status: async () => statusLine(await this.health.ready()),
       resolve: () => this.plugins(),
     };
   }
@@ -212,15 +253,27 @@ class MicroService implements Service {
   client(): Client {
     if (!this.cli) {
       const o = this.options();
-      this.cli = new RpcClient({
+      const cli = new RpcClient({
         resolve: () => this.plugins(),
         retries: o.retries,
         requestTimeout: o.requestTimeout,
         poolSize: o.poolSize,
-        wrappers: [...(o.tracing ? [tracingClientWrapper({ system: this.rpcSystem() })] : []), ...list(o.wrapClient)],
+        wrappers: [...(o.tracing ? [tracingClientWrapper({ system: this.rpcSystem() })] : []), ...(this.metricsWrappers() ? [this.metricsWrappers()!.client] : []), ...list(o.wrapClient)],
         callWrappers: list(o.wrapCall),
         publishWrappers: [...(o.tracing ? [tracingPublishWrapper({ messagingSystem: this.brokerName() })] : []), ...list(o.wrapPublish)],
       });
+      this.cli = cli;
+      if (this.metricsWrappers()) {
+        this.untrackPool?.();
+        void import("../metrics/metrics.js")
+          .then((mm) => mm.loadMetrics())
+          .then(
+            (mm) => {
+              if (this.cli === cli) this.untrackPool = mm.trackPool(() => cli.openConnections());
+            },
+            (err: unknown) => log.debug({ err }, "pool gauge not tracked: metrics unavailable (logged by the wrappers)"),
+          );
+      }
     }
     return this.cli;
   }
@@ -242,6 +295,8 @@ class MicroService implements Service {
     if (!this.name) throw new Error("the service has no name: give newService({ name }) or --server_name");
     if (this.running) return;
     try {
+      this.health.setDraining(false);
+      await this.serveAdmin();
       await this.plugins();
       for (const hook of list(this.code.beforeStart)) await hook();
       const server = this.server() as RpcServer;
@@ -267,6 +322,27 @@ class MicroService implements Service {
       process.once("SIGTERM", this.onSignal);
     }
     for (const hook of list(this.code.afterStart)) await hook();
+  }
+
+  /** Start the `--health_address` and `--metrics_address` servers (before the server, so probes see it come up). */
+  private async serveAdmin(): Promise<void> {
+    const v = this.values;
+    if (v.health_address && !this.admin.some((a) => a === this.healthServer)) {
+      this.healthServer = await serveHealth(v.health_address, this.health);
+      this.admin.push(this.healthServer);
+    }
+    if (v.metrics_address && !this.admin.some((a) => a === this.metricsServer)) {
+      this.metricsServer = await serveMetrics(v.metrics_address);
+      this.admin.push(this.metricsServer);
+    }
+  }
+
+  private healthServer: AdminServer | undefined;
+  private metricsServer: AdminServer | undefined;
+
+  /** Where `/health/*` and `/metrics` are served while running (`host:port`), when asked for. */
+  adminAddresses(): { health?: string; metrics?: string } {
+    return { ...(this.healthServer ? { health: this.healthServer.address } : {}), ...(this.metricsServer ? { metrics: this.metricsServer.address } : {}) };
   }
 
   async run(): Promise<void> {
@@ -296,6 +372,8 @@ class MicroService implements Service {
       process.removeListener("SIGTERM", this.onSignal);
       this.onSignal = undefined;
     }
+    // Readiness fails first, so load balancers stop sending before the drain begins.
+    this.health.setDraining(true);
     const wasRunning = this.running;
     if (wasRunning) for (const hook of list(this.code.beforeStop)) await hook();
     if (this.srv && wasRunning) await this.srv.stop();
@@ -312,6 +390,12 @@ class MicroService implements Service {
       }
     }
     this.cli = undefined;
+    this.untrackPool?.();
+    this.untrackPool = undefined;
+    const admin = this.admin;
+    this.admin = [];
+    this.healthServer = this.metricsServer = undefined;
+    await Promise.all(admin.map((a) => a.close()));
     if (wasRunning) for (const hook of list(this.code.afterStop)) await hook();
     this.stopped?.resolve();
   }

@@ -124,6 +124,13 @@ export class ConnectionPool {
     return this.mapOf(secure).get(address)?.connections.length ?? 0;
   }
 
+  /** Open connections to every address (the pool gauge of the metrics). */
+  openConnections(): number {
+    let n = 0;
+    for (const map of this.pools) for (const pool of map.values()) n += pool.connections.length;
+    return n;
+  }
+
   /** Resolves when no dial to `address` is in flight (tests and diagnostics). */
   settled(address: string, secure?: boolean): Promise<void> {
     return this.mapOf(secure).get(address)?.settled() ?? Promise.resolve();

@@ -8,7 +8,7 @@ import { isUnreachable } from "../../../runtime/errors/classify.js";
 import { fromError, MicroError } from "../../../runtime/errors/index.js";
 import { jsonTarget, lookupEndpointKind } from "../../../runtime/target/index.js";
 import { UsageError } from "../../../runtime/errors/usage.js";
-import { durationFlag, formatReply, isStdinArgument, metadataFlag, ndjson, ndjsonStdin, out, requestObjectArgument, requireRequestObject, runCommand } from "./io.js";
+import { durationFlag, formatReply, isStdinArgument, metadataWithToken, ndjson, ndjsonStdin, out, requestObjectArgument, requireRequestObject, runCommand } from "./io.js";
 import { openBackend, type Backend, type BackendRegistry } from "./backend.js";
 import { commandIo } from "./context.js";
 
@@ -17,6 +17,8 @@ export interface CallArguments {
   endpoint: string;
   request?: string;
   metadata?: string[];
+  /** Bearer token sent as `authorization` metadata (default: MICRO_AUTH_TOKEN). */
+  token?: string;
   timeout?: string;
   address?: string;
   output: "json" | "text";
@@ -29,6 +31,8 @@ export interface StreamArguments {
   request?: string;
   kind?: "server" | "client" | "bidi";
   metadata?: string[];
+  /** Bearer token sent as `authorization` metadata (default: MICRO_AUTH_TOKEN). */
+  token?: string;
   timeout?: string;
   address?: string;
   [flag: string]: unknown;
@@ -40,8 +44,8 @@ function checkEndpoint(endpoint: string): void {
   if (!ENDPOINT.test(endpoint)) throw new UsageError(`endpoint "${endpoint}" must look like Service.Method, e.g. Greeter.Hello`);
 }
 
-function callOptions(args: { metadata?: string[]; timeout?: string; address?: string }): CallOptions {
-  const options: CallOptions = { contentType: "application/json", metadata: metadataFlag(args.metadata) };
+function callOptions(args: { metadata?: string[]; token?: string; timeout?: string; address?: string }): CallOptions {
+  const options: CallOptions = { contentType: "application/json", metadata: metadataWithToken(args.metadata, args.token) };
   const signal = commandIo().signal;
   if (signal !== undefined) options.signal = signal;
   const timeout = durationFlag(args.timeout, "timeout");

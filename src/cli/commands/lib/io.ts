@@ -96,6 +96,20 @@ export function metadataFlag(values: unknown): Record<string, string> {
   return md;
 }
 
+/**
+ * The call metadata of `--metadata` plus the bearer token of `--token` (or `MICRO_AUTH_TOKEN` when the flag is
+ * absent) as `authorization: Bearer <token>`. Both an `authorization` entry in --metadata and a token is a usage error.
+ */
+export function metadataWithToken(values: unknown, token: unknown, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const md = metadataFlag(values);
+  const t = token !== undefined ? String(token) : env.MICRO_AUTH_TOKEN || undefined;
+  if (t === undefined) return md;
+  if (t.trim() === "" || /\s/.test(t)) throw new UsageError(`--token must be a token without spaces (the value after "Bearer "), got ${JSON.stringify(t)}`);
+  if (Object.keys(md).some((k) => k.toLowerCase() === "authorization")) throw new UsageError(`give the token either with --token / MICRO_AUTH_TOKEN or with --metadata authorization=…, not both`);
+  md.authorization = `Bearer ${t}`;
+  return md;
+}
+
 /** `--timeout` (`5s`, `250ms`, or milliseconds) in milliseconds. */
 export function durationFlag(value: unknown, flag: string): number | undefined {
   if (value === undefined || value === null || value === "") return undefined;

@@ -2,7 +2,7 @@
  * `micro publish <topic> <message>`: a JSON message through the configured broker.
  */
 import { UsageError } from "../../../runtime/errors/usage.js";
-import { metadataFlag, out, requestArgument, runCommand } from "./io.js";
+import { metadataWithToken, out, requestArgument, runCommand } from "./io.js";
 import { openBackend } from "./backend.js";
 import { commandIo } from "./context.js";
 
@@ -10,6 +10,7 @@ export interface PublishArguments {
   topic: string;
   message: string;
   metadata?: string[];
+  token?: string;
   [flag: string]: unknown;
 }
 
@@ -17,7 +18,7 @@ const TOPIC = /^[A-Za-z0-9_][A-Za-z0-9_.:*>-]*$/;
 
 export async function publish(args: PublishArguments): Promise<void> {
   if (!TOPIC.test(args.topic)) throw new UsageError(`topic "${args.topic}" may hold letters, digits and . _ - : only`);
-  const metadata = metadataFlag(args.metadata);
+  const metadata = metadataWithToken(args.metadata, args.token);
   const message = await requestArgument(args.message, "message");
   const rt = await openBackend(args);
   await runCommand(async () => {
