@@ -44,13 +44,35 @@ export const registryPlugins: Readonly<Record<string, RegistryFactory>> = {
   },
 };
 
-/** Transports by `--transport` name; `tcp` is the default. */
+/** Transports by `--transport` name; `tcp` is the default, `grpc` speaks standard gRPC (docs/grpc.md). */
 export const transportPlugins: Readonly<Record<string, TransportFactory>> = {
   tcp: async () => {
     const { tcpTransport } = await import("../transport/tcp/index.js");
     return tcpTransport();
   },
+  grpc: async () => {
+    const { grpcTransport } = await import("../transport/grpc/index.js");
+    return grpcTransport();
+  },
 };
+
+const peers = new Map<string, Promise<Transport>>();
+
+/**
+ * The transport a client uses for nodes that name another one than its own (a mixed tcp/grpc fleet): built
+ * once per name from {@link transportPlugins} with its defaults; undefined for an unknown name.
+ */
+export function peerTransport(name: string): Promise<Transport | undefined> {
+  const factory = Object.hasOwn(transportPlugins, name) ? transportPlugins[name] : undefined;
+  if (factory === undefined) return Promise.resolve(undefined);
+  let t = peers.get(name);
+  if (t === undefined) {
+    t = factory(undefined);
+    peers.set(name, t);
+    t.catch(() => peers.delete(name));
+  }
+  return t;
+}
 
 /** Brokers by `--broker` name; `direct` is the default. */
 export const brokerPlugins: Readonly<Record<string, BrokerFactory>> = {

@@ -127,7 +127,9 @@ export class Router {
    * names `/<service name>.<Service>/<Method>`) the endpoint when the path's package is this server's name.
    */
   private byPath(h: RequestHeader): Entry | undefined {
-    return this.paths.get(h.path!) ?? (h.service === this.name ? this.entries.get(h.endpoint) : undefined);
+    const exact = this.paths.get(h.path!);
+    if (exact !== undefined || h.service !== this.name) return exact;
+    return this.entries.get(h.endpoint) ?? (h.endpoint === HEALTH_ENDPOINT ? this.health : undefined);
   }
 
   /** Serve one stream; never throws (a failure ends that stream with an error). */

@@ -13,7 +13,7 @@ import type { Registry, ServiceRecord } from "../registry/index.js";
 import type { ServiceDefinition } from "../definition/index.js";
 import type { Listener, Transport } from "../transport/index.js";
 import type { HandlerOptions, HandlerWrapper, Server, Subscriber, SubscriberWrapper } from "./server.js";
-import { PROTOCOL, endpointRecord } from "./registration.js";
+import { endpointRecord, transportMetadata } from "./registration.js";
 import { startHeartbeat, type Heartbeat } from "../registry/heartbeat.js";
 import { advertiseAddress } from "../transport/address.js";
 import { Router } from "./router.js";
@@ -159,7 +159,12 @@ export class RpcServer implements Server {
   private buildRecord(deps: ServerDeps, address: string): ServiceRecord {
     const version = this.options.version ?? "latest";
     const endpoints = [];
-    for (const e of this.router.handlers()) if (!e.options.internal) endpoints.push(endpointRecord(e.endpoint, e.method, e.options.metadata));
+    const fullNames: string[] = [];
+    for (const e of this.router.handlers()) {
+      if (e.options.internal) continue;
+      endpoints.push(endpointRecord(e.endpoint, e.method, e.options.metadata));
+      fullNames.push(e.definition.fullName);
+    }
     return {
       name: this.options.name,
       version,
@@ -174,7 +179,7 @@ export class RpcServer implements Server {
             transport: deps.transport.name,
             broker: deps.broker.name,
             registry: deps.registry.name,
-            protocol: PROTOCOL,
+            ...transportMetadata(deps.transport.name, fullNames),
             server: "micro-ts",
           },
         },

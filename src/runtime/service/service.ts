@@ -8,7 +8,7 @@ import type { CallWrapper, Client, ClientWrapper } from "../client/index.js";
 import type { Metadata } from "../metadata/index.js";
 import { RpcClient } from "../client/rpc-client.js";
 import { disconnectBroker } from "../broker/connect.js";
-import { checkPluginNames, readConfig, resolvePlugins, type ConfigValues, type Plugins } from "../config/index.js";
+import { checkPluginNames, peerTransport, readConfig, resolvePlugins, type ConfigValues, type Plugins } from "../config/index.js";
 import { MicroError } from "../errors/index.js";
 import { applyLogLevelFromEnv, logger } from "../logger/index.js";
 import type { Registry } from "../registry/index.js";
@@ -200,6 +200,7 @@ class MicroService implements Service {
         poolSize: o.poolSize,
         wrappers: list(o.wrapClient),
         callWrappers: list(o.wrapCall),
+        transportFor: peerTransport,
       });
     }
     return this.cli;

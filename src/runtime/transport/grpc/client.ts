@@ -65,17 +65,17 @@ export class GrpcConnection implements Connection {
     }
     const path = header.path ?? grpcPath(header.service, header.endpoint);
     const gzip = this.opts.compression === "gzip";
-    const h: OutgoingHttpHeaders = {
-      ":method": "POST",
-      ":path": path,
-      "content-type": grpcContentType(header.contentType),
-      te: "trailers",
-      "user-agent": USER_AGENT,
-      "grpc-accept-encoding": "identity,gzip",
-    };
-    if (gzip) h["grpc-encoding"] = "gzip";
-    if (header.deadline !== undefined) h["grpc-timeout"] = formatGrpcTimeout(header.deadline - Date.now());
     try {
+      const h: OutgoingHttpHeaders = {
+        ":method": "POST",
+        ":path": path,
+        "content-type": grpcContentType(header.contentType),
+        te: "trailers",
+        "user-agent": USER_AGENT,
+        "grpc-accept-encoding": "identity,gzip",
+      };
+      if (gzip) h["grpc-encoding"] = "gzip";
+      if (header.deadline !== undefined) h["grpc-timeout"] = formatGrpcTimeout(header.deadline - Date.now());
       metadataToHeaders(header.metadata, h as Record<string, string>);
       const stream = this.session.request(h, { endStream: false });
       return new GrpcClientStream(stream, `${this.address}${path}`, gzip, this.maxMessageSize, header.deadline, this.onStreamDone);

@@ -89,11 +89,12 @@ export function grpcPath(service: string, endpoint: string, fullServices?: strin
 /** The node metadata key listing the full gRPC service names a node serves, comma-separated. */
 export const GRPC_SERVICES_KEY = "grpc_services";
 
-/** The gRPC content type for a micro one: protobuf → `application/grpc`, JSON → `application/grpc+json`, `application/x` → `application/grpc+x`. */
+/** The gRPC content type for a micro one: protobuf → `application/grpc`, JSON → `application/grpc+json`, `application/x` → `application/grpc+x`; anything else is a 400. */
 export function grpcContentType(contentType: string): string {
   if (contentType === PROTOBUF_CONTENT_TYPE) return "application/grpc";
   if (contentType === JSON_CONTENT_TYPE) return "application/grpc+json";
-  return contentType.startsWith("application/") ? `application/grpc+${contentType.slice(12)}` : "application/grpc";
+  if (contentType.startsWith("application/") && /^[a-z0-9.+-]+$/i.test(contentType.slice(12))) return `application/grpc+${contentType.slice(12)}`;
+  throw new MicroError(TRANSPORT_ERROR_ID, 400, `unsupported content type ${JSON.stringify(contentType)} over gRPC: use application/protobuf or application/json`);
 }
 
 /** The micro content type of a gRPC one; undefined when it is not gRPC (`application/grpc`, `+proto`, `+json`, `+x`). */

@@ -38,7 +38,7 @@ export interface FooClient {
 export function newFooClient(service: string, client: Client$1): FooClient {
   return {
     get(request, options) {
-      return client.call({ service, endpoint: "Foo.Get", method: Foo.methods.get }, request, options);
+      return client.call({ service, endpoint: "Foo.Get", method: Foo.methods.get, path: "/clash.svc.Foo/Get" }, request, options);
     },
   };
 }
@@ -86,7 +86,7 @@ export interface FooClientClient {
 export function newFooClientClient(service: string, client: Client$1): FooClientClient {
   return {
     get(request, options) {
-      return client.call({ service, endpoint: "FooClient.Get", method: FooClient.methods.get }, request, options);
+      return client.call({ service, endpoint: "FooClient.Get", method: FooClient.methods.get, path: "/clash.svc.FooClient/Get" }, request, options);
     },
   };
 }
@@ -134,7 +134,7 @@ export interface ClientClient {
 export function newClientClient(service: string, client: Client$1): ClientClient {
   return {
     call(request, options) {
-      return client.call({ service, endpoint: "Client.Call", method: Client.methods.call }, request, options);
+      return client.call({ service, endpoint: "Client.Call", method: Client.methods.call, path: "/clash.svc.Client/Call" }, request, options);
     },
   };
 }
@@ -182,7 +182,7 @@ export interface ServerClient {
 export function newServerClient(service: string, client: Client$1): ServerClient {
   return {
     serve(request, options) {
-      return client.call({ service, endpoint: "Server.Serve", method: Server.methods.serve }, request, options);
+      return client.call({ service, endpoint: "Server.Serve", method: Server.methods.serve, path: "/clash.svc.Server/Serve" }, request, options);
     },
   };
 }
@@ -230,7 +230,7 @@ export interface ContextClient {
 export function newContextClient(service: string, client: Client$1): ContextClient {
   return {
     get(request, options) {
-      return client.call({ service, endpoint: "Context.Get", method: Context.methods.get }, request, options);
+      return client.call({ service, endpoint: "Context.Get", method: Context.methods.get, path: "/clash.svc.Context/Get" }, request, options);
     },
   };
 }
@@ -278,7 +278,7 @@ export interface PromiseClient {
 export function newPromiseClient(service: string, client: Client$1): PromiseClient {
   return {
     then(request, options) {
-      return client.serverStream({ service, endpoint: "Promise.Then", method: Promise.methods.then }, request, options);
+      return client.serverStream({ service, endpoint: "Promise.Then", method: Promise.methods.then, path: "/clash.svc.Promise/Then" }, request, options);
     },
   };
 }
