@@ -10,9 +10,7 @@ import { createServer } from "node:net";
 import { MicroError, healthMethod, newClient, newService, rawJsonCodec, type CallWrapper, type Client, type Service } from "../../../src/index.js";
 import { Greeter, type HelloRequest } from "../../fixtures/runtime/greeter.js";
 import { startGreeter, tempRegistry, type Fixture } from "../../fixtures/runtime/harness.js";
-
-/** The transports every case runs over. */
-const TRANSPORTS = ["tcp", "grpc"] as const;
+import { TRANSPORTS } from "../../support/transports.js";
 
 const hello = { service: "greeter", endpoint: "Greeter.Hello", method: Greeter.methods.hello };
 const stream = { service: "greeter", endpoint: "Greeter.Stream", method: Greeter.methods.stream };
