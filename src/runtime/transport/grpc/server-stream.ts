@@ -16,6 +16,11 @@ import { GrpcStatus, encodeGrpcMessage, statusDetails, toGrpcStatus } from "./st
 
 const RESOLVED = Promise.resolve();
 const MAX_TIMER = 0x7fffffff;
+/**
+ * A client cancels at its own deadline, which is a little earlier than the server's (the server counts
+ * grpc-timeout from when the request arrived): a CANCEL this close to the deadline is the deadline (408).
+ */
+const DEADLINE_SLACK = 1000;
 
 /** The trailers of a call that ended with `error` (or OK) and `metadata`. */
 export function statusTrailers(error: MicroError | undefined, metadata: Metadata | undefined, log: Logger): Record<string, string> {
@@ -80,8 +85,11 @@ export class GrpcServerStream implements ServerStream {
     stream.on("close", () => {
       if (!this.ended) {
         const rst = stream.rstCode;
+        const deadline = this.header.deadline;
         this.abort(
-          rst === constants.NGHTTP2_CANCEL
+          rst === constants.NGHTTP2_CANCEL && deadline !== undefined && Date.now() >= deadline - DEADLINE_SLACK
+            ? new MicroError(ID, 408, "deadline exceeded: the client gave up at its deadline")
+            : rst === constants.NGHTTP2_CANCEL
             ? new MicroError(ID, 499, "the client cancelled the call")
             : new MicroError(ID, 503, `the stream was reset or its connection lost (HTTP/2 code ${rst ?? "none"})`),
         );
