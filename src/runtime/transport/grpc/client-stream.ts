@@ -3,19 +3,26 @@
  * responses from the {@link Receiver}, the status from the trailers (or a trailers-only response), the
  * deadline enforced here as well as sent as `grpc-timeout`, and cancel as RST_STREAM(CANCEL).
  */
+import { EventEmitter, once } from "node:events";
 import { constants, type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2";
 import { MicroError } from "../../errors/index.js";
 import type { Metadata } from "../../metadata/index.js";
 import type { ClientStream, StreamTrailer } from "../index.js";
-import { frame } from "./framing.js";
+import { FrameWriter } from "./writer.js";
 import { decodeGrpcMessage, errorFromStatus } from "./status.js";
 import { headersToMetadata } from "./headers.js";
 import { ID } from "./options.js";
 import { Receiver } from "./receiver.js";
 import { DONE } from "../tcp/inbox.js";
 
-const RESOLVED = Promise.resolve();
 const MAX_TIMER = 0x7fffffff;
+
+/**
+ * An instance of node's internal AbortError: `Http2Stream.destroy(err)` resets with CANCEL for exactly that
+ * class. `events.once` with an aborted signal is the public way to get one (settles in a microtask at load).
+ */
+let abortError: Error | undefined;
+once(new EventEmitter(), "never", { signal: AbortSignal.abort() }).catch((e: Error) => (abortError = e));
 const EMPTY: Metadata = Object.freeze({}) as Metadata;
 
 export class GrpcClientStream implements ClientStream {
@@ -27,12 +34,12 @@ export class GrpcClientStream implements ClientStream {
   private error: MicroError | undefined;
   private timer: NodeJS.Timeout | undefined;
   private metadata: Metadata = EMPTY;
-  private drainWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private writer: FrameWriter | undefined;
 
   constructor(
     private readonly stream: ClientHttp2Stream | undefined,
     private readonly target: string,
-    private readonly gzip: boolean,
+    gzip: boolean,
     maxMessageSize: number,
     deadline: number | undefined,
     private readonly onDone: () => void,
@@ -44,10 +51,10 @@ export class GrpcClientStream implements ClientStream {
       this.finish(failure ?? new MicroError(ID, 503, `cannot open a stream to ${target}`));
       return;
     }
+    this.writer = new FrameWriter(stream, gzip);
     this.receiver = new Receiver(stream, maxMessageSize, true, (error) => this.abort(error));
     stream.on("response", (headers: IncomingHttpHeaders) => this.onResponse(headers));
     stream.on("trailers", (trailers: IncomingHttpHeaders) => this.onStatus(trailers));
-    stream.on("drain", () => this.flushDrain());
     stream.on("error", () => {
       // Reported through 'close' below, with the stream's reset code.
     });
@@ -60,7 +67,7 @@ export class GrpcClientStream implements ClientStream {
     });
     if (deadline !== undefined) {
       const ms = deadline - Date.now();
-      const expire = () => this.abort(new MicroError(ID, 408, `deadline exceeded calling ${target}`), constants.NGHTTP2_CANCEL);
+      const expire = () => this.abort(new MicroError(ID, 408, `deadline exceeded calling ${target}`));
       if (ms <= 0) queueMicrotask(expire);
       else if (ms < MAX_TIMER) this.timer = setTimeout(expire, ms);
     }
@@ -69,12 +76,12 @@ export class GrpcClientStream implements ClientStream {
   private onResponse(headers: IncomingHttpHeaders): void {
     const status = Number(headers[":status"]);
     if (status !== 200) {
-      this.abort(httpError(status, this.target), constants.NGHTTP2_CANCEL);
+      this.abort(httpError(status, this.target));
       return;
     }
     const ct = headers["content-type"];
     if (typeof ct !== "string" || !ct.startsWith("application/grpc")) {
-      this.abort(new MicroError(ID, 502, `${this.target} answered with content-type ${String(ct)}, not gRPC`), constants.NGHTTP2_CANCEL);
+      this.abort(new MicroError(ID, 502, `${this.target} answered with content-type ${String(ct)}, not gRPC`));
       return;
     }
     this.metadata = headersToMetadata(headers);
@@ -97,12 +104,16 @@ export class GrpcClientStream implements ClientStream {
     this.finish(errorFromStatus(status, message, micro === undefined ? undefined : decodeGrpcMessage(String(micro))), metadata);
   }
 
-  /** End the call from this side with `error`, resetting the stream. */
-  private abort(error: MicroError, code: number = constants.NGHTTP2_CANCEL): void {
+  /** End the call from this side with `error`, resetting the stream with RST_STREAM(CANCEL). */
+  private abort(error: MicroError): void {
     if (this.finished) return;
     this.finish(error);
     const s = this.stream;
-    if (s !== undefined && !s.destroyed && !s.closed) s.close(code);
+    if (s === undefined || s.destroyed || s.closed) return;
+    // close(CANCEL) would first half-close (an empty DATA with END_STREAM), which a server may read as "no
+    // more requests" and answer before the reset arrives; destroying with node's AbortError sends only the RST.
+    if (abortError !== undefined) s.destroy(abortError);
+    else s.close(constants.NGHTTP2_CANCEL);
   }
 
   private finish(error: MicroError | undefined, metadata: Metadata = this.metadata): void {
@@ -111,29 +122,21 @@ export class GrpcClientStream implements ClientStream {
     this.error = error;
     clearTimeout(this.timer);
     this.receiver?.inbox.end(error);
-    this.flushDrain(error ?? new MicroError(ID, 400, "send after the stream ended"));
+    this.writer?.fail(error ?? new MicroError(ID, 400, "send after the stream ended"));
     this.resolveTrailer(error === undefined ? { metadata } : { error, metadata });
     this.onDone();
-  }
-
-  private flushDrain(error?: unknown): void {
-    const w = this.drainWaiters;
-    if (w.length === 0) return;
-    this.drainWaiters = [];
-    for (const d of w) error === undefined ? d.resolve() : d.reject(error);
   }
 
   send(message: Uint8Array): Promise<void> {
     if (this.finished) return Promise.reject(this.error ?? new MicroError(ID, 400, "send after the stream ended"));
     if (this.sendClosed) return Promise.reject(new MicroError(ID, 400, "send after closeSend"));
-    if (this.stream!.write(frame(message, this.gzip))) return RESOLVED;
-    return new Promise((resolve, reject) => this.drainWaiters.push({ resolve, reject }));
+    return this.writer!.send(message);
   }
 
   closeSend(): void {
     if (this.sendClosed || this.finished) return;
     this.sendClosed = true;
-    this.stream!.end();
+    this.writer!.end();
   }
 
   cancel(reason?: string): void {

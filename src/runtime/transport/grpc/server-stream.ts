@@ -8,13 +8,12 @@ import { MicroError } from "../../errors/index.js";
 import type { Logger } from "../../logger/index.js";
 import type { Metadata } from "../../metadata/index.js";
 import type { RequestHeader, ServerStream } from "../index.js";
-import { frame } from "./framing.js";
+import { FrameWriter } from "./writer.js";
 import { metadataToHeaders } from "./headers.js";
 import { ID } from "./options.js";
 import { Receiver } from "./receiver.js";
 import { GrpcStatus, encodeGrpcMessage, statusDetails, toGrpcStatus } from "./status.js";
 
-const RESOLVED = Promise.resolve();
 const MAX_TIMER = 0x7fffffff;
 /**
  * A client cancels at its own deadline, which is a little earlier than the server's (the server counts
@@ -52,7 +51,7 @@ export class GrpcServerStream implements ServerStream {
   private ended = false;
   private endError: MicroError | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private drainWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private readonly writer: FrameWriter;
   private pendingTrailers: Record<string, string> | undefined;
 
   constructor(
@@ -66,16 +65,17 @@ export class GrpcServerStream implements ServerStream {
     private readonly log: Logger,
     private readonly onDone: (s: GrpcServerStream) => void,
   ) {
+    this.writer = new FrameWriter(stream, gzip);
     this.receiver = new Receiver(stream, maxMessageSize, gzip, (error) => {
       // A request over the limit or malformed: the call ends here, the handler sees the abort.
       this.abort(error);
       this.close(error);
     });
     stream.on("end", () => {
+      if (stream.aborted) return; // a reset, reported by 'close'
       if (this.receiver.partial) this.abort(new MicroError(ID, 400, "the client ended the stream in the middle of a gRPC message"));
       this.receiver.inbox.end();
     });
-    stream.on("drain", () => this.flushDrain());
     stream.on("wantTrailers", () => {
       const t = this.pendingTrailers ?? { "grpc-status": String(GrpcStatus.OK) };
       this.stream.sendTrailers(t);
@@ -136,15 +136,7 @@ export class GrpcServerStream implements ServerStream {
   send(message: Uint8Array): Promise<void> {
     if (this.ended) return Promise.reject(this.endError ?? new MicroError(ID, 400, "send after the stream ended"));
     if (!this.headersSent) this.respond();
-    if (this.stream.write(frame(message, this.gzip))) return RESOLVED;
-    return new Promise((resolve, reject) => this.drainWaiters.push({ resolve, reject }));
-  }
-
-  private flushDrain(error?: unknown): void {
-    const w = this.drainWaiters;
-    if (w.length === 0) return;
-    this.drainWaiters = [];
-    for (const d of w) error === undefined ? d.resolve() : d.reject(error);
+    return this.writer.send(message);
   }
 
   close(error?: MicroError, metadata?: Metadata): void {
@@ -162,14 +154,14 @@ export class GrpcServerStream implements ServerStream {
         this.endReadSide();
       } else {
         this.pendingTrailers = trailers;
-        s.end();
+        this.writer.end();
       }
     } catch (e) {
       this.log.debug({ err: e }, "grpc stream closed while ending");
       s.close(constants.NGHTTP2_INTERNAL_ERROR);
       return;
     }
-    this.flushDrain(this.endError);
+    this.writer.fail(this.endError);
   }
 
   /** The client may still be sending (it never half-closed): once our end is out, RST_STREAM(NO_ERROR) ends its side too. */
@@ -183,7 +175,7 @@ export class GrpcServerStream implements ServerStream {
 
   private finish(): void {
     clearTimeout(this.timer);
-    this.flushDrain(this.endError ?? new MicroError(ID, 503, "the stream closed"));
+    this.writer.fail(this.endError ?? new MicroError(ID, 503, "the stream closed"));
     this.onDone(this);
   }
 }
