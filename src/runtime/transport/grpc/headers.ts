@@ -14,38 +14,61 @@ const JSON_CONTENT_TYPE = "application/json";
 /** Headers that are gRPC's or HTTP/2's own and never micro metadata. */
 const RESERVED = new Set(["content-type", "te", "user-agent", "content-length", "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host", "accept-encoding", "date"]);
 
-/** Whether a header is protocol, not metadata: pseudo-headers, the reserved set, `grpc-*` and `micro-error`. */
+/** Whether a header is protocol, not metadata: pseudo-headers, the reserved set, `grpc-*`, `micro-error` and `micro-keys`. */
 export function isReserved(key: string): boolean {
-  return key.charCodeAt(0) === 58 /* : */ || key.startsWith("grpc-") || key === "micro-error" || RESERVED.has(key);
+  return key.charCodeAt(0) === 58 /* : */ || key.startsWith("grpc-") || key === "micro-error" || key === KEYS || RESERVED.has(key);
 }
+
+/**
+ * HTTP/2 header names are lowercase and some are the protocol's own, but micro metadata keys keep their case
+ * (`Content-Type`, `Micro-Topic` in a broker message). A key that is not lowercase is listed with its
+ * spelling in `micro-keys`, and a key that collides with a reserved header travels as `micro-md-<key>`;
+ * a micro-ts peer restores both, a foreign peer sees lowercase keys.
+ */
+const KEYS = "micro-keys";
+const PREFIX = "micro-md-";
 
 const NAME = /^[0-9a-z_.-]+$/;
 const VALUE = /^[\x20-\x7e]*$/;
 
 /**
- * Add `metadata` to `out` as headers (keys lowercased). A key or value HTTP/2 cannot carry (non-ASCII, line
- * breaks) is a 400 naming it: metadata is never silently changed or dropped.
+ * Add `metadata` to `out` as headers. A key or value HTTP/2 cannot carry (non-ASCII, line breaks) is a 400
+ * naming it: metadata is never silently changed or dropped.
  */
 export function metadataToHeaders(metadata: Metadata, out: Record<string, string>): void {
+  let spelled: string | undefined;
   for (const key in metadata) {
     const value = metadata[key]!;
-    const k = key.toLowerCase();
-    if (isReserved(k)) continue;
-    if (!NAME.test(k)) throw new MicroError(TRANSPORT_ERROR_ID, 400, `metadata key ${JSON.stringify(key)} cannot be a gRPC header (use 0-9 a-z _ . -)`);
+    let k = key.toLowerCase();
+    if (!NAME.test(k)) throw new MicroError(TRANSPORT_ERROR_ID, 400, `metadata key ${JSON.stringify(key)} cannot be a gRPC header (use letters, digits, _ . -)`);
     if (!VALUE.test(value)) {
       throw new MicroError(TRANSPORT_ERROR_ID, 400, `metadata ${JSON.stringify(key)} has a value gRPC headers cannot carry (printable ASCII only; binary goes in a "-bin" key, base64)`);
     }
+    if (isReserved(k)) k = PREFIX + k;
+    if (k !== key) spelled = spelled === undefined ? key : `${spelled},${key}`;
     out[k] = value;
   }
+  if (spelled !== undefined) out[KEYS] = spelled;
 }
 
-/** The custom metadata among received headers (arrays, which HTTP/2 repeats, joined with ", "). */
+/** The custom metadata among received headers (arrays, which HTTP/2 repeats, joined with ", "), keys as the sender spelled them. */
 export function headersToMetadata(headers: Record<string, string | string[] | undefined>, into: Metadata = {}): Metadata {
   for (const key in headers) {
     if (isReserved(key)) continue;
     const v = headers[key];
     if (v === undefined) continue;
     into[key] = typeof v === "string" ? v : v.join(", ");
+  }
+  const spelled = headers[KEYS];
+  if (typeof spelled === "string") {
+    for (const original of spelled.split(",")) {
+      const lower = original.toLowerCase();
+      const wire = isReserved(lower) ? PREFIX + lower : lower;
+      const v = into[wire];
+      if (v === undefined || wire === original) continue;
+      delete into[wire];
+      into[original] = v;
+    }
   }
   return into;
 }
