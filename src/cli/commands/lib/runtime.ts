@@ -4,7 +4,7 @@
  */
 import { disconnectBroker } from "../../../runtime/broker/connect.js";
 import { newClient, type RpcClient } from "../../../runtime/client/index.js";
-import { checkPluginAddresses, checkPluginNames, globalFlags, readConfig, resolvePlugins, type ConfigValues, type Plugins } from "../../../runtime/config/index.js";
+import { checkPluginAddresses, checkPluginNames, globalFlags, peerTransport, readConfig, resolvePlugins, type ConfigValues, type Plugins } from "../../../runtime/config/index.js";
 import { MicroError } from "../../../runtime/errors/index.js";
 import { UsageError } from "../../../runtime/errors/usage.js";
 import { setLogLevel } from "../../../runtime/logger/index.js";
@@ -59,6 +59,8 @@ export async function openRuntime(args: Record<string, unknown>, options: { logs
     retries: config.client_retries,
     requestTimeout: config.client_request_timeout,
     poolSize: config.client_pool_size,
+    // Nodes on another transport than this command's (a grpc node seen by a tcp client) are called over theirs.
+    transportFor: peerTransport,
   });
   let closed = false;
   return {
