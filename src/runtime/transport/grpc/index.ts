@@ -14,6 +14,7 @@ import { MicroError } from "../../errors/index.js";
 import { logger } from "../../logger/index.js";
 import type { Connection, DialOptions, ListenOptions, Listener, StreamHandler, Transport } from "../index.js";
 import { formatAddress, parseAddress } from "../address.js";
+import { bindServer } from "../listen.js";
 import { clientTlsOptions } from "../tls.js";
 import { GrpcConnection } from "./client.js";
 import { ID, resolveOptions, type GrpcTransportOptions } from "./options.js";
@@ -33,18 +34,7 @@ export function grpcTransport(options: GrpcTransportOptions = {}): Transport {
   async function listen(address: string, handler: StreamHandler, listenOptions: ListenOptions = {}): Promise<Listener> {
     const { host, port } = parseAddress(address);
     const server = createHttp2Server(opts);
-    await new Promise<void>((resolve, reject) => {
-      const onError = (e: NodeJS.ErrnoException) =>
-        reject(new MicroError(ID, 500, `cannot listen on ${address}: ${e.code ?? e.message}${e.code === "EADDRINUSE" ? " (the port is taken; use another or port 0)" : ""}`, undefined, { cause: e }));
-      server.once("error", onError);
-      server.listen(host === "" ? { port } : { host, port }, () => {
-        server.off("error", onError);
-        resolve();
-      });
-    });
-    server.on("error", (e) => log.error({ err: e, address }, "listener error"));
-    const bound = server.address();
-    const realPort = typeof bound === "object" && bound ? bound.port : port;
+    const realPort = await bindServer(server, address, host, port, log);
     return new GrpcListener(server, host, realPort, opts, handler, listenOptions.maxMessageSize ?? opts.maxMessageSize, log.child({ listener: formatAddress(host, realPort) }));
   }
 

@@ -12,6 +12,7 @@ import { MicroError } from "../../errors/index.js";
 import { logger } from "../../logger/index.js";
 import type { Connection, DialOptions, ListenOptions, Listener, StreamHandler, Transport } from "../index.js";
 import { formatAddress, parseAddress } from "../address.js";
+import { bindServer } from "../listen.js";
 import type { Settings } from "./frame.js";
 import { MAX_TIMER } from "./limits.js";
 import { ID, resolveOptions, type ResolvedOptions, type TcpTransportOptions } from "./options.js";
@@ -40,18 +41,7 @@ export function tcpTransport(options: TcpTransportOptions = {}): Transport {
     const server = createServer({ noDelay: true });
     let listener: TcpListener | undefined;
     server.on("connection", (socket: Socket) => (listener ? listener.accept(socket, handler, local) : socket.destroy()));
-    await new Promise<void>((resolve, reject) => {
-      const onError = (e: NodeJS.ErrnoException) =>
-        reject(new MicroError(ID, 500, `cannot listen on ${address}: ${e.code ?? e.message}${e.code === "EADDRINUSE" ? " (the port is taken; use another or port 0)" : ""}`, undefined, { cause: e }));
-      server.once("error", onError);
-      server.listen(host === "" ? { port } : { host, port }, () => {
-        server.off("error", onError);
-        resolve();
-      });
-    });
-    server.on("error", (e) => log.error({ err: e, address }, "listener error"));
-    const bound = server.address();
-    const realPort = typeof bound === "object" && bound ? bound.port : port;
+    const realPort = await bindServer(server, address, host, port, log);
     listener = new TcpListener(server, { host, port: realPort }, opts, log.child({ listener: formatAddress(host, realPort) }));
     return listener;
   }
