@@ -1,6 +1,7 @@
 /**
- * Binding a transport's server to its address, for every transport: listen on `host:port` (every interface
- * for an empty host), a clear 500 when that fails (a taken port says so), and the real port when asked for 0.
+ * The socket chores every transport shares: binding its server to `host:port` (every interface for an empty
+ * host; a clear 500 when that fails, a taken port says so; the real port when asked for 0), and waiting for a
+ * dialled connection within a timeout and an abort signal.
  */
 import type { Server } from "node:net";
 import { MicroError } from "../errors/index.js";
@@ -21,4 +22,33 @@ export async function bindServer(server: Server, address: string, host: string, 
   server.on("error", (e) => log.error({ err: e, address }, "listener error"));
   const bound = server.address();
   return typeof bound === "object" && bound ? bound.port : port;
+}
+
+/** The longest delay setTimeout honours (2³¹−1 ms). */
+const MAX_TIMER = 0x7fffffff;
+
+/**
+ * Wait for a connection being dialled: `start` gets `resolve`/`reject` and wires the socket's events to them;
+ * the wait fails with `fail("no answer within …")` after `timeout` ms and with `fail("aborted")` when `signal`
+ * aborts. The caller destroys its socket when this rejects.
+ */
+export async function dialWithin(
+  timeout: number,
+  signal: AbortSignal | undefined,
+  fail: (why: string) => MicroError,
+  start: (resolve: () => void, reject: (error: unknown) => void) => void,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      timer = setTimeout(() => reject(fail(`no answer within ${timeout}ms`)), Math.min(MAX_TIMER, Math.max(0, timeout)));
+      onAbort = () => reject(fail("aborted"));
+      signal?.addEventListener("abort", onAbort, { once: true });
+      start(resolve, reject);
+    });
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener("abort", onAbort);
+  }
 }

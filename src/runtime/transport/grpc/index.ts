@@ -14,7 +14,7 @@ import { MicroError } from "../../errors/index.js";
 import { logger } from "../../logger/index.js";
 import type { Connection, DialOptions, ListenOptions, Listener, StreamHandler, Transport } from "../index.js";
 import { formatAddress, parseAddress } from "../address.js";
-import { bindServer } from "../listen.js";
+import { bindServer, dialWithin } from "../listen.js";
 import { clientTlsOptions } from "../tls.js";
 import { GrpcConnection } from "./client.js";
 import { ID, resolveOptions, type GrpcTransportOptions } from "./options.js";
@@ -23,8 +23,6 @@ import { GrpcListener, createHttp2Server } from "./server.js";
 export type { GrpcTransportOptions } from "./options.js";
 export { GRPC_SERVICES_KEY, grpcPath } from "./headers.js";
 export { GrpcStatus, toGrpcStatus, fromGrpcStatus } from "./status.js";
-
-const MAX_TIMER = 0x7fffffff;
 
 /** Create the grpc transport (plugin name `"grpc"`). Options tune limits, keepalive, compression and TLS. */
 export function grpcTransport(options: GrpcTransportOptions = {}): Transport {
@@ -52,13 +50,8 @@ export function grpcTransport(options: GrpcTransportOptions = {}): Transport {
       ...(secure ? { ...clientTlsOptions(opts.tls!, h), ALPNProtocols: ["h2"] } : {}),
     };
     const session: ClientHttp2Session = connect(`${secure ? "https" : "http"}://${target}`, sessionOptions);
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
     try {
-      await new Promise<void>((resolve, reject) => {
-        timer = setTimeout(() => reject(fail(`no answer within ${timeout}ms`)), Math.min(MAX_TIMER, Math.max(0, timeout)));
-        onAbort = () => reject(fail("aborted"));
-        signal?.addEventListener("abort", onAbort, { once: true });
+      await dialWithin(timeout, signal, fail, (resolve, reject) => {
         session.once("error", (e: NodeJS.ErrnoException) =>
           reject(fail(e.code === "ECONNRESET" && secure ? `${e.code} (is the server speaking TLS? check its certificate and --transport_tls_* settings)` : `${e.code ?? e.message}${/wrong version number|packet length too long/.test(e.message) ? " (the server is not TLS; dial without tls)" : ""}`, e)),
         );
@@ -68,9 +61,6 @@ export function grpcTransport(options: GrpcTransportOptions = {}): Transport {
     } catch (e) {
       session.destroy();
       throw e;
-    } finally {
-      clearTimeout(timer);
-      if (onAbort) signal?.removeEventListener("abort", onAbort);
     }
     try {
       session.setLocalWindowSize(opts.initialWindow * 16);

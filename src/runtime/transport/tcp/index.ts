@@ -12,9 +12,8 @@ import { MicroError } from "../../errors/index.js";
 import { logger } from "../../logger/index.js";
 import type { Connection, DialOptions, ListenOptions, Listener, StreamHandler, Transport } from "../index.js";
 import { formatAddress, parseAddress } from "../address.js";
-import { bindServer } from "../listen.js";
+import { bindServer, dialWithin } from "../listen.js";
 import type { Settings } from "./frame.js";
-import { MAX_TIMER } from "./limits.js";
 import { ID, resolveOptions, type ResolvedOptions, type TcpTransportOptions } from "./options.js";
 import { ClientSession } from "./client.js";
 import { TcpListener } from "./server.js";
@@ -55,13 +54,8 @@ export function tcpTransport(options: TcpTransportOptions = {}): Transport {
     if (signal?.aborted) throw fail("aborted");
     const socket = createConnection({ host: host || "127.0.0.1", port, noDelay: true });
     let session: ClientSession | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
     try {
-      await new Promise<void>((resolve, reject) => {
-        timer = setTimeout(() => reject(fail(`no answer within ${timeout}ms`)), Math.min(MAX_TIMER, Math.max(0, timeout)));
-        onAbort = () => reject(fail("aborted"));
-        signal?.addEventListener("abort", onAbort, { once: true });
+      await dialWithin(timeout, signal, fail, (resolve, reject) => {
         socket.once("error", (e: NodeJS.ErrnoException) => reject(fail(e.code ?? e.message, e)));
         socket.once("connect", () => {
           session = new ClientSession(socket, opts, log, target, settings(opts, dialOptions.maxMessageSize));
@@ -73,9 +67,6 @@ export function tcpTransport(options: TcpTransportOptions = {}): Transport {
       if (session) session.destroy(undefined, "none");
       else socket.destroy();
       throw e;
-    } finally {
-      clearTimeout(timer);
-      if (onAbort) signal?.removeEventListener("abort", onAbort);
     }
     return session!;
   }
