@@ -73,6 +73,8 @@ export class GrpcClientStream implements ClientStream {
     }
   }
 
+  private readonly sendAfterEnd = (): MicroError => this.error ?? new MicroError(ID, 400, "send after the stream ended");
+
   private onResponse(headers: IncomingHttpHeaders): void {
     const status = Number(headers[":status"]);
     if (status !== 200) {
@@ -122,7 +124,7 @@ export class GrpcClientStream implements ClientStream {
     this.error = error;
     clearTimeout(this.timer);
     this.receiver?.inbox.end(error);
-    this.writer?.fail(error ?? new MicroError(ID, 400, "send after the stream ended"));
+    this.writer?.fail(this.sendAfterEnd);
     this.resolveTrailer(error === undefined ? { metadata } : { error, metadata });
     this.onDone();
   }

@@ -110,12 +110,15 @@ export class GrpcServerStream implements ServerStream {
     }
   }
 
+  private readonly sendAfterEnd = (): MicroError => this.endError ?? new MicroError(ID, 400, "send after the stream ended");
+
   get signal(): AbortSignal {
     return this.controller.signal;
   }
 
   /** Fire the handler's signal (cancel, deadline, shutdown, a bad request message). */
   abort(reason: MicroError): void {
+    this.endError ??= reason;
     this.receiver.inbox.end(reason);
     this.receiver.inbox.clear();
     if (!this.controller.signal.aborted) this.controller.abort(reason);
@@ -134,7 +137,7 @@ export class GrpcServerStream implements ServerStream {
   }
 
   send(message: Uint8Array): Promise<void> {
-    if (this.ended) return Promise.reject(this.endError ?? new MicroError(ID, 400, "send after the stream ended"));
+    if (this.ended) return Promise.reject(this.sendAfterEnd());
     if (!this.headersSent) this.respond();
     return this.writer.send(message);
   }
@@ -142,7 +145,7 @@ export class GrpcServerStream implements ServerStream {
   close(error?: MicroError, metadata?: Metadata): void {
     if (this.ended) return;
     this.ended = true;
-    this.endError = error ?? new MicroError(ID, 400, "send after the stream ended");
+    this.endError = error;
     clearTimeout(this.timer);
     const s = this.stream;
     if (s.destroyed || s.closed) return;
@@ -161,7 +164,7 @@ export class GrpcServerStream implements ServerStream {
       s.close(constants.NGHTTP2_INTERNAL_ERROR);
       return;
     }
-    this.writer.fail(this.endError);
+    this.writer.fail(this.sendAfterEnd);
   }
 
   /** The client may still be sending (it never half-closed): once our end is out, RST_STREAM(NO_ERROR) ends its side too. */
@@ -175,7 +178,7 @@ export class GrpcServerStream implements ServerStream {
 
   private finish(): void {
     clearTimeout(this.timer);
-    this.writer.fail(this.endError ?? new MicroError(ID, 503, "the stream closed"));
+    this.writer.fail(this.sendAfterEnd);
     this.onDone(this);
   }
 }

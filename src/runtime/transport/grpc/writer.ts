@@ -22,7 +22,8 @@ export class FrameWriter {
   private scheduled = false;
   private blocked = false;
   private waiters: Waiter[] = [];
-  private failed: unknown;
+  /** Makes the error sends fail with once the stream ended (made only when a send needs it: errors are costly). */
+  private failed: (() => unknown) | undefined;
 
   constructor(
     private readonly stream: Http2Stream,
@@ -36,7 +37,7 @@ export class FrameWriter {
 
   /** Queue one message; resolves when the stream can take more. */
   send(message: Uint8Array): Promise<void> {
-    if (this.failed !== undefined) return Promise.reject(this.failed);
+    if (this.failed !== undefined) return Promise.reject(this.failed());
     const f = frame(message, this.gzip);
     this.chunks.push(f);
     this.bytes += f.length;
@@ -82,14 +83,16 @@ export class FrameWriter {
     else s.end(data);
   }
 
-  /** Sends from now on, and those waiting for room, fail with `error`. */
-  fail(error: unknown): void {
+  /** Sends from now on, and those waiting for room, fail with the error `error()` makes. */
+  fail(error: () => unknown): void {
     if (this.failed !== undefined) return;
     this.failed = error;
     this.chunks = [];
     this.bytes = 0;
     const w = this.waiters;
+    if (w.length === 0) return;
     this.waiters = [];
-    for (const x of w) x.reject(error);
+    const e = error();
+    for (const x of w) x.reject(e);
   }
 }
