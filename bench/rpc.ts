@@ -1,7 +1,9 @@
 /**
- * RPC benchmark: micro-ts against @grpc/grpc-js, same messages, servers in their own processes, measured in
- * the same run. Unary greeter at concurrency 1 and 64 (throughput, p50, p99), and one 10 000-message
- * server stream (median of 5 after 3 warm-ups). Prints a table, ratio (micro-ts / grpc-js) first.
+ * RPC benchmark: micro-ts over its tcp transport and over its grpc transport, against @grpc/grpc-js and a
+ * floor (bare node:http2 exchanging the same gRPC-framed bytes, bench/rpc-h2-floor.ts); same messages,
+ * servers in their own processes, measured in the same run. Unary greeter at concurrency 1 and 64
+ * (throughput, p50, p99), and one 10 000-message server stream (median of 5 after 3 warm-ups). Prints a
+ * table, ratio (micro-ts tcp / grpc-js) first, then the grpc transport's ratios to grpc-js and to the floor.
  *
  *   npm run bench:rpc            # BENCH_SECONDS=3 by default per measurement
  */
@@ -17,10 +19,12 @@ import { measure } from "./support/load.js";
 import { startReady, stopAll } from "./support/process.js";
 import { markdownTable } from "./support/table.js";
 import { productionOverhead } from "./rpc-production.js";
+import { floorClient } from "./rpc-h2-floor.js";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 3);
 const streamMessages = 10_000;
 const registryDir = mkdtempSync(join(tmpdir(), "micro-bench-rpc-"));
+const grpcRegistryDir = mkdtempSync(join(tmpdir(), "micro-bench-rpc-grpc-"));
 const children: ChildProcess[] = [];
 
 const startServer = (file: string, args: string[]) => startReady(children, file, import.meta.url, args, { ...process.env, MICRO_LOG_LEVEL: "warn" });
@@ -39,9 +43,11 @@ async function timeStream(run: () => Promise<number>): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const [microAddress, grpcAddress] = await Promise.all([
+  const [microAddress, grpcAddress, , floorAddress] = await Promise.all([
     startServer("./rpc-server-micro.js", ["--registry_address", registryDir]),
     startServer("./rpc-server-grpc.js", []),
+    startServer("./rpc-server-micro.js", ["--registry_address", grpcRegistryDir, "--transport", "grpc"]),
+    startServer("./rpc-h2-floor.js", []),
   ]);
 
   // micro-ts client: discovery through the local registry (cached), pooled connections.
@@ -53,6 +59,17 @@ async function main(): Promise<void> {
   const microCall = () => client.call(hello, { name: "bench" });
   await microCall();
 
+  // micro-ts over its grpc transport: the same client code, the node found through discovery says `transport: grpc`.
+  const grpcService = newService({ name: "bench-client-grpc", argv: ["--registry_address", grpcRegistryDir, "--transport", "grpc"], env: {} });
+  grpcService.init();
+  const microGrpc = grpcService.client();
+  const microGrpcCall = () => microGrpc.call(hello, { name: "bench" });
+  await microGrpcCall();
+
+  const floor = await floorClient(floorAddress);
+  const floorCall = () => floor.hello();
+  await floorCall();
+
   // grpc-js client: one channel, as grpc-js multiplexes calls over HTTP/2.
   const definition = protoLoader.fromJSON(grpcDescriptor, { keepCase: true, defaults: true });
   const proto = grpc.loadPackageDefinition(definition) as any;
@@ -61,13 +78,15 @@ async function main(): Promise<void> {
     new Promise<HelloResponse>((resolve, reject) => grpcClient.Hello({ name: "bench" }, { deadline: Date.now() + 5000 }, (e: Error | null, r: HelloResponse) => (e ? reject(e) : resolve(r))));
   await grpcCall();
 
-  const rows: { name: string; micro: number; grpc: number; unit: string; higherIsBetter: boolean }[] = [];
+  const rows: { name: string; micro: number; grpc: number; microGrpc: number; floor: number; unit: string; higherIsBetter: boolean }[] = [];
   for (const c of [1, 64]) {
     const m = await measure(microCall, c, { seconds });
     const g = await measure(grpcCall, c, { seconds });
-    rows.push({ name: `unary c=${c} throughput`, micro: m.throughput, grpc: g.throughput, unit: "req/s", higherIsBetter: true });
-    rows.push({ name: `unary c=${c} p50`, micro: m.p50, grpc: g.p50, unit: "ms", higherIsBetter: false });
-    rows.push({ name: `unary c=${c} p99`, micro: m.p99, grpc: g.p99, unit: "ms", higherIsBetter: false });
+    const mg = await measure(microGrpcCall, c, { seconds });
+    const f = await measure(floorCall, c, { seconds });
+    rows.push({ name: `unary c=${c} throughput`, micro: m.throughput, grpc: g.throughput, microGrpc: mg.throughput, floor: f.throughput, unit: "req/s", higherIsBetter: true });
+    rows.push({ name: `unary c=${c} p50`, micro: m.p50, grpc: g.p50, microGrpc: mg.p50, floor: f.p50, unit: "ms", higherIsBetter: false });
+    rows.push({ name: `unary c=${c} p99`, micro: m.p99, grpc: g.p99, microGrpc: mg.p99, floor: f.p99, unit: "ms", higherIsBetter: false });
   }
 
   const microStream = await timeStream(async () => {
@@ -85,19 +104,36 @@ async function main(): Promise<void> {
         call.on("error", reject);
       }),
   );
-  rows.push({ name: `server stream ${streamMessages} msgs`, micro: microStream, grpc: grpcStream, unit: "msg/s", higherIsBetter: true });
+  const microGrpcStream = await timeStream(async () => {
+    let n = 0;
+    for await (const _ of microGrpc.serverStream(stream, { name: String(streamMessages) })) n++;
+    return n;
+  });
+  const floorStream = await timeStream(() => floor.stream(streamMessages));
+  rows.push({ name: `server stream ${streamMessages} msgs`, micro: microStream, grpc: grpcStream, microGrpc: microGrpcStream, floor: floorStream, unit: "msg/s", higherIsBetter: true });
 
   const fmt = (v: number, unit: string) => (unit === "ms" ? `${v.toFixed(3)} ms` : `${Math.round(v).toLocaleString("en-US")} ${unit}`);
-  console.log(`micro-ts vs @grpc/grpc-js — unary greeter and server stream, loopback, servers in separate processes, ${seconds}s per measurement (node ${process.version})\n`);
-  const table = rows.map((r) => {
-    const ratio = r.micro / r.grpc;
-    const note = r.higherIsBetter ? (ratio >= 1 ? "better" : "worse") : ratio <= 1 ? "better" : "worse";
-    return [r.name, `${ratio.toFixed(2)}× (${note})`, fmt(r.micro, r.unit), fmt(r.grpc, r.unit)];
-  });
-  console.log(markdownTable(["benchmark", "ratio (micro-ts / grpc-js)", "micro-ts", "grpc-js"], table));
+  console.log(`micro-ts (tcp and grpc transports) vs @grpc/grpc-js vs a bare node:http2 floor — unary greeter and server stream, loopback, servers in separate processes, ${seconds}s per measurement (node ${process.version})\n`);
+  const ratio = (a: number, b: number, higherIsBetter: boolean) => {
+    const x = a / b;
+    return `${x.toFixed(2)}× (${higherIsBetter ? (x >= 1 ? "better" : "worse") : x <= 1 ? "better" : "worse"})`;
+  };
+  const table = rows.map((r) => [
+    r.name,
+    ratio(r.micro, r.grpc, r.higherIsBetter),
+    ratio(r.microGrpc, r.grpc, r.higherIsBetter),
+    `${(r.microGrpc / r.floor).toFixed(2)}×`,
+    fmt(r.micro, r.unit),
+    fmt(r.microGrpc, r.unit),
+    fmt(r.grpc, r.unit),
+    fmt(r.floor, r.unit),
+  ]);
+  console.log(markdownTable(["benchmark", "micro-ts tcp / grpc-js", "micro-ts grpc / grpc-js", "micro-ts grpc / h2 floor", "micro-ts tcp", "micro-ts grpc", "grpc-js", "h2 floor"], table));
 
   grpcClient.close();
+  floor.close();
   await service.stop();
+  await grpcService.stop();
 }
 
 try {
@@ -107,4 +143,5 @@ try {
 } finally {
   await stopAll(children);
   rmSync(registryDir, { recursive: true, force: true });
+  rmSync(grpcRegistryDir, { recursive: true, force: true });
 }

@@ -150,6 +150,8 @@ export function generateFile(f: GeneratedFile, file: DescFile, selfImportPath: s
         name,
         ".methods.",
         keys[i],
+        ", path: ",
+        f.string(`/${service.typeName}/${m.name}`),
         " }, ",
         arg,
         ", options);",

@@ -11,6 +11,7 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createServer } from "node:net";
 import { packageRoot } from "../../src/scaffold/package-root.js";
 
 const micro = join(packageRoot, "dist", "micro.js");
@@ -126,7 +127,7 @@ async function startService(): Promise<void> {
  * A client process, run from inside a project so that `micro-ts` and the compiled generated code resolve:
  * waits (through a registry watch, bounded) until `service` is registered, then runs `call`.
  */
-async function runClient(dir: string, service: string, imports: string, call: string): Promise<Result> {
+async function runClient(dir: string, service: string, imports: string, call: string, clientEnv: NodeJS.ProcessEnv = env): Promise<Result> {
   const script = join(dir, "e2e-client.mjs");
   await writeFile(
     script,
@@ -155,7 +156,7 @@ console.log(JSON.stringify(reply));
 await service.stop();
 `,
   );
-  return exec(process.execPath, [script], dir, env, 90_000);
+  return exec(process.execPath, [script], dir, clientEnv, 90_000);
 }
 
 /** Start `micro <args>` (kept until the end); resolves to what `pattern` captures from its stdout (its address). */
@@ -263,6 +264,38 @@ import { Request } from "./dist/gen/micro/api/v1/api.js";`,
     const body = JSON.stringify({ user: "me", channel: "ops", text: "deploy John" });
     const last = await postUntil(`http://${address}/message`, body, (_status, text) => text.includes("Hello John"));
     assert.equal(last, '200 {"text":"Hello John, from me"}');
+  });
+
+  test("MICRO_TRANSPORT=grpc: npm start's service answers Python grpcio by its full gRPC path and a micro-ts client through discovery", { timeout: STEP_TIMEOUT }, async () => {
+    await build(serviceDir);
+    // A registry of its own: this node is the only greeter its clients can find.
+    const grpcEnv = { ...env, MICRO_TRANSPORT: "grpc", MICRO_REGISTRY_ADDRESS: join(root, "registry-grpc") };
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+    const address = `127.0.0.1:${(probe.address() as { port: number }).port}`;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const child = spawn(npm, ["start", "--", "--server_address", address], { cwd: serviceDir, env: grpcEnv, stdio: ["ignore", "ignore", "pipe"], detached: true });
+    child.stderr!.resume();
+    servers.push(child);
+    const viaDiscovery = await runClient(
+      serviceDir,
+      "greeter",
+      `import { newGreeterServiceClient } from "./dist/gen/greeter/v1/greeter.micro.js";`,
+      `return newGreeterServiceClient("greeter", service.client()).call({ name: "John" }, { timeout: 10000 });`,
+      { ...grpcEnv, MICRO_TRANSPORT: "tcp" },
+    );
+    assertOk(viaDiscovery, "client process (tcp client, grpc node found through discovery)");
+    assert.deepEqual(JSON.parse(viaDiscovery.stdout.trim().split("\n").pop()!), { msg: "Hello John" });
+    const python = `
+import grpc
+ch = grpc.insecure_channel("${address}")
+rsp = ch.unary_unary("/greeter.v1.GreeterService/Call")(b"\\x0a\\x04John", timeout=30)
+assert rsp[0] == 0x0a, rsp
+print(rsp[2:2 + rsp[1]].decode())
+`;
+    const py = await exec("/usr/bin/python3", ["-c", python], serviceDir, env, 60_000);
+    assertOk(py, "python grpcio client");
+    assert.equal(py.stdout.trim(), "Hello John");
   });
 
   test("a scaffolded service that cannot start prints one line and exits 1", { timeout: STEP_TIMEOUT }, async () => {

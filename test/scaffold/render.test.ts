@@ -140,6 +140,13 @@ test("configuration flags are written into the project's .env", async () => {
   assert.match(pkg.scripts.start, /--env-file=\.env/);
 });
 
+test("micro new --transport grpc: .env serves gRPC and the project's tests run over it", async () => {
+  const dir = join(root, "hello");
+  await newProject({ name: "hello", dir, install: false, out: quiet, config: { transport: "grpc" } });
+  assert.match(await readFile(join(dir, ".env"), "utf8"), /^MICRO_TRANSPORT=grpc$/m);
+  assert.match(await readFile(join(dir, "test", "hello.test.ts"), "utf8"), /process\.env\.MICRO_TRANSPORT = "grpc";/);
+});
+
 test("an invalid name fails and writes nothing", async () => {
   const parent = join(root, "invalid");
   await mkdir(parent);

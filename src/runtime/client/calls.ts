@@ -14,6 +14,7 @@ import type { ClientRequest } from "./client.js";
 import { CallGuard } from "./call-guard.js";
 import type { ConnectionPool } from "../transport/pool.js";
 import { secureFromMetadata } from "../transport/tls.js";
+import { GRPC_SERVICES_KEY, grpcPath } from "../transport/grpc/headers.js";
 
 /**
  * Responses are read leniently about fields this client's types do not have (a newer server may have added
@@ -27,6 +28,13 @@ const EMPTY: Metadata = Object.freeze({}) as Metadata;
  * call reports that error from its read of the response. This only keeps the duplicate from going unhandled.
  */
 const reportedByStream = (): void => {};
+
+/** The gRPC path of a call: the target's own, else built from the node's published full service names (if any). */
+function pathFor(node: NodeRecord, req: ClientRequest): string | undefined {
+  if (req.path !== undefined) return req.path;
+  const services = node.metadata?.[GRPC_SERVICES_KEY];
+  return services ? grpcPath(req.service, req.endpoint, services) : undefined;
+}
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -50,7 +58,8 @@ export class Calls {
   private readonly codecs = new CodecCache();
 
   constructor(
-    private readonly pool: ConnectionPool,
+    /** The pool of connections for a node (per its transport). */
+    private readonly poolFor: (node: NodeRecord) => ConnectionPool | Promise<ConnectionPool>,
     options: CallsOptions,
   ) {
     this.timeout = options.timeout;
@@ -77,18 +86,23 @@ export class Calls {
     return contentType === undefined ? this.codec : this.codecs.get(contentType);
   }
 
-  /** A pooled connection to the node, dialled with TLS when its metadata says `secure: "true"`. */
+  /** A pooled connection to the node over its transport, dialled with TLS when its metadata says `secure: "true"`. */
   private async connection(node: NodeRecord): Promise<Connection> {
-    return this.pool.get(node.address, secureFromMetadata(node.metadata));
+    let pool = this.poolFor(node);
+    if (!("get" in pool)) pool = await pool;
+    return pool.get(node.address, secureFromMetadata(node.metadata));
   }
 
   private async unary(node: NodeRecord, req: ClientRequest): Promise<unknown> {
     const o = req.options;
     const codec = this.codecOf(o.contentType);
     const payload = codec.marshal(req.method.input, req.body);
-    let conn = this.pool.get(node.address, secureFromMetadata(node.metadata));
+    let pool = this.poolFor(node);
+    if (!("get" in pool)) pool = await pool;
+    let conn = pool.get(node.address, secureFromMetadata(node.metadata));
     if (!("openStream" in conn)) conn = await conn;
     const timeout = o.timeout ?? this.timeout;
+    const path = pathFor(node, req);
     const stream = conn.openStream({
       service: req.service,
       endpoint: req.endpoint,
@@ -96,6 +110,7 @@ export class Calls {
       metadata: o.metadata ?? EMPTY,
       deadline: Date.now() + timeout,
       kind: "unary",
+      ...(path !== undefined ? { path } : {}),
     });
     const guard = o.signal !== undefined ? new CallGuard(stream, req.endpoint, o.signal) : undefined;
     stream.send(payload).catch(reportedByStream);
@@ -134,6 +149,7 @@ export class Calls {
   private async open(node: NodeRecord, req: ClientRequest, codec: Codec): Promise<ClientStream> {
     const o = req.options;
     const conn = await this.connection(node);
+    const path = pathFor(node, req);
     return conn.openStream({
       service: req.service,
       endpoint: req.endpoint,
@@ -141,6 +157,7 @@ export class Calls {
       metadata: o.metadata ?? EMPTY,
       deadline: o.timeout !== undefined ? Date.now() + o.timeout : undefined,
       kind: req.method.kind,
+      ...(path !== undefined ? { path } : {}),
     });
   }
 

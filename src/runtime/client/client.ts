@@ -35,6 +35,11 @@ export interface CallTarget<I = any, O = any> {
   /** Endpoint name, e.g. `Greeter.Hello`. */
   endpoint: string;
   method: MethodDefinition<I, O>;
+  /**
+   * The gRPC path `/<package>.<Service>/<Method>` (generated clients set it from the definition's full name);
+   * used when the node speaks gRPC. Without it the client takes the full name from the node's metadata.
+   */
+  path?: string;
 }
 
 /** Options for {@link Client.publish}. */
@@ -59,6 +64,8 @@ export interface ClientRequest {
   readonly service: string;
   readonly endpoint: string;
   readonly method: MethodDefinition;
+  /** The gRPC path, when the target gave one. */
+  readonly path?: string;
   /** The request message, or for client and bidi streams the AsyncIterable of them. */
   readonly body: unknown;
   readonly options: CallOptions;

@@ -57,6 +57,12 @@ export interface ClientOptions {
   contentType?: string;
   /** Around whole calls (first is outermost). */
   wrappers?: readonly ClientWrapper[];
+  /**
+   * The transport for nodes whose metadata names another one than the client's (`transport: grpc` or Go
+   * Micro's `protocol: grpc`), so one client calls a mixed fleet; the service passes its plugin table.
+   * Without it, every node is called over the client's own transport.
+   */
+  transportFor?: (name: string) => Promise<Transport | undefined>;
   /** Around each attempt at a node (first is outermost). */
   callWrappers?: readonly CallWrapper[];
   /** Around each publish (first is outermost). */
@@ -73,6 +79,8 @@ export class RpcClient implements Client {
   private deps: ClientDeps | undefined;
   private depsPromise: Promise<ClientDeps> | undefined;
   private pool: ConnectionPool | undefined;
+  /** Pools of the other transports nodes asked for, by name. */
+  private readonly peerPools = new Map<string, Promise<ConnectionPool>>();
   private calls: Calls | undefined;
   private readonly timeout: number;
   private readonly poolSize: number;
@@ -100,7 +108,7 @@ export class RpcClient implements Client {
   private setDeps(deps: ClientDeps): ClientDeps {
     this.deps = deps;
     this.pool = new ConnectionPool(deps.transport, { size: this.poolSize, dialTimeout: Math.min(this.timeout, 5000) });
-    this.calls = new Calls(this.pool, { timeout: this.timeout, codec: this.codec });
+    this.calls = new Calls((node) => this.poolFor(node), { timeout: this.timeout, codec: this.codec });
     return deps;
   }
 
@@ -120,7 +128,10 @@ export class RpcClient implements Client {
   }
 
   call<I, O>(target: CallTarget<I, O>, request: I, options: CallOptions = NO_OPTIONS): Promise<O> {
-    const req: ClientRequest = { service: target.service, endpoint: target.endpoint, method: target.method, body: request, options };
+    const req: ClientRequest =
+      target.path === undefined
+        ? { service: target.service, endpoint: target.endpoint, method: target.method, body: request, options }
+        : { service: target.service, endpoint: target.endpoint, method: target.method, path: target.path, body: request, options };
     return (this.wrapped ? this.wrapped(req) : this.invoke(req)) as Promise<O>;
   }
 
@@ -161,10 +172,31 @@ export class RpcClient implements Client {
     return this.closed ? 0 : (this.pool?.openConnections() ?? 0);
   }
 
+  /** The pool for a node: the client's transport's, or the one of the transport the node's metadata names. */
+  private poolFor(node: NodeRecord): ConnectionPool | Promise<ConnectionPool> {
+    const name = nodeTransport(node);
+    const main = this.pool!;
+    if (name === undefined || name === this.deps!.transport.name || this.options.transportFor === undefined) return main;
+    let pool = this.peerPools.get(name);
+    if (pool === undefined) {
+      pool = this.options.transportFor(name).then((t) => {
+        if (t === undefined) return main;
+        const p = new ConnectionPool(t, { size: this.poolSize, dialTimeout: Math.min(this.timeout, 5000) });
+        if (this.closed) p.close();
+        return p;
+      });
+      this.peerPools.set(name, pool);
+      // A failed load is tried again by the next call.
+      pool.catch(() => this.peerPools.delete(name));
+    }
+    return pool;
+  }
+
   /** Close pooled connections. The plugins themselves belong to whoever made them. */
   close(): void {
     this.closed = true;
     this.pool?.close();
+    for (const p of this.peerPools.values()) void p.then((pool) => pool.close(), () => undefined);
   }
 
   /** The innermost client call: retries around single attempts. */
@@ -213,6 +245,17 @@ export class RpcClient implements Client {
     const a = list.length === 1 ? list[0]! : list[Math.floor(Math.random() * list.length)]!;
     return { id: a, address: a, metadata: EMPTY };
   }
+}
+
+/**
+ * The transport a node asks for: `grpc` when its metadata says `transport: grpc` or (Go Micro's grpc server)
+ * `protocol: grpc`; another `transport` name on a micro-protocol node; undefined for the client's own.
+ */
+export function nodeTransport(node: NodeRecord): string | undefined {
+  const m = node.metadata;
+  if (m === undefined) return undefined;
+  if (m.protocol === "grpc" || m.transport === "grpc") return "grpc";
+  return m.protocol === "micro" ? m.transport : undefined;
 }
 
 /** A client over the given plugins, or over plugins resolved at the first call. */

@@ -48,8 +48,8 @@ export interface ConfigValues {
 export const globalFlags: readonly FlagDefinition[] = [
   { name: "registry", env: "MICRO_REGISTRY", type: "string", default: "local", description: "Registry for discovery: local, memory, etcd, mdns" },
   { name: "registry_address", env: "MICRO_REGISTRY_ADDRESS", type: "string", description: "Comma-separated registry addresses (local: a directory; etcd: host:port list; mdns: interface and/or multicast group)" },
-  { name: "transport", env: "MICRO_TRANSPORT", type: "string", default: "tcp", description: "Transport mechanism: tcp" },
-  { name: "transport_address", env: "MICRO_TRANSPORT_ADDRESS", type: "string", description: "Transport address (unused by tcp)" },
+  { name: "transport", env: "MICRO_TRANSPORT", type: "string", default: "tcp", description: "Transport mechanism: tcp (micro's own protocol) or grpc (standard gRPC over HTTP/2)" },
+  { name: "transport_address", env: "MICRO_TRANSPORT_ADDRESS", type: "string", description: "Transport address (unused by tcp and grpc)" },
   { name: "transport_tls_cert", env: "MICRO_TRANSPORT_TLS_CERT", type: "string", description: "PEM certificate file: the server serves TLS with it (give its key too); a client presents it for mTLS" },
   { name: "transport_tls_key", env: "MICRO_TRANSPORT_TLS_KEY", type: "string", description: "PEM private key file of --transport_tls_cert" },
   { name: "transport_tls_ca", env: "MICRO_TRANSPORT_TLS_CA", type: "string", description: "PEM CA file: clients verify servers with it; a TLS server with it requires client certificates (mTLS)" },

@@ -9,6 +9,7 @@ export {
   addressList,
   registryPlugins,
   transportPlugins,
+  peerTransport,
   brokerPlugins,
   selectorPlugins,
   defaultPlugins,

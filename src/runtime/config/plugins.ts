@@ -54,11 +54,15 @@ export const registryPlugins: Readonly<Record<string, RegistryFactory>> = {
   },
 };
 
-/** Transports by `--transport` name; `tcp` is the default. */
+/** Transports by `--transport` name; `tcp` is the default, `grpc` speaks standard gRPC (docs/grpc.md). */
 export const transportPlugins: Readonly<Record<string, TransportFactory>> = {
   tcp: async (_addresses, { tls }) => {
     const { tcpTransport } = await import("../transport/tcp/index.js");
     return tcpTransport(tls ? { tls } : {});
+  },
+  grpc: async (_addresses, { tls }) => {
+    const { grpcTransport } = await import("../transport/grpc/index.js");
+    return grpcTransport(tls ? { tls } : {});
   },
 };
 
@@ -69,6 +73,26 @@ export const transportPlugins: Readonly<Record<string, TransportFactory>> = {
 export function transportOptionsFrom(values: ConfigValues): TransportFactoryOptions {
   const files = { cert: values.transport_tls_cert, key: values.transport_tls_key, ca: values.transport_tls_ca };
   return hasTls(files) ? { tls: loadTlsFiles(files) } : {};
+}
+
+const peers = new Map<string, Promise<Transport>>();
+
+/**
+ * The transport a client uses for nodes that name another one than its own (a mixed tcp/grpc fleet): built
+ * from {@link transportPlugins} with the same shared options (TLS) as the client's own; undefined for an
+ * unknown name. Without TLS one is built per name and shared.
+ */
+export function peerTransport(name: string, options: TransportFactoryOptions = {}): Promise<Transport | undefined> {
+  const factory = Object.hasOwn(transportPlugins, name) ? transportPlugins[name] : undefined;
+  if (factory === undefined) return Promise.resolve(undefined);
+  if (options.tls !== undefined) return factory(undefined, options);
+  let t = peers.get(name);
+  if (t === undefined) {
+    t = factory(undefined, {});
+    peers.set(name, t);
+    t.catch(() => peers.delete(name));
+  }
+  return t;
 }
 
 /** Brokers by `--broker` name; `direct` is the default. */

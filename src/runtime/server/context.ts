@@ -18,9 +18,13 @@ export class CallContext implements Context {
   account: Account | undefined = undefined;
   private response: Metadata | undefined;
 
-  constructor(private readonly stream: ServerStream) {
+  /** `service` is the server's name (a gRPC request names a package, not the micro service). */
+  constructor(
+    private readonly stream: ServerStream,
+    service: string = stream.header.service,
+  ) {
     const h = stream.header;
-    this.service = h.service;
+    this.service = service;
     this.endpoint = h.endpoint;
     this.metadata = h.metadata;
     this.deadline = h.deadline;

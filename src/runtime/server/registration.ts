@@ -10,6 +10,19 @@ import type { EndpointRecord } from "../registry/index.js";
 /** The wire protocol the server speaks (docs/protocol.md), published in node metadata (`http` is for HTTP backends). */
 export const PROTOCOL = "micro";
 
+/** The protocol a node on the grpc transport publishes, as Go Micro's grpc server does. */
+export const GRPC_PROTOCOL = "grpc";
+
+/**
+ * Node metadata for the transport: `protocol` (`micro`, or `grpc` on the grpc transport) and, on grpc, the
+ * full gRPC service names it serves (`grpc_services`, comma-separated) so dynamic callers can build
+ * `/<package>.<Service>/<Method>` from the endpoint name `Service.Method`.
+ */
+export function transportMetadata(transport: string, fullNames: Iterable<string>): Metadata {
+  if (transport !== "grpc") return { protocol: PROTOCOL };
+  return { protocol: GRPC_PROTOCOL, grpc_services: [...new Set(fullNames)].join(",") };
+}
+
 function valueOf(codec: MessageCodec<unknown>): ValueRecord {
   const short = codec.typeName.slice(codec.typeName.lastIndexOf(".") + 1);
   return { name: short, type: codec.typeName, ...(codec.fields ? { values: codec.fields } : {}) };

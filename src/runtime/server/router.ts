@@ -10,7 +10,7 @@ import { endpointName, type MethodDefinition, type ServiceDefinition } from "../
 import { MicroError, fromError } from "../errors/index.js";
 import { applyWrappers } from "../internal/wrappers.js";
 import { logger } from "../logger/index.js";
-import type { ServerStream } from "../transport/index.js";
+import type { RequestHeader, ServerStream } from "../transport/index.js";
 import { CallContext } from "./context.js";
 import { HEALTH_ENDPOINT, healthMethod } from "./health.js";
 import type { Context, HandlerFunc, HandlerOptions, HandlerWrapper } from "./server.js";
@@ -29,10 +29,17 @@ export interface Entry {
 }
 
 const noop = (): void => {};
+
+/** The gRPC path of a method: `/<package>.<Service>/<Method>`. */
+function grpcPathOf(definition: ServiceDefinition, method: MethodDefinition): string {
+  return `/${definition.fullName}/${method.name}`;
+}
 const log = logger("server");
 
 export class Router {
   private readonly entries = new Map<string, Entry>();
+  /** The same entries by gRPC path, `/<definition fullName>/<method name>` (the grpc transport addresses by path). */
+  private readonly paths = new Map<string, Entry>();
   private readonly codecs = new CodecCache();
   private readonly health: Entry;
   /** The service name requests must be addressed to. */
@@ -53,6 +60,7 @@ export class Router {
       options: { internal: true },
       invoke: async () => ({ status: await status() }),
     };
+    this.paths.set(grpcPathOf(this.health.definition, healthMethod), this.health);
   }
 
   /** New server options (before start); {@link recompose} applies new wrappers to the handlers added so far. */
@@ -78,6 +86,7 @@ export class Router {
       const entry: Entry = { endpoint, definition, key, method: options.allowUnknownJsonFields ? { ...method, input: allowUnknownJsonFields(method.input) } : method, implementation, options, invoke: noop };
       this.compose(entry);
       this.entries.set(endpoint, entry);
+      this.paths.set(grpcPathOf(definition, method), entry);
     }
   }
 
@@ -113,11 +122,29 @@ export class Router {
     return MicroError.notFound("micro.server", `unknown endpoint "${endpoint}" on service "${service}"; it has: ${names}`);
   }
 
+  /**
+   * The entry of a call addressed by gRPC path: the exact `/<fullName>/<Method>`, else (Go Micro's grpc client
+   * names `/<service name>.<Service>/<Method>`) the endpoint when the path's package is this server's name.
+   */
+  private byPath(h: RequestHeader): Entry | undefined {
+    const exact = this.paths.get(h.path!);
+    if (exact !== undefined || h.service !== this.name) return exact;
+    return this.entries.get(h.endpoint) ?? (h.endpoint === HEALTH_ENDPOINT ? this.health : undefined);
+  }
+
   /** Serve one stream; never throws (a failure ends that stream with an error). */
   serve(stream: ServerStream): void {
     const h = stream.header;
-    let entry = this.entries.get(h.endpoint);
-    if (entry === undefined || h.service !== this.name) {
+    let entry: Entry | undefined;
+    if (h.path !== undefined) {
+      entry = this.byPath(h);
+      if (entry === undefined) {
+        const names = [...this.paths.keys()].join(", ");
+        stream.close(new MicroError("micro.server", 501, `unknown gRPC method ${h.path} on service "${this.name}"; it serves: ${names}`));
+        return;
+      }
+    } else entry = this.entries.get(h.endpoint);
+    if (entry === undefined || (h.service !== this.name && h.path === undefined)) {
       if (h.endpoint === HEALTH_ENDPOINT) entry = this.health;
       else {
         stream.close(this.notFound(h.service, h.endpoint));
@@ -131,7 +158,7 @@ export class Router {
       stream.close(fromError(error, "micro.server"));
       return;
     }
-    const context = new CallContext(stream);
+    const context = new CallContext(stream, this.name);
     const run = entry.method.kind === "unary" ? this.unary(stream, entry, codec, context) : this.streaming(stream, entry, codec, context);
     run.catch((error: unknown) => {
       const e = fromError(error, this.name);

@@ -13,7 +13,7 @@ import type { Registry, ServiceRecord } from "../registry/index.js";
 import type { ServiceDefinition } from "../definition/index.js";
 import type { Listener, Transport } from "../transport/index.js";
 import type { HandlerOptions, HandlerWrapper, Server, Subscriber, SubscriberWrapper } from "./server.js";
-import { PROTOCOL, endpointRecord } from "./registration.js";
+import { endpointRecord, transportMetadata } from "./registration.js";
 import { startHeartbeat, type Heartbeat } from "../registry/heartbeat.js";
 import { advertiseAddress } from "../transport/address.js";
 import { SECURE_METADATA_KEY } from "../transport/tls.js";
@@ -157,6 +157,24 @@ export class RpcServer implements Server {
     return this.options.subscriberWrappers ?? [];
   }
 
+  private grpcStandard = false;
+
+  /**
+   * A grpc server also answers `grpc.health.v1.Health` and server reflection (v1, v1alpha), as generic gRPC
+   * tools and probes expect; they are served but not put in the registry. A user service that already took one
+   * of their endpoint names keeps it (logged).
+   */
+  private async addGrpcStandardServices(): Promise<void> {
+    if (this.grpcStandard) return;
+    this.grpcStandard = true;
+    const { grpcStandardServices } = await import("../transport/grpc/reflection.js");
+    try {
+      grpcStandardServices(this);
+    } catch (err) {
+      log.warn({ err, service: this.options.name }, "the standard gRPC health and reflection services are not served: a handler of this server already uses their names");
+    }
+  }
+
   start(): Promise<void> {
     if (this.state !== "idle") return Promise.reject(new MicroError("micro.server", 500, `server ${this.options.name} is already ${this.state}`));
     this.setState("starting");
@@ -171,6 +189,7 @@ export class RpcServer implements Server {
     try {
       const deps = (this.deps ??= this.options.deps ?? (await this.options.resolve?.()));
       if (!deps) throw new MicroError("micro.server", 500, "server has no registry, transport and broker (give deps or resolve)");
+      if (deps.transport.name === "grpc") await this.addGrpcStandardServices();
       this.router.recompose();
       const router = this.router;
       this.listener = await deps.transport.listen(this.options.address ?? "127.0.0.1:0", (stream) => router.serve(stream), {
@@ -205,7 +224,12 @@ export class RpcServer implements Server {
   private buildRecord(deps: ServerDeps, address: string): ServiceRecord {
     const version = this.options.version ?? "latest";
     const endpoints = [];
-    for (const e of this.router.handlers()) if (!e.options.internal) endpoints.push(endpointRecord(e.endpoint, e.method, e.options.metadata));
+    const fullNames: string[] = [];
+    for (const e of this.router.handlers()) {
+      if (e.options.internal) continue;
+      endpoints.push(endpointRecord(e.endpoint, e.method, e.options.metadata));
+      fullNames.push(e.definition.fullName);
+    }
     const topics = this.subscriptions.topics();
     return {
       name: this.options.name,
@@ -221,7 +245,7 @@ export class RpcServer implements Server {
             transport: deps.transport.name,
             broker: deps.broker.name,
             registry: deps.registry.name,
-            protocol: PROTOCOL,
+            ...transportMetadata(deps.transport.name, fullNames),
             server: "micro-ts",
             // Go Micro publishes subscribers as endpoints; here they are the node's topics, comma-separated.
             ...(topics.length > 0 ? { subscribers: topics.join(",") } : {}),

@@ -12,7 +12,7 @@ import type { AdminServer } from "../admin/http.js";
 import { Health, serveHealth, statusLine } from "../health/index.js";
 import { instrumentBroker, instrumentRegistry, metricsClientWrapper, metricsHandlerWrapper, metricsSubscriberWrapper } from "../metrics/wrappers.js";
 import { serveMetrics } from "../metrics/serve.js";
-import { checkPluginNames, readConfig, resolvePlugins, type ConfigValues, type Plugins } from "../config/index.js";
+import { checkPluginNames, peerTransport, readConfig, resolvePlugins, transportOptionsFrom, type ConfigValues, type Plugins } from "../config/index.js";
 import { MicroError } from "../errors/index.js";
 import { applyLogLevelFromEnv, logger } from "../logger/index.js";
 import type { Registry } from "../registry/index.js";
@@ -261,6 +261,8 @@ class MicroService implements Service {
         wrappers: [...(o.tracing ? [tracingClientWrapper({ system: this.rpcSystem() })] : []), ...(this.metricsWrappers() ? [this.metricsWrappers()!.client] : []), ...list(o.wrapClient)],
         callWrappers: list(o.wrapCall),
         publishWrappers: [...(o.tracing ? [tracingPublishWrapper({ messagingSystem: this.brokerName() })] : []), ...list(o.wrapPublish)],
+        // Nodes on another transport than this service's are called over theirs, with the same TLS material.
+        transportFor: (name) => peerTransport(name, this.code.transport ? {} : transportOptionsFrom(this.values)),
       });
       this.cli = cli;
       if (this.metricsWrappers()) {

@@ -22,6 +22,11 @@ export interface RequestHeader {
   /** Epoch milliseconds; the server aborts the handler when it passes. */
   readonly deadline?: number;
   readonly kind: MethodKind;
+  /**
+   * The gRPC method path `/<package>.<Service>/<Method>` (grpc transport). A client sets it when it knows the
+   * definition's full name; a grpc server always sets it to the path the request named.
+   */
+  readonly path?: string;
 }
 
 /** How a stream ended, as the client sees it. */
@@ -106,7 +111,7 @@ export interface Connection {
 export type StreamHandler = (stream: ServerStream) => void;
 
 export interface Transport {
-  /** The plugin name: `tcp`. */
+  /** The plugin name: `tcp` or `grpc`. */
   readonly name: string;
   /**
    * Listeners serve TLS (a certificate and key were given): servers then record `secure: "true"` in their

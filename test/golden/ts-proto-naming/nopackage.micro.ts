@@ -42,7 +42,7 @@ export interface PingerClient {
 export function newPingerClient(service: string, client: Client): PingerClient {
   return {
     ping(request, options) {
-      return client.call({ service, endpoint: "Pinger.Ping", method: Pinger.methods.ping }, request, options);
+      return client.call({ service, endpoint: "Pinger.Ping", method: Pinger.methods.ping, path: "/Pinger/Ping" }, request, options);
     },
   };
 }

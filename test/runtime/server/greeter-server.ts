@@ -1,8 +1,8 @@
-/** A greeter server on TCP with the given handlers, and a client for it (the router tests share this setup). */
+/** A greeter server on a transport (tcp by default) with the given handlers, and a client for it (the router tests share this setup). */
 import { cacheSelector, newClient, newServer, type RpcClient, type RpcServer } from "../../../src/index.js";
 import { memoryRegistry } from "../../../src/runtime/registry/memory/index.js";
 import { memoryBroker } from "../../../src/runtime/broker/memory/index.js";
-import { tcpTransport } from "../../../src/runtime/transport/tcp/index.js";
+import { makeTransport, type TransportName } from "../../support/transports.js";
 import { Greeter } from "../../fixtures/runtime/greeter.js";
 
 export interface GreeterServer {
@@ -12,12 +12,12 @@ export interface GreeterServer {
   stop(): Promise<void>;
 }
 
-export async function startGreeter(handlers: Record<string, unknown>): Promise<GreeterServer> {
+export async function startGreeter(handlers: Record<string, unknown>, transport: TransportName = "tcp"): Promise<GreeterServer> {
   const registry = memoryRegistry();
-  const server = newServer({ name: "greeter", deps: { registry, transport: tcpTransport(), broker: memoryBroker() } });
+  const server = newServer({ name: "greeter", deps: { registry, transport: makeTransport(transport), broker: memoryBroker() } });
   server.handle(Greeter, handlers as never);
   await server.start();
-  const client = newClient({ deps: { selector: cacheSelector({ registry }), transport: tcpTransport() } });
+  const client = newClient({ deps: { selector: cacheSelector({ registry }), transport: makeTransport(transport) } });
   return {
     server,
     client,

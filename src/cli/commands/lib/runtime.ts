@@ -4,7 +4,7 @@
  */
 import { disconnectBroker } from "../../../runtime/broker/connect.js";
 import { newClient, type ClientWrapper, type PublishWrapper, type RpcClient } from "../../../runtime/client/index.js";
-import { checkPluginAddresses, checkPluginNames, globalFlags, readConfig, resolvePlugins, transportOptionsFrom, type ConfigValues, type Plugins } from "../../../runtime/config/index.js";
+import { checkPluginAddresses, checkPluginNames, globalFlags, readConfig, peerTransport, resolvePlugins, transportOptionsFrom, type ConfigValues, type Plugins } from "../../../runtime/config/index.js";
 import { MicroError } from "../../../runtime/errors/index.js";
 import { UsageError } from "../../../runtime/errors/usage.js";
 import { setLogLevel } from "../../../runtime/logger/index.js";
@@ -65,6 +65,9 @@ export async function openRuntime(
     poolSize: config.client_pool_size,
     wrappers: options.wrappers,
     publishWrappers: options.publishWrappers,
+    // Nodes on another transport than this command's (a grpc node seen by a tcp client) are called over theirs,
+    // with the same TLS material.
+    transportFor: (name) => peerTransport(name, transportOptionsFrom(config)),
   });
   let closed = false;
   return {

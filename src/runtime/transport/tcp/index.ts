@@ -16,8 +16,8 @@ import { MicroError } from "../../errors/index.js";
 import { logger } from "../../logger/index.js";
 import type { Connection, DialOptions, ListenOptions, Listener, StreamHandler, Transport } from "../index.js";
 import { formatAddress, listenInRange, parseAddress } from "../address.js";
+import { bindServer, dialWithin } from "../listen.js";
 import type { Settings } from "./frame.js";
-import { MAX_TIMER } from "./limits.js";
 import { ID, resolveOptions, type ResolvedOptions, type TcpTransportOptions } from "./options.js";
 import { ClientSession } from "./client.js";
 import { TcpListener, refuseConnection } from "./server.js";
@@ -98,19 +98,7 @@ export function tcpTransport(options: TcpTransportOptions = {}): Transport {
         const accept = (socket: Socket): void => (listener ? listener.accept(socket, handler, local) : void socket.destroy());
         const tlsServer = serveTls ? tlsServerFor(accept) : undefined;
         server.on("connection", tlsServer ? (socket: Socket) => sniff(socket, tlsServer) : accept);
-        await new Promise<void>((resolve, reject) => {
-          const here = formatAddress(host, port);
-          const onError = (e: NodeJS.ErrnoException) =>
-            reject(new MicroError(ID, 500, `cannot listen on ${here}: ${e.code ?? e.message}${e.code === "EADDRINUSE" ? " (the port is taken; use another, a range or port 0)" : ""}`, undefined, { cause: e }));
-          server.once("error", onError);
-          server.listen(host === "" ? { port } : { host, port }, () => {
-            server.off("error", onError);
-            resolve();
-          });
-        });
-        server.on("error", (e) => log.error({ err: e, address }, "listener error"));
-        const bound = server.address();
-        const realPort = typeof bound === "object" && bound ? bound.port : port;
+        const realPort = await bindServer(server, formatAddress(host, port), host, port, log);
         listener = new TcpListener(server, { host, port: realPort }, opts, log.child({ listener: formatAddress(host, realPort) }));
         return listener;
       },
@@ -132,13 +120,8 @@ export function tcpTransport(options: TcpTransportOptions = {}): Transport {
     // A TLS failure is explained in words (plaintext node, missing or refused client certificate, unknown CA).
     const why = (e: unknown, fallback: string) => (secure ? describeTlsFailure(e) : undefined) ?? fallback;
     let session: ClientSession | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
     try {
-      await new Promise<void>((resolve, reject) => {
-        timer = setTimeout(() => reject(fail(`no answer within ${timeout}ms`)), Math.min(MAX_TIMER, Math.max(0, timeout)));
-        onAbort = () => reject(fail("aborted"));
-        signal?.addEventListener("abort", onAbort, { once: true });
+      await dialWithin(timeout, signal, fail, (resolve, reject) => {
         socket.once("error", (e: NodeJS.ErrnoException) => reject(fail(why(e, e.code ?? e.message), e)));
         socket.once(secure ? "secureConnect" : "connect", () => {
           session = new ClientSession(socket, opts, log, target, settings(opts, dialOptions.maxMessageSize));
@@ -151,9 +134,6 @@ export function tcpTransport(options: TcpTransportOptions = {}): Transport {
       if (session) session.destroy(undefined, "none");
       else socket.destroy();
       throw e;
-    } finally {
-      clearTimeout(timer);
-      if (onAbort) signal?.removeEventListener("abort", onAbort);
     }
     return session!;
   }

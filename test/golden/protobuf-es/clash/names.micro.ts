@@ -65,16 +65,16 @@ export interface ErrorClient {
 export function newErrorClient(service: string, client: Client$1): ErrorClient {
   return {
     constructor_(request, options) {
-      return client.call({ service, endpoint: "Error.Constructor", method: Error.methods.constructor_ }, request, options);
+      return client.call({ service, endpoint: "Error.Constructor", method: Error.methods.constructor_, path: "/clash.Error/Constructor" }, request, options);
     },
     toString(request, options) {
-      return client.call({ service, endpoint: "Error.ToString", method: Error.methods.toString }, request, options);
+      return client.call({ service, endpoint: "Error.ToString", method: Error.methods.toString, path: "/clash.Error/ToString" }, request, options);
     },
     delete(request, options) {
-      return client.call({ service, endpoint: "Error.Delete", method: Error.methods.delete }, request, options);
+      return client.call({ service, endpoint: "Error.Delete", method: Error.methods.delete, path: "/clash.Error/Delete" }, request, options);
     },
     watch(request, options) {
-      return client.serverStream({ service, endpoint: "Error.Watch", method: Error.methods.watch }, request, options);
+      return client.serverStream({ service, endpoint: "Error.Watch", method: Error.methods.watch, path: "/clash.Error/Watch" }, request, options);
     },
   };
 }
@@ -135,10 +135,10 @@ export interface ObjectClient {
 export function newObjectClient(service: string, client: Client$1): ObjectClient {
   return {
     hasOwnProperty(request, options) {
-      return client.call({ service, endpoint: "Object.HasOwnProperty", method: Object.methods.hasOwnProperty }, request, options);
+      return client.call({ service, endpoint: "Object.HasOwnProperty", method: Object.methods.hasOwnProperty, path: "/clash.Object/HasOwnProperty" }, request, options);
     },
     proto(request, options) {
-      return client.call({ service, endpoint: "Object.Proto", method: Object.methods.proto }, request, options);
+      return client.call({ service, endpoint: "Object.Proto", method: Object.methods.proto, path: "/clash.Object/Proto" }, request, options);
     },
   };
 }

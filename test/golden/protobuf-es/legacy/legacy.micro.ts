@@ -63,10 +63,10 @@ export interface GreeterHandlerClient {
 export function newGreeterHandlerClient(service: string, client: Client): GreeterHandlerClient {
   return {
     sayHello(request, options) {
-      return client.call({ service, endpoint: "greeter_handler.say_hello", method: GreeterHandler.methods.sayHello }, request, options);
+      return client.call({ service, endpoint: "greeter_handler.say_hello", method: GreeterHandler.methods.sayHello, path: "/legacy.greeter_handler/say_hello" }, request, options);
     },
     ping(request, options) {
-      return client.call({ service, endpoint: "greeter_handler.ping", method: GreeterHandler.methods.ping }, request, options);
+      return client.call({ service, endpoint: "greeter_handler.ping", method: GreeterHandler.methods.ping, path: "/legacy.greeter_handler/ping" }, request, options);
     },
   };
 }

@@ -56,13 +56,13 @@ export interface HandlerClient {
 export function newHandlerClient(service: string, client: Client): HandlerClient {
   return {
     fail(request, options) {
-      return client.call({ service, endpoint: "Handler.Fail", method: Handler.methods.fail }, request, options);
+      return client.call({ service, endpoint: "Handler.Fail", method: Handler.methods.fail, path: "/clash.globals.Handler/Fail" }, request, options);
     },
     define(request, options) {
-      return client.call({ service, endpoint: "Handler.Define", method: Handler.methods.define }, request, options);
+      return client.call({ service, endpoint: "Handler.Define", method: Handler.methods.define, path: "/clash.globals.Handler/Define" }, request, options);
     },
     call(requests, options) {
-      return client.bidiStream({ service, endpoint: "Handler.Call", method: Handler.methods.call }, requests, options);
+      return client.bidiStream({ service, endpoint: "Handler.Call", method: Handler.methods.call, path: "/clash.globals.Handler/Call" }, requests, options);
     },
   };
 }

@@ -49,10 +49,10 @@ export interface CounterClient {
 export function newCounterClient(service: string, client: Client): CounterClient {
   return {
     add(request, options) {
-      return client.call({ service, endpoint: "Counter.Add", method: Counter.methods.add }, request, options);
+      return client.call({ service, endpoint: "Counter.Add", method: Counter.methods.add, path: "/editions.v1.Counter/Add" }, request, options);
     },
     watch(request, options) {
-      return client.serverStream({ service, endpoint: "Counter.Watch", method: Counter.methods.watch }, request, options);
+      return client.serverStream({ service, endpoint: "Counter.Watch", method: Counter.methods.watch, path: "/editions.v1.Counter/Watch" }, request, options);
     },
   };
 }

@@ -62,10 +62,10 @@ export interface LedgerClient {
 export function newLedgerClient(service: string, client: Client): LedgerClient {
   return {
     post(request, options) {
-      return client.call({ service, endpoint: "Ledger.Post", method: Ledger.methods.post }, request, options);
+      return client.call({ service, endpoint: "Ledger.Post", method: Ledger.methods.post, path: "/editions.v2024.Ledger/Post" }, request, options);
     },
     replay(request, options) {
-      return client.serverStream({ service, endpoint: "Ledger.Replay", method: Ledger.methods.replay }, request, options);
+      return client.serverStream({ service, endpoint: "Ledger.Replay", method: Ledger.methods.replay, path: "/editions.v2024.Ledger/Replay" }, request, options);
     },
   };
 }

@@ -40,7 +40,7 @@ export interface FooClient {
 export function newFooClient(service: string, client: Client$2): FooClient {
   return {
     get(request, options) {
-      return client.call({ service, endpoint: "Foo.Get", method: Foo.methods.get }, request, options);
+      return client.call({ service, endpoint: "Foo.Get", method: Foo.methods.get, path: "/clash.svc.Foo/Get" }, request, options);
     },
   };
 }
@@ -89,7 +89,7 @@ export interface FooClientClient {
 export function newFooClientClient(service: string, client: Client$2): FooClientClient {
   return {
     get(request, options) {
-      return client.call({ service, endpoint: "FooClient.Get", method: FooClient.methods.get }, request, options);
+      return client.call({ service, endpoint: "FooClient.Get", method: FooClient.methods.get, path: "/clash.svc.FooClient/Get" }, request, options);
     },
   };
 }
@@ -138,7 +138,7 @@ export interface ClientClient {
 export function newClientClient(service: string, client: Client$2): ClientClient {
   return {
     call(request, options) {
-      return client.call({ service, endpoint: "Client.Call", method: Client.methods.call }, request, options);
+      return client.call({ service, endpoint: "Client.Call", method: Client.methods.call, path: "/clash.svc.Client/Call" }, request, options);
     },
   };
 }
@@ -187,7 +187,7 @@ export interface ServerClient {
 export function newServerClient(service: string, client: Client$2): ServerClient {
   return {
     serve(request, options) {
-      return client.call({ service, endpoint: "Server.Serve", method: Server.methods.serve }, request, options);
+      return client.call({ service, endpoint: "Server.Serve", method: Server.methods.serve, path: "/clash.svc.Server/Serve" }, request, options);
     },
   };
 }
@@ -236,7 +236,7 @@ export interface ContextClient {
 export function newContextClient(service: string, client: Client$2): ContextClient {
   return {
     get(request, options) {
-      return client.call({ service, endpoint: "Context.Get", method: Context.methods.get }, request, options);
+      return client.call({ service, endpoint: "Context.Get", method: Context.methods.get, path: "/clash.svc.Context/Get" }, request, options);
     },
   };
 }
@@ -285,7 +285,7 @@ export interface PromiseClient {
 export function newPromiseClient(service: string, client: Client$2): PromiseClient {
   return {
     then(request, options) {
-      return client.serverStream({ service, endpoint: "Promise.Then", method: Promise.methods.then }, request, options);
+      return client.serverStream({ service, endpoint: "Promise.Then", method: Promise.methods.then, path: "/clash.svc.Promise/Then" }, request, options);
     },
   };
 }

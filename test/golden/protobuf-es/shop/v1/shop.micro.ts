@@ -105,22 +105,22 @@ export interface CatalogClient {
 export function newCatalogClient(service: string, client: Client): CatalogClient {
   return {
     getItem(request, options) {
-      return client.call({ service, endpoint: "Catalog.GetItem", method: Catalog.methods.getItem }, request, options);
+      return client.call({ service, endpoint: "Catalog.GetItem", method: Catalog.methods.getItem, path: "/shop.v1.Catalog/GetItem" }, request, options);
     },
     createItem(request, options) {
-      return client.call({ service, endpoint: "Catalog.CreateItem", method: Catalog.methods.createItem }, request, options);
+      return client.call({ service, endpoint: "Catalog.CreateItem", method: Catalog.methods.createItem, path: "/shop.v1.Catalog/CreateItem" }, request, options);
     },
     replaceItem(request, options) {
-      return client.call({ service, endpoint: "Catalog.ReplaceItem", method: Catalog.methods.replaceItem }, request, options);
+      return client.call({ service, endpoint: "Catalog.ReplaceItem", method: Catalog.methods.replaceItem, path: "/shop.v1.Catalog/ReplaceItem" }, request, options);
     },
     updateItem(request, options) {
-      return client.call({ service, endpoint: "Catalog.UpdateItem", method: Catalog.methods.updateItem }, request, options);
+      return client.call({ service, endpoint: "Catalog.UpdateItem", method: Catalog.methods.updateItem, path: "/shop.v1.Catalog/UpdateItem" }, request, options);
     },
     deleteItem(request, options) {
-      return client.call({ service, endpoint: "Catalog.DeleteItem", method: Catalog.methods.deleteItem }, request, options);
+      return client.call({ service, endpoint: "Catalog.DeleteItem", method: Catalog.methods.deleteItem, path: "/shop.v1.Catalog/DeleteItem" }, request, options);
     },
     search(request, options) {
-      return client.serverStream({ service, endpoint: "Catalog.Search", method: Catalog.methods.search }, request, options);
+      return client.serverStream({ service, endpoint: "Catalog.Search", method: Catalog.methods.search, path: "/shop.v1.Catalog/Search" }, request, options);
     },
   };
 }
@@ -194,13 +194,13 @@ export interface ClockClient {
 export function newClockClient(service: string, client: Client): ClockClient {
   return {
     now(request, options) {
-      return client.call({ service, endpoint: "Clock.Now", method: Clock.methods.now }, request, options);
+      return client.call({ service, endpoint: "Clock.Now", method: Clock.methods.now, path: "/shop.v1.Clock/Now" }, request, options);
     },
     echo(request, options) {
-      return client.call({ service, endpoint: "Clock.Echo", method: Clock.methods.echo }, request, options);
+      return client.call({ service, endpoint: "Clock.Echo", method: Clock.methods.echo, path: "/shop.v1.Clock/Echo" }, request, options);
     },
     walk(request, options) {
-      return client.call({ service, endpoint: "Clock.Walk", method: Clock.methods.walk }, request, options);
+      return client.call({ service, endpoint: "Clock.Walk", method: Clock.methods.walk, path: "/shop.v1.Clock/Walk" }, request, options);
     },
   };
 }

@@ -69,16 +69,16 @@ export interface AllTypesClient {
 export function newAllTypesClient(service: string, client: Client): AllTypesClient {
   return {
     echoScalars(request, options) {
-      return client.call({ service, endpoint: "AllTypes.EchoScalars", method: AllTypes.methods.echoScalars }, request, options);
+      return client.call({ service, endpoint: "AllTypes.EchoScalars", method: AllTypes.methods.echoScalars, path: "/alltypes.v1.AllTypes/EchoScalars" }, request, options);
     },
     echoWellKnown(request, options) {
-      return client.call({ service, endpoint: "AllTypes.EchoWellKnown", method: AllTypes.methods.echoWellKnown }, request, options);
+      return client.call({ service, endpoint: "AllTypes.EchoWellKnown", method: AllTypes.methods.echoWellKnown, path: "/alltypes.v1.AllTypes/EchoWellKnown" }, request, options);
     },
     echoStruct(request, options) {
-      return client.call({ service, endpoint: "AllTypes.EchoStruct", method: AllTypes.methods.echoStruct }, request, options);
+      return client.call({ service, endpoint: "AllTypes.EchoStruct", method: AllTypes.methods.echoStruct, path: "/alltypes.v1.AllTypes/EchoStruct" }, request, options);
     },
     echoDuration(request, options) {
-      return client.call({ service, endpoint: "AllTypes.EchoDuration", method: AllTypes.methods.echoDuration }, request, options);
+      return client.call({ service, endpoint: "AllTypes.EchoDuration", method: AllTypes.methods.echoDuration, path: "/alltypes.v1.AllTypes/EchoDuration" }, request, options);
     },
   };
 }

@@ -86,16 +86,16 @@ export interface GreeterClient {
 export function newGreeterClient(service: string, client: Client): GreeterClient {
   return {
     hello(request, options) {
-      return client.call({ service, endpoint: "Greeter.Hello", method: Greeter.methods.hello }, request, options);
+      return client.call({ service, endpoint: "Greeter.Hello", method: Greeter.methods.hello, path: "/greeter.v1.Greeter/Hello" }, request, options);
     },
     stream(request, options) {
-      return client.serverStream({ service, endpoint: "Greeter.Stream", method: Greeter.methods.stream }, request, options);
+      return client.serverStream({ service, endpoint: "Greeter.Stream", method: Greeter.methods.stream, path: "/greeter.v1.Greeter/Stream" }, request, options);
     },
     upload(requests, options) {
-      return client.clientStream({ service, endpoint: "Greeter.Upload", method: Greeter.methods.upload }, requests, options);
+      return client.clientStream({ service, endpoint: "Greeter.Upload", method: Greeter.methods.upload, path: "/greeter.v1.Greeter/Upload" }, requests, options);
     },
     chat(requests, options) {
-      return client.bidiStream({ service, endpoint: "Greeter.Chat", method: Greeter.methods.chat }, requests, options);
+      return client.bidiStream({ service, endpoint: "Greeter.Chat", method: Greeter.methods.chat, path: "/greeter.v1.Greeter/Chat" }, requests, options);
     },
   };
 }
