@@ -108,6 +108,7 @@ export class RabbitConnection {
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
     const opening = this.opening;
+    // A connection still opening is awaited so it can be closed; its failure was already given to whoever waited on it.
     const session = this.current ?? (await opening?.catch(() => undefined));
     this.current = undefined;
     if (!session) return;

@@ -236,6 +236,13 @@ class Scanner {
       replaced = await this.checkRoot();
       entries = await this.store.readAll();
       if (this.healer.holds() && (await this.healer.heal(keyed(entries))) > 0) entries = await this.store.readAll();
+      const after = await rootIdentity(this.store.root);
+      if (after === undefined || after.ino !== this.rootIdentity?.ino || after.birth !== this.rootIdentity.birth) {
+        // The directory went away (or was replaced) while it was read: what the read missed was not
+        // deregistered. Scan again at once: that scan sees the replacement and reports the loss as vanished.
+        this.schedule(Date.now());
+        return;
+      }
     } catch (error) {
       this.log.warn({ err: error }, "cannot scan the local registry directory; retrying");
       this.schedule(undefined);

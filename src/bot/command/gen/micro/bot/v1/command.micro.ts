@@ -9,6 +9,9 @@ import { ExecRequest, ExecResponse, HelpRequest, HelpResponse } from "./command.
 /** Descriptors of the messages below, for strict proto3 JSON (base64 `google.protobuf.FileDescriptorSet`). */
 const descriptors = "CuABChptaWNyby9ib3QvdjEvY29tbWFuZC5wcm90bxIMbWljcm8uYm90LnYxIg0KC0hlbHBSZXF1ZXN0IjIKDEhlbHBSZXNwb25zZRINCgV1c2FnZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCSI6CgtFeGVjUmVxdWVzdBIMCgRhcmdzGAEgAygJEgwKBHVzZXIYAiABKAkSDwoHY2hhbm5lbBgDIAEoCSItCgxFeGVjUmVzcG9uc2USDgoGcmVzdWx0GAEgASgJEg0KBWVycm9yGAIgASgJYgZwcm90bzM=";
 
+/** This file and the files it imports (base64 `google.protobuf.FileDescriptorSet`), for gRPC server reflection. */
+const fileDescriptors = "CuoCChptaWNyby9ib3QvdjEvY29tbWFuZC5wcm90bxIMbWljcm8uYm90LnYxIg0KC0hlbHBSZXF1ZXN0IjIKDEhlbHBSZXNwb25zZRINCgV1c2FnZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCSI6CgtFeGVjUmVxdWVzdBIMCgRhcmdzGAEgAygJEgwKBHVzZXIYAiABKAkSDwoHY2hhbm5lbBgDIAEoCSItCgxFeGVjUmVzcG9uc2USDgoGcmVzdWx0GAEgASgJEg0KBWVycm9yGAIgASgJMocBCgdDb21tYW5kEj0KBEhlbHASGS5taWNyby5ib3QudjEuSGVscFJlcXVlc3QaGi5taWNyby5ib3QudjEuSGVscFJlc3BvbnNlEj0KBEV4ZWMSGS5taWNyby5ib3QudjEuRXhlY1JlcXVlc3QaGi5taWNyby5ib3QudjEuRXhlY1Jlc3BvbnNlYgZwcm90bzM=";
+
 /**
  * One bot command.
  *
@@ -17,6 +20,7 @@ const descriptors = "CuABChptaWNyby9ib3QvdjEvY29tbWFuZC5wcm90bxIMbWljcm8uYm90LnY
 export const Command = {
   name: "Command",
   fullName: "micro.bot.v1.Command",
+  fileDescriptors: fileDescriptors,
   methods: {
     help: {
       name: "Help",
@@ -55,10 +59,10 @@ export interface CommandClient {
 export function newCommandClient(service: string, client: Client): CommandClient {
   return {
     help(request, options) {
-      return client.call({ service, endpoint: "Command.Help", method: Command.methods.help }, request, options);
+      return client.call({ service, endpoint: "Command.Help", method: Command.methods.help, path: "/micro.bot.v1.Command/Help" }, request, options);
     },
     exec(request, options) {
-      return client.call({ service, endpoint: "Command.Exec", method: Command.methods.exec }, request, options);
+      return client.call({ service, endpoint: "Command.Exec", method: Command.methods.exec, path: "/micro.bot.v1.Command/Exec" }, request, options);
     },
   };
 }
