@@ -79,7 +79,8 @@ export function brokerUpgrade(wss: WebSocketServer, broker: Broker, req: Incomin
       } catch (error) {
         const e = fromError(error, "micro.sidecar");
         if (!closed) {
-          await send(ws, { error: e.toJSON() }).catch(() => undefined); // the close below reports it too
+          // The close below carries the code and detail too, so a frame that cannot be sent loses nothing; logged.
+          await send(ws, { error: e.toJSON() }).catch((err: unknown) => log.info({ err, topic }, "could not send the subscription's error frame; closing with its code"));
           ws.close(4000 + httpStatus(e), e.detail.slice(0, 120));
         }
       }

@@ -108,8 +108,14 @@ export class RabbitConnection {
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
     const opening = this.opening;
-    // A connection still opening is awaited so it can be closed; its failure was already given to whoever waited on it.
-    const session = this.current ?? (await opening?.catch(() => undefined));
+    // A connection still opening is awaited so it can be closed. Its failure already reached whoever asked for the
+    // connection (the publish or subscribe that opened it); here it only means there is nothing to close.
+    const session =
+      this.current ??
+      (await opening?.catch((err: unknown) => {
+        this.log.debug({ err }, "the RabbitMQ connection opening at close failed; nothing to close");
+        return undefined;
+      }));
     this.current = undefined;
     if (!session) return;
     await withTimeout(session.model.close(), this.options.timeout, () => new Error("close timed out")).catch((error: unknown) =>

@@ -263,8 +263,11 @@ export function mdnsRegistry(options?: MdnsRegistryOptions): Registry {
       clearInterval(announceTimer);
       sweepTimer = announceTimer = undefined;
       for (const feed of [...feeds]) feed.end();
-      // A socket that failed to open has nothing to close; its failure was the error of the call that opened it.
-      const s = await socket?.catch(() => undefined);
+      // A socket that failed to open has nothing to close: its failure was the error of the call that opened it.
+      const s = await socket?.catch((err: unknown) => {
+        log.debug({ err }, "mDNS socket that failed to open: nothing to close");
+        return undefined;
+      });
       socket = undefined;
       if (s) await new Promise<void>((resolve) => s.destroy(() => resolve()));
     },
